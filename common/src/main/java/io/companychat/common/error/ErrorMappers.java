@@ -1,0 +1,193 @@
+package io.companychat.common.error;
+
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.ElementKind;
+import jakarta.validation.Path;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+
+import io.quarkus.logging.Log;
+
+/**
+ * Turns every failure of a REST call into the bodies of API.md: 422 with field messages for
+ * validation, {@code {"message": ...}} for everything else. Nothing here ever returns a stack
+ * trace, and bad input never ends as a 500.
+ */
+public class ErrorMappers {
+
+    static final int DATABASE_RETRY_AFTER_SECONDS = 2;
+
+    /** Overrides Quarkus's own mapper (for {@code ValidationException}) with the API.md body. */
+    @ServerExceptionMapper
+    public RestResponse<?> constraintViolation(ConstraintViolationException e) {
+        boolean returnValue = e.getConstraintViolations().stream().anyMatch(v -> isReturnValue(v.getPropertyPath()));
+        return returnValue ? unexpected(e) : validationFailed(e);
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ValidationErrors> fieldValidation(FieldValidationException e) {
+        return json(422, new ValidationErrors(e.errors()));
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ErrorMessage> malformedJson(JsonProcessingException e) {
+        return json(400, new ErrorMessage(describe(e)));
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ErrorMessage> unavailable(ServiceUnavailableException e) {
+        return RestResponse.ResponseBuilder.<ErrorMessage>create(503).entity(new ErrorMessage(e.getMessage()))
+                .header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds())
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ErrorMessage> webApplication(WebApplicationException e) {
+        JsonProcessingException json = causeOfType(e, JsonProcessingException.class);
+        if (json != null) {
+            return malformedJson(json);
+        }
+        Response response = e.getResponse();
+        int status = response.getStatus();
+        if (status >= 500) {
+            Log.errorf(e, "Request failed with %d", status);
+        }
+        RestResponse.ResponseBuilder<ErrorMessage> builder = RestResponse.ResponseBuilder
+                .<ErrorMessage>create(status).entity(new ErrorMessage(reason(status)))
+                .type(MediaType.APPLICATION_JSON_TYPE);
+        response.getHeaders().forEach((name, values) -> {
+            if (!HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(name) && !HttpHeaders.CONTENT_LENGTH.equalsIgnoreCase(name)) {
+                values.forEach(value -> builder.header(name, value));
+            }
+        });
+        return builder.build();
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ErrorMessage> unexpected(Throwable e) {
+        if (isDatabaseUnreachable(e)) {
+            Log.warnf("Database unreachable: %s", e.toString());
+            return unavailable(new ServiceUnavailableException("database unavailable", DATABASE_RETRY_AFTER_SECONDS, e));
+        }
+        Log.errorf(e, "Unexpected error");
+        return json(500, new ErrorMessage("internal server error"));
+    }
+
+    private static RestResponse<ValidationErrors> validationFailed(ConstraintViolationException e) {
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        for (ConstraintViolation<?> violation : e.getConstraintViolations()) {
+            errors.computeIfAbsent(fieldName(violation.getPropertyPath()), k -> new ArrayList<>())
+                    .add(violation.getMessage());
+        }
+        errors.replaceAll((field, messages) -> messages.stream().distinct().sorted().collect(Collectors.toList()));
+        return json(422, new ValidationErrors(errors));
+    }
+
+    private static boolean isReturnValue(Path path) {
+        for (Path.Node node : path) {
+            if (node.getKind() == ElementKind.RETURN_VALUE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The JSON name of the violated field: the last property or parameter of the path, in snake_case. */
+    static String fieldName(Path path) {
+        String name = null;
+        for (Path.Node node : path) {
+            if (node.getKind() == ElementKind.PROPERTY || node.getKind() == ElementKind.PARAMETER) {
+                name = node.getName();
+            }
+        }
+        return name == null ? "body" : JsonNames.snakeCase(name);
+    }
+
+    private static String describe(JsonProcessingException e) {
+        if (e instanceof StreamConstraintsException) {
+            return "request body is too deeply nested or too large";
+        }
+        if (e instanceof JsonParseException) {
+            return "malformed JSON";
+        }
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            String field = mapping.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            return "invalid value for " + field;
+        }
+        return "malformed JSON";
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 400 -> "bad request";
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not found";
+            case 405 -> "method not allowed";
+            case 406 -> "not acceptable";
+            case 409 -> "conflict";
+            case 413 -> "request body too large";
+            case 415 -> "unsupported media type, use application/json";
+            case 429 -> "too many requests";
+            case 503 -> "service unavailable";
+            default -> {
+                Response.StatusType type = Response.Status.fromStatusCode(status);
+                yield type == null ? "error" : type.getReasonPhrase().toLowerCase();
+            }
+        };
+    }
+
+    private static boolean isDatabaseUnreachable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String name = t.getClass().getName();
+            if (t instanceof ConnectException || t instanceof TimeoutException
+                    || name.equals("io.vertx.core.net.impl.ConnectionBase$ClosedConnectionException")
+                    || name.endsWith("ClosedConnectionException")
+                    || name.equals("io.vertx.core.impl.NoStackTraceTimeoutException")) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private static <T extends Throwable> T causeOfType(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
+    }
+
+    private static <T> RestResponse<T> json(int status, T body) {
+        return RestResponse.ResponseBuilder.<T>create(status).entity(body).type(MediaType.APPLICATION_JSON_TYPE).build();
+    }
+}
