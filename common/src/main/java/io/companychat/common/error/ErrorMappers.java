@@ -20,10 +20,11 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 
 import io.quarkus.logging.Log;
 
@@ -51,6 +52,12 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public RestResponse<ErrorMessage> malformedJson(JsonProcessingException e) {
         return json(400, new ErrorMessage(describe(e)));
+    }
+
+    /** Named on its own so that it wins over quarkus-rest-jackson's built-in mapper for this type. */
+    @ServerExceptionMapper
+    public RestResponse<ErrorMessage> wrongType(MismatchedInputException e) {
+        return malformedJson(e);
     }
 
     @ServerExceptionMapper
@@ -124,10 +131,10 @@ public class ErrorMappers {
     }
 
     private static String describe(JsonProcessingException e) {
-        if (e instanceof StreamConstraintsException) {
+        if (causeOfType(e, StreamConstraintsException.class) != null) {
             return "request body is too deeply nested or too large";
         }
-        if (e instanceof JsonParseException) {
+        if (causeOfType(e, StreamReadException.class) != null) {
             return "malformed JSON";
         }
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {

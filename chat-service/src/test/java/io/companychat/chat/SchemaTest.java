@@ -1,0 +1,158 @@
+package io.companychat.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestDatabase;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** The shared schema of common, as migrated by this service at start: tables and the rules the database enforces. */
+@QuarkusTest
+@WithTestResource(PostgresTestResource.class)
+class SchemaTest {
+
+    private static final List<String> TABLES = List.of(
+            "users", "mail_outbox", "revoked_tokens", "login_failures", "conversations", "messages", "flyway_schema_history");
+
+    @InjectTestDatabase
+    TestDatabase database;
+
+    @Test
+    void migrationCreatesEveryTable() throws SQLException {
+        try (Connection connection = database.connect()) {
+            for (String table : TABLES) {
+                try (ResultSet tables = connection.getMetaData().getTables(null, "public", table, null)) {
+                    assertThat(tables.next()).as("table %s exists", table).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSecondConversationForTheSamePairIsRefusedWhicheverWayRound() throws SQLException {
+        try (Connection connection = database.connect()) {
+            long ann = insertUser(connection, "ann.pair@example.com");
+            long bob = insertUser(connection, "bob.pair@example.com");
+            insertConversation(connection, ann, bob);
+
+            assertThatThrownBy(() -> insertConversation(connection, bob, ann))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("conversations_pair_key");
+            assertThatThrownBy(() -> insertConversation(connection, ann, bob))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("conversations_pair_key");
+            assertThatThrownBy(() -> insertConversation(connection, ann, ann))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("conversations_distinct_participants");
+        }
+    }
+
+    @Test
+    void emailsAreUniqueWhateverTheirCase() throws SQLException {
+        try (Connection connection = database.connect()) {
+            insertUser(connection, "Case.Test@Example.com");
+            assertThatThrownBy(() -> insertUser(connection, "case.test@example.COM"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("users_email_lower_key");
+        }
+    }
+
+    @Test
+    void clientIdsAreUniquePerSenderOnly() throws SQLException {
+        try (Connection connection = database.connect()) {
+            long ann = insertUser(connection, "ann.client@example.com");
+            long bob = insertUser(connection, "bob.client@example.com");
+            long conversation = insertConversation(connection, ann, bob);
+
+            insertMessage(connection, conversation, ann, "key-1");
+            insertMessage(connection, conversation, bob, "key-1");
+            insertMessage(connection, conversation, ann, null);
+            insertMessage(connection, conversation, ann, null);
+            assertThatThrownBy(() -> insertMessage(connection, conversation, ann, "key-1"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("messages_sender_client_id_key");
+        }
+    }
+
+    @Test
+    void twoServicesMigratingAnEmptyDatabaseAtOnceBothSucceed() throws Exception {
+        try (TestDatabase empty = TestDatabase.create()) {
+            CyclicBarrier start = new CyclicBarrier(2);
+            Callable<Integer> migrate = () -> {
+                Flyway flyway = Flyway.configure()
+                        .dataSource(empty.jdbcUrl(), empty.user(), empty.password())
+                        .locations("classpath:db/migration")
+                        .load();
+                start.await(10, TimeUnit.SECONDS);
+                flyway.migrate();
+                return flyway.info().applied().length;
+            };
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                List<Future<Integer>> runs = new ArrayList<>(List.of(pool.submit(migrate), pool.submit(migrate)));
+                for (Future<Integer> run : runs) {
+                    assertThat(run.get(60, TimeUnit.SECONDS)).as("migrations applied, seen by each migrator").isPositive();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            try (Connection connection = empty.connect(); Statement statement = connection.createStatement();
+                    ResultSet rows = statement.executeQuery("SELECT count(*) FROM flyway_schema_history WHERE success")) {
+                rows.next();
+                assertThat(rows.getInt(1)).as("each migration recorded once").isEqualTo(countMigrations(connection));
+            }
+        }
+    }
+
+    private static int countMigrations(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT count(DISTINCT version) FROM flyway_schema_history")) {
+            rows.next();
+            return rows.getInt(1);
+        }
+    }
+
+    private static long insertUser(Connection connection, String email) throws SQLException {
+        return insertReturningId(connection,
+                "INSERT INTO users (name, subname, email, job, password_hash) VALUES ('N', 'S', ?, 'J', 'x') RETURNING id",
+                email);
+    }
+
+    private static long insertConversation(Connection connection, long sender, long recipient) throws SQLException {
+        return insertReturningId(connection,
+                "INSERT INTO conversations (sender_id, recipient_id) VALUES (?, ?) RETURNING id", sender, recipient);
+    }
+
+    private static long insertMessage(Connection connection, long conversation, long sender, String clientId) throws SQLException {
+        return insertReturningId(connection,
+                "INSERT INTO messages (conversation_id, sender_id, content, date, client_id) VALUES (?, ?, 'hi', now(), ?) RETURNING id",
+                conversation, sender, clientId);
+    }
+
+    private static long insertReturningId(Connection connection, String sql, Object... params) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                statement.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        }
+    }
+}
