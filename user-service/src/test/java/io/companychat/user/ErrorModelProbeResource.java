@@ -13,6 +13,10 @@ import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.SecurityContext;
+
+import io.quarkus.security.Authenticated;
 
 import io.companychat.common.error.FieldValidationException;
 
@@ -38,6 +42,13 @@ public class ErrorModelProbeResource {
     @Path("/taken")
     public Envelope taken(Envelope envelope) {
         throw FieldValidationException.of("email_address", TAKEN);
+    }
+
+    @GET
+    @Path("/caller")
+    @Authenticated
+    public String caller(@Context SecurityContext context) {
+        return context.getUserPrincipal().getName();
     }
 
     @GET

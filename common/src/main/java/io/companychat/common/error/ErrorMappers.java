@@ -27,6 +27,9 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 
 import io.quarkus.logging.Log;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 
 /**
  * Turns every failure of a REST call into the bodies of API.md: 422 with field messages for
@@ -36,6 +39,7 @@ import io.quarkus.logging.Log;
 public class ErrorMappers {
 
     static final int DATABASE_RETRY_AFTER_SECONDS = 2;
+    static final String UNAUTHENTICATED = "missing, invalid, expired or revoked token";
 
     /** Overrides Quarkus's own mapper (for {@code ValidationException}) with the API.md body. */
     @ServerExceptionMapper
@@ -66,6 +70,20 @@ public class ErrorMappers {
                 .header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds())
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .build();
+    }
+
+    /** Missing, malformed, forged, expired or revoked token: 401 with a message and a Bearer challenge. */
+    @ServerExceptionMapper({ AuthenticationFailedException.class, UnauthorizedException.class })
+    public RestResponse<ErrorMessage> unauthenticated(RuntimeException e) {
+        return RestResponse.ResponseBuilder.<ErrorMessage>create(401).entity(new ErrorMessage(UNAUTHENTICATED))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ErrorMessage> forbidden(ForbiddenException e) {
+        return json(403, new ErrorMessage("forbidden"));
     }
 
     @ServerExceptionMapper
