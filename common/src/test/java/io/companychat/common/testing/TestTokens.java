@@ -1,10 +1,7 @@
 package io.companychat.common.testing;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
@@ -12,7 +9,12 @@ import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import io.companychat.common.security.TokenClaims;
 import io.smallrye.jwt.build.Jwt;
@@ -29,34 +31,60 @@ public final class TestTokens {
 
     private final KeyPair keyPair;
     private final String keyId;
-    private final Path jwksFile;
+    private final Map<String, Instant> revokedAtAuthService = new ConcurrentHashMap<>();
 
-    private TestTokens(KeyPair keyPair, String keyId, Path jwksFile) {
+    private TestTokens(KeyPair keyPair, String keyId) {
         this.keyPair = keyPair;
         this.keyId = keyId;
-        this.jwksFile = jwksFile;
     }
 
     public static TestTokens create() {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(2048);
-            KeyPair keyPair = generator.generateKeyPair();
-            String keyId = "test-" + UUID.randomUUID();
-            Path jwks = Files.createTempFile("chat-test-jwks", ".json");
-            jwks.toFile().deleteOnExit();
-            Files.writeString(jwks, jwks(keyId, (RSAPublicKey) keyPair.getPublic()));
-            return new TestTokens(keyPair, keyId, jwks);
+            return new TestTokens(generator.generateKeyPair(), "test-" + UUID.randomUUID());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
-    /** The location to give {@code mp.jwt.verify.publickey.location}. */
-    public String jwksLocation() {
-        return jwksFile.toUri().toString();
+    /** The public key as auth-service publishes it at {@code /.well-known/jwks.json}. */
+    public String jwks() {
+        return jwks(keyId, (RSAPublicKey) keyPair.getPublic());
+    }
+
+    /**
+     * Revokes the token at the auth-service stand-in only, without notifying anyone: a service
+     * learns of it when it next reloads the list (after its notification stream reconnects).
+     */
+    public void revokeSilently(String token) {
+        revokedAtAuthService.put(jtiOf(token), Instant.now().plus(LIFETIME));
+    }
+
+    /** The body of auth-service's {@code GET /internal/revoked-tokens}. */
+    public String revocationListJson() {
+        return revokedAtAuthService.entrySet().stream()
+                .map(e -> "{\"jti\":\"" + e.getKey() + "\",\"expires_at\":\"" + e.getValue() + "\"}")
+                .collect(Collectors.joining(",", "{\"data\":[", "]}"));
+    }
+
+    /** The {@code jti} claim of a token, read without verifying it. */
+    public static String jtiOf(String token) {
+        return claimOf(token, "jti");
+    }
+
+    /** The {@code exp} claim of a token, read without verifying it. */
+    public static long expiryOf(String token) {
+        return Long.parseLong(claimOf(token, "exp"));
+    }
+
+    private static String claimOf(String token, String claim) {
+        String payload = new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]), StandardCharsets.UTF_8);
+        Matcher matcher = Pattern.compile("\"" + claim + "\"\\s*:\\s*\"?([^\",}]+)").matcher(payload);
+        if (!matcher.find()) {
+            throw new IllegalArgumentException("token has no " + claim + " claim");
+        }
+        return matcher.group(1);
     }
 
     /** A valid token for the user, as auth-service would issue it. */

@@ -1,0 +1,7 @@
+package io.companychat.common.security;
+
+import java.util.List;
+
+/** Body of auth-service's {@code GET /internal/revoked-tokens}. */
+public record RevocationList(List<Revocation> data) {
+}
