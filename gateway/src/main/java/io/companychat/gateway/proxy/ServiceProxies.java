@@ -1,0 +1,46 @@
+package io.companychat.gateway.proxy;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.companychat.gateway.config.GatewayConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+
+/** One proxy per service, sharing one pooled HTTP client on the Quarkus-managed Vert.x instance. */
+@ApplicationScoped
+public class ServiceProxies {
+
+    private final ServiceProxy users;
+    private final ServiceProxy auth;
+    private final ServiceProxy chat;
+
+    public ServiceProxies(Vertx vertx, GatewayConfig config) {
+        long connectTimeoutMillis = config.connectTimeout().toMillis();
+        long requestTimeoutMillis = config.requestTimeout().toMillis();
+        // The pool limit applies per service address. Bodies are passed on as they are, never decompressed.
+        HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+                .setMaxPoolSize(config.maxPoolSize())
+                .setConnectTimeout((int) connectTimeoutMillis)
+                .setKeepAlive(true)
+                .setDecompressionSupported(false));
+        this.users = new ServiceProxy(ServiceAddress.parse("user-service", config.userServiceUrl()), client,
+                connectTimeoutMillis, requestTimeoutMillis);
+        this.auth = new ServiceProxy(ServiceAddress.parse("auth-service", config.authServiceUrl()), client,
+                connectTimeoutMillis, requestTimeoutMillis);
+        this.chat = new ServiceProxy(ServiceAddress.parse("chat-service", config.chatServiceUrl()), client,
+                connectTimeoutMillis, requestTimeoutMillis);
+    }
+
+    public ServiceProxy users() {
+        return users;
+    }
+
+    public ServiceProxy auth() {
+        return auth;
+    }
+
+    public ServiceProxy chat() {
+        return chat;
+    }
+}

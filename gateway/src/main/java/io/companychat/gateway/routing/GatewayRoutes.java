@@ -1,0 +1,101 @@
+package io.companychat.gateway.routing;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.companychat.gateway.error.ErrorResponses;
+import io.companychat.gateway.proxy.ServiceProxies;
+import io.companychat.gateway.proxy.ServiceProxy;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.quarkus.logging.Log;
+import io.quarkus.vertx.http.runtime.RouteConstants;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.HttpUtils;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The public routes of API.md, each sent to its service; everything else is answered by the gateway itself.
+ * Nothing here logs a URI: tokens ride in the query string of {@code /socket/*}.
+ */
+@ApplicationScoped
+public class GatewayRoutes {
+
+    /** Client-supplied forwarding headers; services trust these only as set by the gateway. */
+    private static final List<String> CLIENT_FORWARDING_HEADERS = List.of(
+            "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP");
+    private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+
+    private static final int GUARD_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT;
+    private static final int SERVICE_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT + 1;
+    private static final int NOT_FOUND_ORDER = RouteConstants.ROUTE_ORDER_AFTER_DEFAULT;
+
+    private final ServiceProxies proxies;
+
+    public GatewayRoutes(ServiceProxies proxies) {
+        this.proxies = proxies;
+    }
+
+    void init(@Observes Router router) {
+        router.route().order(GUARD_ORDER).handler(this::guard).failureHandler(this::failure);
+        route(router, proxies.users(), "/api/users(?:/.*)?");
+        route(router, proxies.auth(), "/api/login", "/api/logout", "/\\.well-known/.+");
+        route(router, proxies.chat(), "/api/conversations(?:/.*)?", "/socket/.+");
+        router.route().order(NOT_FOUND_ORDER).handler(ctx -> ErrorResponses.send(ctx.response(), 404, "not found"));
+    }
+
+    /**
+     * Regular expressions matched against the whole normalized path: unlike Vert.x's {@code /x/*}, which also matches
+     * {@code /x}, they say exactly which paths API.md gives each service.
+     */
+    private static void route(Router router, ServiceProxy proxy, String... pathPatterns) {
+        for (String pattern : pathPatterns) {
+            router.routeWithRegex(pattern).order(SERVICE_ORDER).handler(ctx -> forward(ctx, proxy));
+        }
+    }
+
+    /** Refuses path tricks before any route is chosen, so they get 400 whichever route they would have matched. */
+    private void guard(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        Optional<String> violation = PathPolicy.violation(request.path());
+        if (violation.isPresent()) {
+            ErrorResponses.send(ctx.response(), 400, violation.get());
+        } else if (HttpUtils.canUpgradeToWebSocket(request) && !PathPolicy.isCanonical(request)) {
+            ErrorResponses.send(ctx.response(), 400, "WebSocket path must be in normalized form");
+        } else {
+            ctx.next();
+        }
+    }
+
+    /** Runs synchronously on the event loop: the proxy must take the request before any body chunk is read. */
+    private static void forward(RoutingContext ctx, ServiceProxy proxy) {
+        HttpServerRequest request = ctx.request();
+        // Set on the incoming request itself: ReverseProxy copies these headers for HTTP and WebSocket upgrades alike.
+        MultiMap headers = request.headers();
+        CLIENT_FORWARDING_HEADERS.forEach(headers::remove);
+        SocketAddress client = request.remoteAddress();
+        if (client != null && client.hostAddress() != null) {
+            headers.set(X_FORWARDED_FOR, client.hostAddress());
+        }
+        proxy.forward(request);
+    }
+
+    private void failure(RoutingContext ctx) {
+        int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
+        if (status >= 500) {
+            Log.errorf(ctx.failure(), "Request failed with %d (%s)", status, ctx.request().method());
+        }
+        if (ctx.response().headWritten()) {
+            ctx.response().reset();
+        } else {
+            String reason = HttpResponseStatus.valueOf(status).reasonPhrase().toLowerCase(Locale.ROOT);
+            ErrorResponses.send(ctx.response(), status, reason);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.companychat.gateway;
+
+import static io.companychat.gateway.support.StubServicesResource.CUSTOM_HEADER;
+import static io.companychat.gateway.support.StubServicesResource.REPLY_HEADER;
+import static io.companychat.gateway.support.StubServicesResource.SERVICE_HEADER;
+import static io.companychat.gateway.support.StubServicesResource.STATUS_HEADER;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import io.companychat.gateway.support.StubServicesResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+
+/** Each public prefix of API.md reaches its service, with method, body, status and headers passed through. */
+@QuarkusTest
+@WithTestResource(StubServicesResource.class)
+class RoutingTest {
+
+    private static final String USER_BODY = "{\"user\":{\"name\":\"Ada\",\"subname\":\"Lovelace\",\"email\":\"ada@example.com\",\"job\":\"engineer\"}}";
+    private static final String VALIDATION_ERROR = "{\"errors\":{\"email\":[\"has invalid format\"]}}";
+    private static final String CUSTOM_VALUE = "custom-value-42";
+    private static final String SPOOFED_ADDRESS = "203.0.113.7";
+
+    @ParameterizedTest(name = "{0} {1} reaches {2}")
+    @CsvSource({
+            "GET,    /api/users,                  user-service",
+            "POST,   /api/users,                  user-service",
+            "GET,    /api/users/7,                user-service",
+            "GET,    /api/users/me,               user-service",
+            "PUT,    /api/users/me/password,      user-service",
+            "POST,   /api/login,                  auth-service",
+            "POST,   /api/logout,                 auth-service",
+            "GET,    /.well-known/jwks.json,      auth-service",
+            "GET,    /api/conversations,          chat-service",
+            "POST,   /api/conversations,          chat-service",
+            "GET,    /api/conversations/3/messages, chat-service",
+            "POST,   /api/conversations/3/messages, chat-service",
+    })
+    void apiPrefixReachesItsService(String method, String path, String service) {
+        Response response = given().header(CUSTOM_HEADER, CUSTOM_VALUE).body("{}").contentType("application/json")
+                .request(method, path);
+
+        assertThat(response.statusCode()).as("status of %s %s", method, path).isEqualTo(200);
+        JsonPath echoed = response.jsonPath();
+        assertThat(echoed.getString("service")).as("service that answered %s %s", method, path).isEqualTo(service);
+        assertThat(echoed.getString("method")).isEqualTo(method);
+        assertThat(echoed.getString("path")).isEqualTo(path);
+        assertThat(echoed.getString("body")).isEqualTo("{}");
+        assertThat(echoed.getString("headers.x-custom")).as("custom request header").isEqualTo(CUSTOM_VALUE);
+        assertThat(response.header(SERVICE_HEADER)).as("response header from the service").isEqualTo(service);
+        assertThat(response.header(REPLY_HEADER)).isEqualTo(CUSTOM_VALUE);
+    }
+
+    @Test
+    void queryStringIsForwarded() {
+        JsonPath echoed = given().get("/api/conversations/3/messages?limit=5&before=17").then().statusCode(200)
+                .extract().jsonPath();
+
+        assertThat(echoed.getString("service")).isEqualTo("chat-service");
+        assertThat(echoed.getString("path")).isEqualTo("/api/conversations/3/messages");
+        assertThat(echoed.getString("query")).isEqualTo("limit=5&before=17");
+    }
+
+    @Test
+    void createdStatusAndBodyPassThrough() {
+        Response response = given().header(STATUS_HEADER, "201").contentType("application/json").body(USER_BODY)
+                .post("/api/users");
+
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertThat(response.contentType()).isEqualTo("application/json");
+        assertThat(response.jsonPath().getString("body")).as("request body as the service received it")
+                .isEqualTo(USER_BODY);
+    }
+
+    @Test
+    void errorStatusPassesThrough() {
+        Response response = given().header(STATUS_HEADER, "422").contentType("application/json")
+                .body(VALIDATION_ERROR).post("/api/conversations");
+
+        assertThat(response.statusCode()).isEqualTo(422);
+        assertThat(response.jsonPath().getString("service")).isEqualTo("chat-service");
+    }
+
+    @Test
+    void badGatewayFromTheServiceItselfPassesThroughUntouched() {
+        Response response = given().header(STATUS_HEADER, "502").get("/api/users/7");
+
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.jsonPath().getString("service")).as("the service's own 502 body").isEqualTo("user-service");
+        assertThat(response.header("Retry-After")).isNull();
+    }
+
+    @Test
+    void forwardedForIsTheClientAddress() throws Exception {
+        JsonPath echoed = given().get("/api/users").then().statusCode(200).extract().jsonPath();
+
+        String forwardedFor = echoed.getString("headers.x-forwarded-for");
+        assertThat(forwardedFor).as("X-Forwarded-For seen by the service").isNotBlank();
+        assertThat(InetAddress.getByName(forwardedFor).isLoopbackAddress())
+                .as("X-Forwarded-For %s is the test client's loopback address", forwardedFor).isTrue();
+    }
+
+    @Test
+    void spoofedForwardingHeadersAreReplaced() throws Exception {
+        JsonPath echoed = given()
+                .header("X-Forwarded-For", SPOOFED_ADDRESS)
+                .header("Forwarded", "for=" + SPOOFED_ADDRESS)
+                .header("X-Real-IP", SPOOFED_ADDRESS)
+                .header("X-Forwarded-Proto", "https")
+                .header("X-Forwarded-Host", "evil.example.com")
+                .post("/api/login").then().statusCode(200).extract().jsonPath();
+
+        String forwardedFor = echoed.getString("headers.x-forwarded-for");
+        assertThat(forwardedFor).doesNotContain(SPOOFED_ADDRESS);
+        assertThat(InetAddress.getByName(forwardedFor).isLoopbackAddress()).isTrue();
+        assertThat(echoed.getString("headers.forwarded")).as("client-sent Forwarded").isNull();
+        assertThat(echoed.getString("headers.x-real-ip")).as("client-sent X-Real-IP").isNull();
+        assertThat(echoed.getString("headers.x-forwarded-proto")).as("client-sent X-Forwarded-Proto").isNull();
+        assertThat(echoed.getString("headers.x-forwarded-host")).as("client-sent X-Forwarded-Host").isNull();
+    }
+}

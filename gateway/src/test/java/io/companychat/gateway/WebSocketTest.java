@@ -1,0 +1,100 @@
+package io.companychat.gateway;
+
+import static io.companychat.gateway.support.StubServicesResource.ECHO_PREFIX;
+import static io.companychat.gateway.support.StubServicesResource.WHOAMI_FRAME;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.URL;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import io.companychat.gateway.support.RawClient;
+import io.companychat.gateway.support.StubServicesResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.json.JsonObject;
+
+/** WebSocket upgrades are tunnelled to chat-service and carry frames both ways. */
+@QuarkusTest
+@WithTestResource(StubServicesResource.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WebSocketTest {
+
+    private static final String SOCKET_URI = "/socket/websocket?token=abc&vsn=2.0.0";
+    private static final String SPOOFED_ADDRESS = "203.0.113.7";
+    private static final String[] FRAMES = { "[\"1\",\"1\",\"room:chat\",\"phx_join\",{}]", "hello", "ünïcødé ✓" };
+
+    @TestHTTPResource("/")
+    URL gateway;
+
+    private RawClient raw;
+
+    @BeforeAll
+    void openClient() {
+        raw = new RawClient(gateway.getPort());
+    }
+
+    @AfterAll
+    void closeClient() throws Exception {
+        raw.close();
+    }
+
+    @Test
+    void webSocketEchoesFramesBothWays() throws Exception {
+        RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI);
+        try {
+            for (String frame : FRAMES) {
+                ws.socket().writeTextMessage(frame);
+                assertThat(ws.nextText()).as("echo of %s through the gateway", frame).isEqualTo(ECHO_PREFIX + frame);
+            }
+        } finally {
+            ws.socket().close();
+        }
+    }
+
+    @Test
+    void webSocketUpgradeCarriesQueryAndClientAddress() throws Exception {
+        RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI, "X-Forwarded-For", SPOOFED_ADDRESS,
+                "X-Real-IP", SPOOFED_ADDRESS);
+        try {
+            ws.socket().writeTextMessage(WHOAMI_FRAME);
+            String reply = ws.nextText();
+            assertThat(reply).as("chat-service's description of the upgrade").isNotNull();
+            JsonObject upgrade = new JsonObject(reply);
+
+            assertThat(upgrade.getString("path")).isEqualTo("/socket/websocket");
+            assertThat(upgrade.getString("query")).isEqualTo("token=abc&vsn=2.0.0");
+            String forwardedFor = upgrade.getJsonObject("headers").getString("x-forwarded-for");
+            assertThat(forwardedFor).doesNotContain(SPOOFED_ADDRESS);
+            assertThat(InetAddress.getByName(forwardedFor).isLoopbackAddress())
+                    .as("X-Forwarded-For %s is the test client's loopback address", forwardedFor).isTrue();
+            assertThat(upgrade.getJsonObject("headers").getString("x-real-ip")).isNull();
+        } finally {
+            ws.socket().close();
+        }
+    }
+
+    @Test
+    void webSocketRefusedByTheServiceKeepsItsStatus() throws Exception {
+        Throwable failure = raw.failedWebSocket("/socket/other?token=abc");
+
+        assertThat(failure).isInstanceOf(UpgradeRejectedException.class);
+        assertThat(((UpgradeRejectedException) failure).getStatus()).isEqualTo(404);
+    }
+
+    @Test
+    void webSocketWithNonNormalizedPathIs400() throws Exception {
+        Throwable failure = raw.failedWebSocket("/socket//websocket?token=abc");
+
+        assertThat(failure).isInstanceOf(UpgradeRejectedException.class);
+        UpgradeRejectedException rejected = (UpgradeRejectedException) failure;
+        assertThat(rejected.getStatus()).isEqualTo(400);
+        assertThat(new JsonObject(rejected.getBody()).getString("message")).isNotBlank();
+    }
+}

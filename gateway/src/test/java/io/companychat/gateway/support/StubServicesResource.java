@@ -1,0 +1,111 @@
+package io.companychat.gateway.support;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Three stand-ins for the services: real Vert.x HTTP servers on free ports. Each answers every request with a JSON
+ * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket.
+ */
+public class StubServicesResource implements QuarkusTestResourceLifecycleManager {
+
+    /** Request header: the status the stub should answer with. */
+    public static final String STATUS_HEADER = "X-Stub-Status";
+    /** Request header echoed back in the body and as the response header {@link #REPLY_HEADER}. */
+    public static final String CUSTOM_HEADER = "X-Custom";
+    public static final String REPLY_HEADER = "X-Stub-Reply";
+    public static final String SERVICE_HEADER = "X-Stub-Service";
+    /** A WebSocket text frame that makes the stub describe the upgrade request it received. */
+    public static final String WHOAMI_FRAME = "whoami";
+    public static final String ECHO_PREFIX = "echo: ";
+
+    /** Request headers the stubs echo, all lower case. */
+    private static final String[] ECHOED_HEADERS = { "x-forwarded-for", "forwarded", "x-forwarded-proto",
+            "x-forwarded-host", "x-real-ip", "x-custom", "content-type" };
+
+    private Vertx vertx;
+
+    @Override
+    public Map<String, String> start() {
+        vertx = Vertx.vertx();
+        return Map.of(
+                "gateway.user-service-url", "http://localhost:" + startStub("user-service"),
+                "gateway.auth-service-url", "http://localhost:" + startStub("auth-service"),
+                "gateway.chat-service-url", "http://localhost:" + startStub("chat-service"));
+    }
+
+    @Override
+    public void stop() {
+        if (vertx != null) {
+            await(vertx.close().toCompletionStage().toCompletableFuture());
+        }
+    }
+
+    private int startStub(String name) {
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> describe(name, request))
+                .webSocketHandler(ws -> echo(name, ws));
+        return await(server.listen(0, "localhost").toCompletionStage().toCompletableFuture()).actualPort();
+    }
+
+    private static void describe(String name, HttpServerRequest request) {
+        request.body().onSuccess(body -> {
+            String status = request.getHeader(STATUS_HEADER);
+            JsonObject description = new JsonObject()
+                    .put("service", name)
+                    .put("method", request.method().name())
+                    .put("path", request.path())
+                    .put("query", request.query())
+                    .put("body", body.toString())
+                    .put("headers", echoedHeaders(request.headers()));
+            request.response()
+                    .setStatusCode(status == null ? 200 : Integer.parseInt(status))
+                    .putHeader("Content-Type", "application/json")
+                    .putHeader(SERVICE_HEADER, name)
+                    .putHeader(REPLY_HEADER, String.valueOf(request.getHeader(CUSTOM_HEADER)))
+                    .end(description.encode());
+        });
+    }
+
+    private static void echo(String name, ServerWebSocket ws) {
+        if (!name.equals("chat-service") || !ws.path().equals("/socket/websocket")) {
+            ws.reject(404);
+            return;
+        }
+        ws.textMessageHandler(text -> {
+            if (text.equals(WHOAMI_FRAME)) {
+                ws.writeTextMessage(new JsonObject()
+                        .put("service", name)
+                        .put("path", ws.path())
+                        .put("query", ws.query())
+                        .put("headers", echoedHeaders(ws.headers()))
+                        .encode());
+            } else {
+                ws.writeTextMessage(ECHO_PREFIX + text);
+            }
+        });
+    }
+
+    private static JsonObject echoedHeaders(io.vertx.core.MultiMap headers) {
+        JsonObject echoed = new JsonObject();
+        for (String header : ECHOED_HEADERS) {
+            echoed.put(header, headers.get(header));
+        }
+        return echoed;
+    }
+
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+        try {
+            return future.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("stub services did not start or stop", e);
+        }
+    }
+}
