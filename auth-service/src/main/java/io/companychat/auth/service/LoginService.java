@@ -1,0 +1,73 @@
+package io.companychat.auth.service;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.companychat.auth.InvalidCredentialsException;
+import io.companychat.auth.client.User;
+import io.companychat.auth.client.UserClient;
+import io.companychat.auth.service.TokenService.IssuedToken;
+import io.companychat.common.error.ServiceUnavailableException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * A login: limits first (so a blocked email costs user-service nothing and even the right password is refused),
+ * then the credentials by user-service, then a token. An unknown email and a wrong password take the very same
+ * path here; user-service answers both alike, in the same time.
+ * <p>
+ * Each step is timed ({@code auth_login_step_seconds{step=...}} on /q/metrics) to show where a login's time goes.
+ */
+@ApplicationScoped
+public class LoginService {
+
+    private final LoginLimitService limits;
+    private final UserClient users;
+    private final TokenService tokens;
+    private final Timer limitsTimer;
+    private final Timer credentialsTimer;
+    private final Timer forgiveTimer;
+    private final Timer signingTimer;
+
+    public LoginService(LoginLimitService limits, UserClient users, TokenService tokens, MeterRegistry registry) {
+        this.limits = limits;
+        this.users = users;
+        this.tokens = tokens;
+        this.limitsTimer = stepTimer(registry, "limits");
+        this.credentialsTimer = stepTimer(registry, "credentials");
+        this.forgiveTimer = stepTimer(registry, "forgive");
+        this.signingTimer = stepTimer(registry, "signing");
+    }
+
+    public Uni<Session> login(String email, String password, String clientAddress) {
+        return timed(limitsTimer, () -> limits.beginAttempt(email, clientAddress))
+                .flatMap(attemptId -> timed(credentialsTimer, () -> users.verify(email, password))
+                        .onFailure(InvalidCredentialsException.class)
+                        .invoke(() -> Log.debugf("Login failed: invalid credentials (client %s)", clientAddress))
+                        .onFailure(ServiceUnavailableException.class).call(() -> limits.undecided(attemptId)
+                                .onFailure().invoke(e -> Log.warnf("Could not forget an undecided login attempt: %s", e.toString()))
+                                .onFailure().recoverWithNull()))
+                .flatMap(user -> timed(forgiveTimer, () -> limits.succeeded(email)).replaceWith(user))
+                .map(user -> new Session(user, signingTimer.record(() -> tokens.issue(user))));
+    }
+
+    private static <T> Uni<T> timed(Timer timer, Supplier<Uni<T>> step) {
+        return Uni.createFrom().deferred(() -> {
+            long start = System.nanoTime();
+            return step.get().onTermination().invoke(() -> timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+        });
+    }
+
+    private static Timer stepTimer(MeterRegistry registry, String step) {
+        return Timer.builder("auth.login.step").description("Time spent in one step of a login").tag("step", step)
+                .register(registry);
+    }
+
+    /** A logged-in user and their new token. */
+    public record Session(User user, IssuedToken token) {
+    }
+}

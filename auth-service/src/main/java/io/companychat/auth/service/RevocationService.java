@@ -1,0 +1,63 @@
+package io.companychat.auth.service;
+
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+import io.companychat.auth.RevokedToken;
+import io.companychat.auth.config.AuthConfig;
+import io.companychat.auth.repository.RevokedTokenRepository;
+import io.quarkus.security.AuthenticationFailedException;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Logout: the token's id is revoked until the token expires, for every service (they learn it from the
+ * {@code token_revoked} notification, or from {@code /internal/revoked-tokens} after reconnecting).
+ */
+@ApplicationScoped
+public class RevocationService {
+
+    private static final int MAX_JTI_LENGTH = 64;
+
+    private final RevokedTokenRepository revoked;
+    private final AuthConfig.Revocation config;
+
+    public RevocationService(RevokedTokenRepository revoked, AuthConfig config) {
+        this.revoked = revoked;
+        this.config = config.revocation();
+    }
+
+    /**
+     * Revokes the caller's (already verified) token. A token that is revoked already is refused like any
+     * invalid token: the insert that finds it there is the check, so two concurrent logouts cannot both pass.
+     */
+    public Uni<Void> revoke(JsonWebToken token) {
+        String jti = token.getTokenID();
+        Long userId = userId(token.getSubject());
+        if (jti == null || jti.isBlank() || jti.length() > MAX_JTI_LENGTH || userId == null) {
+            return Uni.createFrom().failure(new AuthenticationFailedException("token without a usable jti or sub"));
+        }
+        return revoked.revoke(jti, userId, token.getExpirationTime())
+                .flatMap(inserted -> inserted
+                        ? Uni.createFrom().voidItem()
+                        : Uni.createFrom().failure(new AuthenticationFailedException("token already revoked")));
+    }
+
+    public Uni<List<RevokedToken>> listKept() {
+        return revoked.listKept(config.retentionAfterExpiry());
+    }
+
+    public Uni<Integer> deleteExpired() {
+        return revoked.deleteExpiredBefore(config.retentionAfterExpiry());
+    }
+
+    private static Long userId(String subject) {
+        try {
+            return subject == null ? null : Long.valueOf(subject);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}
