@@ -1,0 +1,115 @@
+package io.companychat.user.service;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.companychat.user.OutboxMail;
+import io.companychat.user.config.UserConfig;
+import io.companychat.user.repository.MailOutboxRepository;
+import io.companychat.user.repository.MailOutboxRepository.ClaimedMail;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.mailer.Mail;
+import io.quarkus.mailer.reactive.ReactiveMailer;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Delivers the outbox: every poll, each replica leases a batch of due mails (see
+ * {@link MailOutboxRepository#CLAIM}), sends them and marks each sent (bodies cleared) or failed
+ * (retried with exponential backoff). Mails survive restarts because they live in the database;
+ * a mail is sent again only if a replica dies between the SMTP server's acceptance and the mark.
+ */
+@ApplicationScoped
+public class OutboxSender {
+
+    static final int MAX_ERROR_LENGTH = 1000;
+
+    private final MailOutboxRepository outbox;
+    private final ReactiveMailer mailer;
+    private final UserConfig.Outbox config;
+    private final Counter sent;
+    private final Counter failedAttempts;
+
+    public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry) {
+        this.outbox = outbox;
+        this.mailer = mailer;
+        this.config = config.outbox();
+        this.sent = Counter.builder("users.outbox.sent").description("outbox mails sent by this replica").register(registry);
+        this.failedAttempts = Counter.builder("users.outbox.failed.attempts")
+                .description("failed attempts to send an outbox mail").register(registry);
+    }
+
+    @Scheduled(identity = "mail-outbox", every = "${chat.outbox.poll-interval:1s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> poll() {
+        return deliverDue().replaceWithVoid();
+    }
+
+    /** Claims the due mails of one batch and sends them; the number sent. Safe to run from any number of replicas at once. */
+    public Uni<Integer> deliverDue() {
+        return outbox.claimDue(config.batchSize(), config.lease())
+                .chain(this::deliverAll)
+                .onFailure().recoverWithItem(e -> {
+                    Log.warnf("Mail outbox poll failed, trying again next poll: %s", e.toString());
+                    return 0;
+                });
+    }
+
+    private Uni<Integer> deliverAll(List<ClaimedMail> claimed) {
+        if (claimed.isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        return Multi.createFrom().iterable(claimed)
+                .onItem().transformToUniAndMerge(this::deliver)
+                .collect().with(Collectors.summingInt(delivered -> delivered ? 1 : 0));
+    }
+
+    private Uni<Boolean> deliver(ClaimedMail mail) {
+        Mail message = Mail.withText(mail.recipient(), mail.subject(), mail.textBody()).setHtml(mail.htmlBody());
+        return mailer.send(message)
+                .onItemOrFailure().transformToUni((ignored, sendFailure) -> sendFailure == null
+                        ? outbox.markSent(mail.id()).invoke(() -> {
+                            sent.increment();
+                            Log.debugf("Sent outbox mail %d", mail.id());
+                        }).replaceWith(true)
+                        : recordFailure(mail, sendFailure).replaceWith(false))
+                // Only the database can fail here; the lease runs out and the mail is claimed again.
+                .onFailure().recoverWithItem(e -> {
+                    Log.warnf("Could not record the outcome of outbox mail %d: %s", mail.id(), e.toString());
+                    return false;
+                });
+    }
+
+    private Uni<Void> recordFailure(ClaimedMail mail, Throwable failure) {
+        failedAttempts.increment();
+        int attempts = mail.attempts() + 1;
+        Duration retryIn = backoff(attempts, config.initialBackoff(), config.maxBackoff());
+        String error = describe(failure);
+        if (attempts >= config.maxAttempts()) {
+            Log.errorf("Giving up outbox mail %d after %d attempts (status FAILED, re-queue it by hand): %s",
+                    mail.id(), attempts, error);
+            return outbox.markFailed(mail.id(), OutboxMail.Status.FAILED, attempts, error, retryIn);
+        }
+        Log.warnf("Outbox mail %d not sent (attempt %d), retrying in %s: %s", mail.id(), attempts, retryIn, error);
+        return outbox.markFailed(mail.id(), OutboxMail.Status.PENDING, attempts, error, retryIn);
+    }
+
+    /** initial, 2×initial, 4×initial, … after the 1st, 2nd, 3rd failed attempt, never above max. */
+    static Duration backoff(int failedAttempts, Duration initial, Duration max) {
+        int doublings = Math.min(Math.max(failedAttempts - 1, 0), 30);
+        Duration wait = initial.multipliedBy(1L << doublings);
+        return wait.compareTo(max) > 0 ? max : wait;
+    }
+
+    /** The failure as stored in {@code last_error}: the SMTP client's reason, which never carries the mail's body. */
+    private static String describe(Throwable failure) {
+        String text = failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        return text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text;
+    }
+}
