@@ -1,11 +1,14 @@
 package io.companychat.gateway;
 
 import static io.companychat.gateway.support.StubServicesResource.ECHO_PREFIX;
+import static io.companychat.gateway.support.StubServicesResource.REQUEST_TIMEOUT_SECONDS;
+import static io.companychat.gateway.support.StubServicesResource.SILENT_SOCKET_PATH;
 import static io.companychat.gateway.support.StubServicesResource.WHOAMI_FRAME;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.URL;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,6 +81,27 @@ class WebSocketTest {
         } finally {
             ws.socket().close();
         }
+    }
+
+    @Test
+    void idleWebSocketOutlivesTheRequestTimeout() throws Exception {
+        RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI);
+        try {
+            Thread.sleep(TimeUnit.SECONDS.toMillis(REQUEST_TIMEOUT_SECONDS + 1));
+            ws.socket().writeTextMessage(FRAMES[1]);
+
+            assertThat(ws.nextText()).as("echo after idling past the request timeout").isEqualTo(ECHO_PREFIX + FRAMES[1]);
+        } finally {
+            ws.socket().close();
+        }
+    }
+
+    @Test
+    void webSocketUpgradeNeverAnsweredIs502() throws Exception {
+        Throwable failure = raw.failedWebSocket(SILENT_SOCKET_PATH + "?token=abc");
+
+        assertThat(failure).isInstanceOf(UpgradeRejectedException.class);
+        assertThat(((UpgradeRejectedException) failure).getStatus()).isEqualTo(502);
     }
 
     @Test

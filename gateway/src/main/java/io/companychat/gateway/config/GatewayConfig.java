@@ -27,8 +27,8 @@ public interface GatewayConfig {
     Duration connectTimeout();
 
     /**
-     * How long a plain HTTP request may wait for the service to send anything before the gateway gives up with 502.
-     * Not applied to WebSocket tunnels, which are idle for long stretches by nature.
+     * How long a request, or a WebSocket upgrade, may wait for the service's response head before the gateway gives
+     * up with 502. Streaming a body and an open WebSocket tunnel have no limit.
      */
     @WithDefault("30s")
     Duration requestTimeout();

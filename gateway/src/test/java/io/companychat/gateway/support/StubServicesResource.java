@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -25,6 +26,10 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     /** A WebSocket text frame that makes the stub describe the upgrade request it received. */
     public static final String WHOAMI_FRAME = "whoami";
     public static final String ECHO_PREFIX = "echo: ";
+    /** chat-service takes WebSocket upgrades here and never answers them. */
+    public static final String SILENT_SOCKET_PATH = "/socket/silent";
+    /** Short, so tests can outwait it; still ample for a stub on a busy machine. */
+    public static final int REQUEST_TIMEOUT_SECONDS = 3;
 
     /** Request headers the stubs echo, all lower case. */
     private static final String[] ECHOED_HEADERS = { "x-forwarded-for", "forwarded", "x-forwarded-proto",
@@ -38,7 +43,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         return Map.of(
                 "gateway.user-service-url", "http://localhost:" + startStub("user-service"),
                 "gateway.auth-service-url", "http://localhost:" + startStub("auth-service"),
-                "gateway.chat-service-url", "http://localhost:" + startStub("chat-service"));
+                "gateway.chat-service-url", "http://localhost:" + startStub("chat-service"),
+                "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s");
     }
 
     @Override
@@ -75,6 +81,10 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     }
 
     private static void echo(String name, ServerWebSocket ws) {
+        if (name.equals("chat-service") && ws.path().equals(SILENT_SOCKET_PATH)) {
+            ws.setHandshake(Promise.<Integer> promise().future());
+            return;
+        }
         if (!name.equals("chat-service") || !ws.path().equals("/socket/websocket")) {
             ws.reject(404);
             return;
