@@ -1,0 +1,497 @@
+#!/usr/bin/env node
+// Offline checks of the Kubernetes manifests (run through deploy/checks/run.sh):
+//   1. `kubectl kustomize` renders every overlay under deploy/kubernetes/overlays/;
+//   2. every rendered object is valid against the Kubernetes API schema (kubernetes-models);
+//   3. no object carries a key the schema does not define (kubernetes-models accepts those);
+//   4. the project's rules: probes, resources, non-root, read-only root filesystem, no privilege
+//      escalation, graceful shutdown, secrets only by reference, the gateway as the only entry
+//      point, network policies, chat-service's disruption budget and autoscaler;
+//   5. self-test: every fixture under fixtures/ (the dev overlay plus one deliberate defect) must be rejected by
+//      the check its "# expect:" line names.
+// One line per check, then "N passed, N failed"; the exit status is 1 when anything failed.
+// Usage: node validate.mjs [--no-self-test] [--verbose]
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "../..");
+const OVERLAYS = path.join(ROOT, "deploy/kubernetes/overlays");
+const FIXTURES = path.join(HERE, "fixtures");
+const SECRETS_EXAMPLE = path.join(ROOT, "deploy/kubernetes/base/secrets.example.yaml");
+const KUBECTL = process.env.KUBECTL ?? (existsSync("/usr/bin/kubectl") ? "/usr/bin/kubectl" : "kubectl");
+const MODELS = path.join(HERE, "node_modules/kubernetes-models");
+
+// The workloads, their main port and where their health endpoints answer.
+const SERVICES = {
+  "user-service": { port: 8081, healthPort: 8081 },
+  "auth-service": { port: 8082, healthPort: 8082 },
+  "chat-service": { port: 8083, healthPort: 8083 },
+  gateway: { port: 8080, healthPort: 9000 },
+};
+const NAME_LABEL = "app.kubernetes.io/name";
+// Measured: ~230 MB RSS after start; the limit must leave room for heap growth under load.
+const MIN_MEMORY_LIMIT = 384 * 2 ** 20;
+const DEFAULT_GRACE_SECONDS = 30; // Kubernetes' default terminationGracePeriodSeconds
+const SECRET_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE_KEY|_KEY)$/i;
+const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+const args = new Set(process.argv.slice(2));
+const VERBOSE = args.has("--verbose");
+
+// ------------------------------------------------------------------ rendering and parsing
+
+function render(dir) {
+  return execFileSync(KUBECTL, ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function parseObjects(text) {
+  const objects = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`YAML: ${doc.errors[0].message}`);
+    const obj = doc.toJS();
+    if (obj != null) objects.push(obj);
+  }
+  return objects;
+}
+
+const id = (o) => `${o.kind}/${o.metadata?.name ?? "?"}`;
+
+// ------------------------------------------------------------------ schema validation
+
+const schemaCache = new Map();
+
+// The kubernetes-models class for apiVersion/kind and the compiled schema validator it uses.
+async function schemaFor(apiVersion, kind) {
+  const key = `${apiVersion}/${kind}`;
+  if (!schemaCache.has(key)) {
+    const file = path.join(MODELS, apiVersion, `${kind}.js`);
+    let entry = null;
+    if (existsSync(file)) {
+      const model = (await import(`kubernetes-models/${apiVersion}/${kind}`))[kind];
+      const schemaName = /_schemas\/(\w+)\.js/.exec(readFileSync(file, "utf8"))?.[1];
+      const { validate } = await import(`kubernetes-models/_schemas/${schemaName}`);
+      entry = { model, validate };
+    }
+    schemaCache.set(key, entry);
+  }
+  return schemaCache.get(key);
+}
+
+// kubernetes-models ships its schemas as precompiled validators, not as JSON schemas, and they
+// accept keys the schema does not define. The validator reads every property its schema defines
+// (`data.field`) and enumerates the keys of free-form maps (labels, ConfigMap data); so we hand it
+// the object wrapped in proxies that record what it reads. A key it never read, in an object
+// whose keys it did not enumerate, is a key the schema does not know.
+function unknownKeys(validate, obj) {
+  const nodes = [];
+  const wrap = (value, at) => {
+    if (Array.isArray(value)) return value.map((v, i) => wrap(v, `${at}/${i}`));
+    if (value === null || typeof value !== "object") return value;
+    const node = { at, keys: Object.keys(value), read: new Set(), enumerated: false, touched: false };
+    nodes.push(node);
+    const target = {};
+    for (const k of node.keys) target[k] = wrap(value[k], `${at}/${k}`);
+    const note = (k) => {
+      node.touched = true;
+      if (typeof k === "string") node.read.add(k);
+    };
+    return new Proxy(target, {
+      get: (t, k, r) => (note(k), Reflect.get(t, k, r)),
+      has: (t, k) => (note(k), Reflect.has(t, k)),
+      getOwnPropertyDescriptor: (t, k) => (note(k), Reflect.getOwnPropertyDescriptor(t, k)),
+      ownKeys: (t) => ((node.touched = true), (node.enumerated = true), Reflect.ownKeys(t)),
+    });
+  };
+  validate(wrap(obj, ""));
+  const unknown = [];
+  for (const node of nodes) {
+    // untouched: a free-form object (no properties in its schema) or below an unknown key
+    if (!node.touched || node.enumerated) continue;
+    for (const k of node.keys) if (!node.read.has(k)) unknown.push(`${node.at}/${k}`);
+  }
+  return unknown;
+}
+
+// ------------------------------------------------------------------ helpers for the rules
+
+function quantityBytes(q) {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q ?? ""));
+  if (!m) return NaN;
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2]] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+function durationSeconds(text) {
+  const s = String(text ?? "").trim();
+  let m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/i.exec(s);
+  if (m) return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? "s").toLowerCase()];
+  m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/i.exec(s);
+  if (m) return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+  return NaN;
+}
+
+function matches(selector, labels) {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels?.[k] !== v) return false;
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    const has = labels !== undefined && key in labels;
+    if (operator === "In" && !(has && values.includes(labels[key]))) return false;
+    if (operator === "NotIn" && has && values.includes(labels[key])) return false;
+    if (operator === "Exists" && !has) return false;
+    if (operator === "DoesNotExist" && has) return false;
+  }
+  return true;
+}
+
+// The environment a container sees: literal values, secret references, envFrom ConfigMaps.
+function containerEnv(container, configMaps) {
+  const env = new Map();
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef) {
+      const cm = configMaps.get(from.configMapRef.name);
+      for (const [k, v] of Object.entries(cm?.data ?? {})) env.set(`${from.prefix ?? ""}${k}`, { value: v, from: `ConfigMap/${cm.metadata.name}` });
+    }
+    if (from.secretRef) env.set(`${from.prefix ?? ""}*`, { secret: from.secretRef.name });
+  }
+  for (const e of container.env ?? []) {
+    if (e.valueFrom?.secretKeyRef) env.set(e.name, { secret: e.valueFrom.secretKeyRef.name });
+    else if (e.valueFrom?.configMapKeyRef) {
+      const ref = e.valueFrom.configMapKeyRef;
+      env.set(e.name, { value: configMaps.get(ref.name)?.data?.[ref.key], from: `ConfigMap/${ref.name}` });
+    } else env.set(e.name, { value: e.value ?? "", literal: true });
+  }
+  return env;
+}
+
+function portNumber(container, port) {
+  if (typeof port === "number") return port;
+  return (container.ports ?? []).find((p) => p.name === port)?.containerPort;
+}
+
+function preStopSeconds(container) {
+  const pre = container.lifecycle?.preStop;
+  if (pre?.sleep) return pre.sleep.seconds;
+  const cmd = pre?.exec?.command ?? [];
+  const i = cmd.findIndex((c) => /(^|\/)sleep$/.test(c));
+  return i >= 0 ? Number(cmd[i + 1]) : pre ? 0 : undefined;
+}
+
+// The Secrets (and their keys) ops are told to create: deploy/kubernetes/base/secrets.example.yaml.
+function documentedSecrets() {
+  const secrets = new Map();
+  for (const o of parseObjects(readFileSync(SECRETS_EXAMPLE, "utf8"))) {
+    if (o.kind === "Secret") secrets.set(o.metadata.name, new Set(Object.keys({ ...o.data, ...o.stringData })));
+  }
+  return secrets;
+}
+
+// ------------------------------------------------------------------ the checks of one rendering
+
+// Returns [{ name, problems: [] }]; name is what a line says and what a fixture's "# expect:" names.
+async function checkRendering(objects, overlay) {
+  const results = [];
+  const check = (name, problems) => results.push({ name, problems: problems.filter(Boolean) });
+
+  const of = (kind) => objects.filter((o) => o.kind === kind);
+  const deployments = of("Deployment");
+  const services = of("Service");
+  const configMaps = new Map(of("ConfigMap").map((c) => [c.metadata.name, c]));
+  const policies = of("NetworkPolicy");
+  const podLabels = (name) => deployments.find((d) => d.metadata.name === name)?.spec?.template?.metadata?.labels ?? {};
+
+  // schema: one line per object
+  for (const o of objects) {
+    const schema = o.apiVersion && o.kind ? await schemaFor(o.apiVersion, o.kind) : null;
+    if (!schema) {
+      check(`schema: ${id(o)}`, [`no Kubernetes schema for apiVersion ${o.apiVersion} kind ${o.kind}`]);
+      continue;
+    }
+    const problems = [];
+    try {
+      new schema.model(o).validate();
+    } catch (e) {
+      problems.push(e.message.replace(/\s+/g, " "));
+    }
+    for (const key of unknownKeys(schema.validate, o)) problems.push(`unknown key ${key}`);
+    check(`schema: ${id(o)}`, problems);
+  }
+
+  // the four workloads and their Services
+  for (const [name, svc] of Object.entries(SERVICES)) {
+    const d = deployments.find((x) => x.metadata.name === name);
+    const s = services.find((x) => x.metadata.name === name);
+    check(`workload: ${name} has a Deployment and a Service`, [
+      !d && "no Deployment",
+      !s && "no Service",
+      s && !matches({ matchLabels: s.spec?.selector }, podLabels(name)) && "the Service's selector does not match the pods",
+      s && !(s.spec?.ports ?? []).some((p) => p.port === svc.port) && `the Service does not offer port ${svc.port}`,
+    ]);
+  }
+
+  const secrets = documentedSecrets();
+  for (const d of deployments) {
+    const pod = d.spec?.template?.spec ?? {};
+    const name = d.metadata.name;
+    const expected = SERVICES[name];
+    const containers = pod.containers ?? [];
+    const each = (fn) => containers.flatMap((c) => fn(c).filter(Boolean).map((p) => `${c.name}: ${p}`));
+
+    check(`probes: ${name} (readiness /q/health/ready, liveness /q/health/live)`, each((c) => {
+      const problems = [];
+      for (const [probe, pathWanted] of [["readinessProbe", "/q/health/ready"], ["livenessProbe", "/q/health/live"]]) {
+        const get = c[probe]?.httpGet;
+        if (!get) {
+          problems.push(`no ${probe} (httpGet)`);
+          continue;
+        }
+        if (get.path !== pathWanted) problems.push(`${probe} path ${get.path}, expected ${pathWanted}`);
+        const port = portNumber(c, get.port);
+        if (port === undefined) problems.push(`${probe} port ${get.port} is not a declared container port`);
+        else if (expected && port !== expected.healthPort) problems.push(`${probe} on port ${port}, health answers on ${expected.healthPort}`);
+      }
+      return problems;
+    }));
+
+    check(`resources: ${name} (requests and limits)`, each((c) => {
+      const r = c.resources ?? {};
+      const problems = ["cpu", "memory"].flatMap((res) => [
+        r.requests?.[res] === undefined && `no requests.${res}`,
+        r.limits?.[res] === undefined && `no limits.${res}`,
+      ]);
+      const req = quantityBytes(r.requests?.memory), lim = quantityBytes(r.limits?.memory);
+      if (req > lim) problems.push(`requests.memory ${r.requests.memory} above limits.memory ${r.limits.memory}`);
+      if (lim < MIN_MEMORY_LIMIT) problems.push(`limits.memory ${r.limits.memory} leaves no room above the measured ~230 MB RSS (at least 384Mi)`);
+      return problems;
+    }));
+
+    const psc = pod.securityContext ?? {};
+    check(`non-root: ${name}`, each((c) => {
+      const sc = c.securityContext ?? {};
+      const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
+      const user = sc.runAsUser ?? psc.runAsUser;
+      return [nonRoot !== true && "runAsNonRoot is not true", user === 0 && "runAsUser is 0"];
+    }));
+
+    check(`read-only root filesystem: ${name}`, each((c) => {
+      const tmp = (c.volumeMounts ?? []).find((m) => m.mountPath === "/tmp");
+      const vol = tmp && (pod.volumes ?? []).find((v) => v.name === tmp.name);
+      return [
+        c.securityContext?.readOnlyRootFilesystem !== true && "readOnlyRootFilesystem is not true",
+        !vol?.emptyDir && "no emptyDir mounted at /tmp (the JVM and Vert.x write there)",
+      ];
+    }));
+
+    check(`no privilege escalation: ${name}`, [
+      ...each((c) => {
+        const sc = c.securityContext ?? {};
+        const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
+        return [
+          sc.allowPrivilegeEscalation !== false && "allowPrivilegeEscalation is not false",
+          sc.privileged === true && "privileged",
+          !(sc.capabilities?.drop ?? []).includes("ALL") && "capabilities do not drop ALL",
+          (sc.capabilities?.add ?? []).length > 0 && `adds capabilities ${sc.capabilities.add.join(",")}`,
+          !["RuntimeDefault", "Localhost"].includes(seccomp) && "no seccompProfile RuntimeDefault",
+          (c.ports ?? []).some((p) => p.hostPort) && "uses a hostPort",
+        ];
+      }),
+      pod.hostNetwork && "hostNetwork",
+      pod.hostPID && "hostPID",
+      pod.hostIPC && "hostIPC",
+      (pod.volumes ?? []).some((v) => v.hostPath) && "mounts a hostPath",
+    ]);
+
+    check(`graceful shutdown: ${name} (preStop + shutdown timeout < termination grace)`, each((c) => {
+      const pre = preStopSeconds(c);
+      const grace = pod.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+      const timeout = containerEnv(c, configMaps).get("QUARKUS_SHUTDOWN_TIMEOUT")?.value;
+      const shutdown = timeout === undefined ? NaN : durationSeconds(timeout);
+      return [
+        pre === undefined && "no preStop hook",
+        Number.isNaN(shutdown) && "no QUARKUS_SHUTDOWN_TIMEOUT (requests in flight are cut at SIGTERM)",
+        pre !== undefined && !Number.isNaN(shutdown) && pre + shutdown >= grace &&
+          `preStop ${pre} s + shutdown ${shutdown} s does not fit in terminationGracePeriodSeconds ${grace}`,
+      ];
+    }));
+
+    check(`secrets by reference: ${name}`, [
+      ...each((c) => {
+        const problems = [];
+        for (const [k, v] of containerEnv(c, configMaps)) {
+          if (v.secret) continue;
+          if (SECRET_NAME.test(k) && v.value) problems.push(`${k} has a literal value${v.from ? ` (from ${v.from})` : ""}; use a secretKeyRef`);
+          if (PEM.test(v.value ?? "")) problems.push(`${k} holds a private key`);
+        }
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref && !secrets.get(ref.name)?.has(ref.key)) problems.push(`Secret ${ref.name} key ${ref.key} is not documented in base/secrets.example.yaml`);
+        }
+        return problems;
+      }),
+      ...(pod.volumes ?? []).filter((v) => v.secret).flatMap((v) => [
+        !secrets.has(v.secret.secretName) && `Secret ${v.secret.secretName} is not documented in base/secrets.example.yaml`,
+        ...(v.secret.items ?? []).map((i) => secrets.get(v.secret.secretName) && !secrets.get(v.secret.secretName).has(i.key) && `Secret ${v.secret.secretName} key ${i.key} is not documented`),
+      ]),
+    ]);
+
+    check(`config references: ${name}`, each((c) => [
+      ...(c.envFrom ?? []).map((f) => f.configMapRef && !f.configMapRef.optional && !configMaps.has(f.configMapRef.name) && `ConfigMap ${f.configMapRef.name} is not in the rendering`),
+      ...(c.env ?? []).map((e) => {
+        const ref = e.valueFrom?.configMapKeyRef;
+        return ref && !ref.optional && configMaps.get(ref.name)?.data?.[ref.key] === undefined && `ConfigMap ${ref.name} key ${ref.key} is missing`;
+      }),
+    ]).concat((pod.volumes ?? []).map((v) => v.configMap && !v.configMap.optional && !configMaps.has(v.configMap.name) && `ConfigMap ${v.configMap.name} is not in the rendering`)));
+
+    check(`image: ${name}`, each((c) => {
+      const tag = /:([^/:@]+)$/.exec(c.image ?? "")?.[1];
+      return [
+        !tag && !/@sha256:/.test(c.image ?? "") && `image ${c.image} has no tag`,
+        tag === "latest" && `image ${c.image} uses :latest`,
+        overlay === "dev" && c.imagePullPolicy !== "Never" && "dev images are built locally: imagePullPolicy must be Never",
+        overlay !== "dev" && tag === "dev" && `image ${c.image} is a dev build`,
+      ];
+    }));
+  }
+
+  // secrets: nothing secret in the rendered output
+  check("no secret values in the rendering", [
+    ...of("Secret").filter((s) => Object.keys({ ...s.data, ...s.stringData }).length > 0).map((s) => `${id(s)} carries data (Secrets are created outside the kustomization)`),
+    ...[...configMaps.values()].flatMap((cm) => Object.entries(cm.data ?? {}).flatMap(([k, v]) => [
+      SECRET_NAME.test(k) && v && `${id(cm)} has ${k}`,
+      PEM.test(v) && `${id(cm)} ${k} holds a private key`,
+    ])),
+  ]);
+
+  // only the gateway is reachable from outside
+  const ingresses = of("Ingress");
+  const routes = objects.filter((o) => o.kind === "HTTPRoute");
+  const backends = [
+    ...ingresses.flatMap((i) => [
+      i.spec?.defaultBackend?.service,
+      ...(i.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend?.service)),
+    ]).filter(Boolean).map((b) => ({ name: b.name, port: b.port?.number ?? b.port?.name })),
+    ...routes.flatMap((r) => (r.spec?.rules ?? []).flatMap((x) => x.backendRefs ?? [])).map((b) => ({ name: b.name, port: b.port })),
+  ];
+  check("only the gateway is exposed", [
+    ingresses.length + routes.length === 0 && "no Ingress or HTTPRoute exposes the gateway",
+    ...backends.filter((b) => b.name !== "gateway").map((b) => `an Ingress/HTTPRoute routes to Service ${b.name}`),
+    ...backends.filter((b) => b.name === "gateway" && ![8080, "http"].includes(b.port)).map((b) => `the gateway is exposed on port ${b.port}, not 8080`),
+    ...services.filter((s) => (s.spec?.type ?? "ClusterIP") !== "ClusterIP").map((s) => `${id(s)} is of type ${s.spec.type}`),
+  ]);
+
+  // network policies
+  const selecting = (labels) => policies.filter((p) => matches(p.spec?.podSelector, labels) || Object.keys(p.spec?.podSelector ?? {}).length === 0);
+  const ingressRules = (labels) => selecting(labels).filter((p) => (p.spec?.policyTypes ?? ["Ingress"]).includes("Ingress")).flatMap((p) => (p.spec?.ingress ?? []).map((r) => ({ policy: p.metadata.name, rule: r })));
+  const allows = (rule, port) => !rule.ports || rule.ports.some((p) => p.port === undefined || p.port === port);
+  const peerName = (peer) => (peer.podSelector && !peer.namespaceSelector && !peer.ipBlock ? peer.podSelector.matchLabels?.[NAME_LABEL] : undefined);
+  check("network policies: default deny", [
+    !policies.some((p) => Object.keys(p.spec?.podSelector ?? {}).length === 0 && (p.spec?.policyTypes ?? []).includes("Ingress") && (p.spec?.ingress ?? []).length === 0) &&
+      "no policy denies all ingress by default (podSelector {}, policyTypes [Ingress], no rules)",
+  ]);
+  for (const [name, svc] of Object.entries(SERVICES)) {
+    const labels = podLabels(name);
+    const rules = ingressRules(labels);
+    const problems = [];
+    if (!policies.some((p) => matches(p.spec?.podSelector, labels))) problems.push("no NetworkPolicy selects its pods");
+    if (name === "gateway") {
+      if (!rules.some(({ rule }) => allows(rule, svc.port))) problems.push(`nothing may reach port ${svc.port}`);
+      for (const { policy, rule } of rules) {
+        for (const p of rule.ports ?? [{}]) if (p.port !== svc.port) problems.push(`${policy} opens port ${p.port ?? "(all)"}; only ${svc.port} is public`);
+      }
+    } else {
+      for (const { policy, rule } of rules) {
+        if (!rule.from || rule.from.length === 0) problems.push(`${policy} lets anyone in`);
+        for (const peer of rule.from ?? []) {
+          const from = peerName(peer);
+          if (!from || !(from in SERVICES)) problems.push(`${policy} lets in ${JSON.stringify(peer)}; only the gateway and the services may`);
+        }
+      }
+      const fromGateway = rules.some(({ rule }) => allows(rule, svc.port) && (rule.from ?? []).some((peer) => peerName(peer) === "gateway"));
+      if (!fromGateway) problems.push(`the gateway cannot reach port ${svc.port}`);
+    }
+    check(`network policies: ${name}`, problems);
+  }
+
+  // chat-service: several replicas, disruption budget, autoscaler
+  const chatLabels = podLabels("chat-service");
+  const hpa = of("HorizontalPodAutoscaler").find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef.name === "chat-service");
+  const chat = deployments.find((d) => d.metadata.name === "chat-service");
+  check("chat-service: PodDisruptionBudget", [
+    !of("PodDisruptionBudget").some((p) => matches(p.spec?.selector, chatLabels)) && "no PodDisruptionBudget selects chat-service's pods",
+  ]);
+  check("chat-service: HorizontalPodAutoscaler (autoscaling/v2)", [
+    !hpa && "no HorizontalPodAutoscaler targets Deployment chat-service",
+    hpa && hpa.apiVersion !== "autoscaling/v2" && `the autoscaler is ${hpa.apiVersion}`,
+    hpa && chat?.spec?.replicas !== undefined && "the Deployment sets replicas, which every apply would reset under the autoscaler",
+    hpa && overlay === "prod" && !(hpa.spec.minReplicas >= 2) && "prod runs fewer than 2 chat-service replicas",
+  ]);
+
+  if (overlay !== "dev") {
+    const userEnv = containerEnv(deployments.find((d) => d.metadata.name === "user-service")?.spec?.template?.spec?.containers?.[0] ?? {}, configMaps);
+    check("real mailer outside dev", [
+      userEnv.get("QUARKUS_MAILER_MOCK")?.value !== "false" && "QUARKUS_MAILER_MOCK is not false",
+      userEnv.get("CHAT_DEV_MAIL_PAGE_ENABLED")?.value === "true" && "the dev mail page is enabled",
+    ]);
+  }
+  return results;
+}
+
+// ------------------------------------------------------------------ running and reporting
+
+let passed = 0;
+let failed = 0;
+function report(ok, line, problems = []) {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "PASS" : "FAIL"} ${line}${ok ? "" : `: ${problems.join("; ")}`}`);
+}
+
+async function renderAndCheck(dir, overlay) {
+  const objects = parseObjects(render(dir));
+  return { objects, results: await checkRendering(objects, overlay) };
+}
+
+const stderrOf = (e) => String(e.stderr ?? e.message).trim().split("\n").slice(-3).join(" ");
+
+for (const overlay of readdirSync(OVERLAYS).sort()) {
+  const dir = path.join(OVERLAYS, overlay);
+  let rendered;
+  try {
+    rendered = await renderAndCheck(dir, overlay);
+    report(true, `[${overlay}] kubectl kustomize renders ${rendered.objects.length} objects`);
+  } catch (e) {
+    report(false, `[${overlay}] kubectl kustomize renders`, [stderrOf(e)]);
+    continue;
+  }
+  for (const r of rendered.results) report(r.problems.length === 0, `[${overlay}] ${r.name}`, r.problems);
+}
+
+if (!args.has("--no-self-test")) {
+  for (const fixture of readdirSync(FIXTURES).sort()) {
+    const dir = path.join(FIXTURES, fixture);
+    const expect = /^# expect: (.+)$/m.exec(readFileSync(path.join(dir, "kustomization.yaml"), "utf8"))?.[1]?.trim();
+    const line = `[self-test] fixtures/${fixture} is rejected by "${expect}"`;
+    if (!expect) {
+      report(false, line, ['the fixture has no "# expect: <check>" line']);
+      continue;
+    }
+    let results;
+    try {
+      results = (await renderAndCheck(dir, "dev")).results; // every fixture is the dev overlay plus one defect
+    } catch (e) {
+      report(false, line, [`does not render: ${stderrOf(e)}`]);
+      continue;
+    }
+    const failing = results.filter((r) => r.problems.length > 0);
+    const hit = failing.find((r) => r.name.startsWith(expect));
+    if (VERBOSE) for (const r of failing) console.log(`     ${fixture}: ${r.name}: ${r.problems.join("; ")}`);
+    if (hit) report(true, `${line} (${hit.problems[0]})`);
+    else report(false, line, [failing.length ? `only by: ${failing.map((r) => r.name).join(", ")}` : "nothing rejected it"]);
+  }
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
