@@ -28,6 +28,7 @@ class RoutingTest {
     private static final String VALIDATION_ERROR = "{\"errors\":{\"email\":[\"has invalid format\"]}}";
     private static final String CUSTOM_VALUE = "custom-value-42";
     private static final String SPOOFED_ADDRESS = "203.0.113.7";
+    private static final int LARGE_BODY_CHARS = 2 * 1024 * 1024;
 
     @ParameterizedTest(name = "{0} {1} reaches {2}")
     @CsvSource({
@@ -78,6 +79,17 @@ class RoutingTest {
         assertThat(response.contentType()).isEqualTo("application/json");
         assertThat(response.jsonPath().getString("body")).as("request body as the service received it")
                 .isEqualTo(USER_BODY);
+    }
+
+    @Test
+    void largeBodyPassesThroughIntact() {
+        String body = "x".repeat(LARGE_BODY_CHARS - 1) + "!";
+
+        Response response = given().contentType("text/plain").body(body).put("/api/users/me/password");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.jsonPath().getString("body")).as("a %d-character body as the service received it",
+                LARGE_BODY_CHARS).isEqualTo(body);
     }
 
     @Test
