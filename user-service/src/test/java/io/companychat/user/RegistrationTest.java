@@ -184,7 +184,7 @@ class RegistrationTest {
 
     @ParameterizedTest
     @ValueSource(strings = { "ada", "ada@example", "@example.com", "ada@.com x", "ada lovelace@example.com", "ada@exa mple.com",
-            "ada@example.", "ada@example.com\u0000" })
+            "ada@example.", "ada@example.com\u0000", "<b>bold</b>-x@example.com", "<ada@example.com>" })
     void badEmailIs422HasInvalidFormat(String email) {
         assertRefused(registration(fields(NAME, SUBNAME, email, JOB)), 422, Map.of("email", List.of("has invalid format")));
     }

@@ -21,7 +21,7 @@ public record NewUser(
         @Pattern(regexp = NO_NUL, message = INVALID_FORMAT) String subname,
 
         @NotBlank(message = BLANK) @Size(max = MAX_LENGTH, message = TOO_LONG)
-        @Pattern(regexp = EMAIL, message = INVALID_FORMAT) String email,
+        @Pattern(regexp = EMAIL, message = INVALID_FORMAT) @MailAddress(message = INVALID_FORMAT) String email,
 
         @NotBlank(message = BLANK) @Size(max = MAX_LENGTH, message = TOO_LONG)
         @Pattern(regexp = NO_NUL, message = INVALID_FORMAT) String job) {

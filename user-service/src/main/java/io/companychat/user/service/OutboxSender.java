@@ -71,8 +71,9 @@ public class OutboxSender {
     }
 
     private Uni<Boolean> deliver(ClaimedMail mail) {
-        Mail message = Mail.withText(mail.recipient(), mail.subject(), mail.textBody()).setHtml(mail.htmlBody());
-        return mailer.send(message)
+        // Deferred: the mailer throws (rather than fails the Uni) on an address it refuses.
+        return Uni.createFrom().deferred(() -> mailer.send(Mail.withText(mail.recipient(), mail.subject(), mail.textBody())
+                .setHtml(mail.htmlBody())))
                 .onItemOrFailure().transformToUni((ignored, sendFailure) -> sendFailure == null
                         ? outbox.markSent(mail.id()).invoke(() -> {
                             sent.increment();
@@ -91,8 +92,10 @@ public class OutboxSender {
         int attempts = mail.attempts() + 1;
         Duration retryIn = backoff(attempts, config.initialBackoff(), config.maxBackoff());
         String error = describe(failure);
-        if (attempts >= config.maxAttempts()) {
-            Log.errorf("Giving up outbox mail %d after %d attempts (status FAILED, re-queue it by hand): %s",
+        // An address the mailer refuses stays refused; anything else (the server down, refusing us
+        // for a while, misconfigured) may heal, so it is retried until maxAttempts.
+        if (failure instanceof IllegalArgumentException || attempts >= config.maxAttempts()) {
+            Log.errorf("Giving up outbox mail %d after %d attempt(s) (status FAILED, re-queue it by hand): %s",
                     mail.id(), attempts, error);
             return outbox.markFailed(mail.id(), OutboxMail.Status.FAILED, attempts, error, retryIn);
         }

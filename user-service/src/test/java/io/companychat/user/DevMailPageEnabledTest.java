@@ -1,0 +1,101 @@
+package io.companychat.user;
+
+import static io.companychat.user.support.Fixtures.uniqueEmail;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestDatabase;
+import io.companychat.user.support.Fixtures;
+import io.companychat.user.support.Rows;
+import io.quarkus.elytron.security.common.BcryptUtil;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.response.Response;
+
+/** The local run: no SMTP server, the mock mailer keeps the mails, and /dev/sent-mails shows them. */
+@QuarkusTest
+@TestProfile(DevMailPageEnabledTest.LocalRun.class)
+@WithTestResource(PostgresTestResource.class)
+class DevMailPageEnabledTest {
+
+    private static final String PAGE = "/dev/sent-mails";
+    private static final Duration MAIL_TIMEOUT = Duration.ofSeconds(20);
+
+    /** What deploy/local/run.sh sets for user-service. */
+    public static class LocalRun implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.mailer.mock", "true", "chat.dev-mail-page.enabled", "true");
+        }
+    }
+
+    @InjectTestDatabase
+    TestDatabase database;
+
+    @Test
+    void pageShowsTheMockedWelcomeMailWithAPasswordThatVerifies() {
+        String email = uniqueEmail("local");
+        Fixtures.register(email);
+
+        String page = awaitPageContaining(email);
+        String article = page.substring(page.indexOf("To: " + email));
+        String text = article.substring(article.indexOf("<pre>") + "<pre>".length(), article.indexOf("</pre>"));
+
+        assertThat(page).contains("<h2>Generated password</h2>");
+        String password = Fixtures.passwordIn(text);
+        String hash = (String) new Rows(database).one("SELECT password_hash FROM users WHERE email = ?", email).get("password_hash");
+        assertThat(BcryptUtil.matches(password, hash)).as("the password on the page verifies").isTrue();
+    }
+
+    @Test
+    void pageEscapesWhatItShows() {
+        String email = "o'hara&co-" + uniqueEmail("escaped");
+        Fixtures.register(email);
+
+        String page = awaitPageContaining("o&#39;hara&amp;co-");
+
+        assertThat(page).doesNotContain("o'hara&co-");
+    }
+
+    @Test
+    void pageIsHtmlAndNeverCached() {
+        Response response = given().when().get(PAGE);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.contentType()).startsWith("text/html");
+        assertThat(response.header("Cache-Control")).isEqualTo("no-store");
+        assertThat(response.header("Content-Security-Policy")).contains("default-src 'none'");
+    }
+
+    private static String awaitPageContaining(String text) {
+        Instant deadline = Instant.now().plus(MAIL_TIMEOUT);
+        String page = "";
+        while (Instant.now().isBefore(deadline)) {
+            page = given().when().get(PAGE).then().statusCode(200).extract().asString();
+            if (page.contains(text)) {
+                return page;
+            }
+            sleep();
+        }
+        throw new AssertionError("the page never showed " + text + ":\n" + page);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package io.companychat.user;
+
+import static io.companychat.user.support.Fixtures.uniqueEmail;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestDatabase;
+import io.companychat.common.testing.TestTokensResource;
+import io.companychat.user.service.OutboxSender;
+import io.companychat.user.support.Fixtures;
+import io.companychat.user.support.GreenMailResource;
+import io.companychat.user.support.InjectMailServer;
+import io.companychat.user.support.ReceivedMail;
+import io.companychat.user.support.Rows;
+import io.companychat.user.support.TestMailServer;
+import io.quarkus.elytron.security.common.BcryptUtil;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** The welcome mail is never lost and never sent twice: outbox, retries, concurrent senders. Real SMTP (GreenMail). */
+@QuarkusTest
+@WithTestResource(PostgresTestResource.class)
+@WithTestResource(TestTokensResource.class)
+@WithTestResource(GreenMailResource.class)
+class MailOutboxTest {
+
+    private static final Duration MAIL_TIMEOUT = Duration.ofSeconds(30);
+    /** Long enough for several more polls (one a second): a duplicate would have arrived by then. */
+    private static final Duration DUPLICATE_WINDOW = Duration.ofMillis(3500);
+    private static final int RACING_SENDERS = 8;
+    private static final int RACE_MAILS = 40;
+    private static final String INSERT_MAIL = """
+            INSERT INTO mail_outbox (recipient, subject, text_body, html_body, next_attempt_at)
+            VALUES (?, 'Generated password', 'Welcome. Your password is on this line.', '<h1>Welcome</h1>', now() + ?::interval)
+            """;
+
+    @Inject
+    OutboxSender sender;
+
+    @InjectTestDatabase
+    TestDatabase database;
+
+    @InjectMailServer
+    TestMailServer mailServer;
+
+    private Rows rows;
+
+    @BeforeEach
+    void setUp() {
+        rows = new Rows(database);
+        mailServer.start();
+    }
+
+    @AfterEach
+    void smtpServerIsBack() {
+        mailServer.start();
+    }
+
+    @Test
+    void sentMailIsMarkedSentAndItsBodiesWithThePasswordAreCleared() {
+        String email = uniqueEmail("cleared");
+        Fixtures.register(email);
+
+        mailServer.awaitMailsTo(email, 1, MAIL_TIMEOUT);
+
+        Map<String, Object> row = awaitOutboxRow(email, r -> "SENT".equals(r.get("status")));
+        assertThat(row.get("text_body")).as("text body after sending").isNull();
+        assertThat(row.get("html_body")).as("HTML body after sending").isNull();
+        assertThat(row.get("sent_at")).isNotNull();
+        assertThat(row.get("attempts")).isEqualTo(1);
+        assertThat(row.get("subject")).isEqualTo("Generated password");
+    }
+
+    @Test
+    void registrationWhileSmtpIsDownIs201AndTheMailArrivesExactlyOnceWhenItIsBack() {
+        mailServer.stop();
+        String email = uniqueEmail("smtp-down");
+
+        Fixtures.register(email);
+
+        Map<String, Object> failing = awaitOutboxRow(email, r -> ((Integer) r.get("attempts")) >= 2);
+        assertThat(failing.get("status")).as("still pending while SMTP is down").isEqualTo("PENDING");
+        assertThat(failing.get("text_body")).as("the mail is kept for the next attempt").isNotNull();
+        assertThat((String) failing.get("last_error")).isNotBlank();
+        assertThat(((Timestamp) failing.get("next_attempt_at")).toInstant())
+                .as("the next attempt waits (backoff)").isAfter(((Timestamp) failing.get("created_at")).toInstant());
+        assertThat(mailServer.mailsTo(email)).isEmpty();
+
+        mailServer.start();
+
+        ReceivedMail mail = mailServer.awaitMailsTo(email, 1, MAIL_TIMEOUT).get(0);
+        String password = Fixtures.passwordIn(mail.text());
+        assertThat((String) failing.get("last_error")).as("the recorded error").doesNotContain(password);
+        String hash = (String) rows.one("SELECT password_hash FROM users WHERE email = ?", email).get("password_hash");
+        assertThat(BcryptUtil.matches(password, hash)).isTrue();
+        sleep(DUPLICATE_WINDOW);
+        assertThat(mailServer.mailsTo(email)).as("mails to " + email).hasSize(1);
+        assertThat(awaitOutboxRow(email, r -> "SENT".equals(r.get("status"))).get("text_body")).isNull();
+    }
+
+    @Test
+    void concurrentSendersDeliverEachOutboxMailExactlyOnce() throws Exception {
+        String tag = "race-" + UUID.randomUUID().toString().substring(0, 8);
+        List<String> recipients = new ArrayList<>();
+        for (int i = 0; i < RACE_MAILS; i++) {
+            String recipient = tag + "-" + i + "@example.com";
+            recipients.add(recipient);
+            rows.update(INSERT_MAIL, recipient, "1 hour");
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService threads = Executors.newFixedThreadPool(RACING_SENDERS);
+        List<Future<Integer>> sentBySender = new ArrayList<>();
+        try {
+            for (int i = 0; i < RACING_SENDERS; i++) {
+                sentBySender.add(threads.submit(() -> {
+                    start.await();
+                    int sent = 0;
+                    int batch;
+                    do {
+                        batch = sender.deliverDue().await().atMost(MAIL_TIMEOUT);
+                        sent += batch;
+                    } while (batch > 0);
+                    return sent;
+                }));
+            }
+            // All mails fall due at once, then eight senders (and this instance's scheduler) claim together.
+            rows.update("UPDATE mail_outbox SET next_attempt_at = now() WHERE recipient LIKE ?", tag + "-%");
+            start.countDown();
+            int sentByRacers = 0;
+            for (Future<Integer> sent : sentBySender) {
+                sentByRacers += sent.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(sentByRacers).as("mails the racing senders report as sent").isBetween(1, RACE_MAILS);
+        } finally {
+            threads.shutdownNow();
+        }
+
+        for (String recipient : recipients) {
+            mailServer.awaitMailsTo(recipient, 1, MAIL_TIMEOUT);
+        }
+        sleep(DUPLICATE_WINDOW);
+        for (String recipient : recipients) {
+            assertThat(mailServer.mailsTo(recipient)).as("mails to " + recipient).hasSize(1);
+        }
+        assertThat(rows.query("SELECT status, attempts FROM mail_outbox WHERE recipient LIKE ?", tag + "-%"))
+                .hasSize(RACE_MAILS)
+                .allSatisfy(row -> assertThat(row).containsEntry("status", "SENT").containsEntry("attempts", 1));
+    }
+
+    @Test
+    void mailLeasedByAReplicaThatDiedIsSentOnceTheLeaseRunsOut() {
+        // What a replica leaves behind when it dies after its claim: a pending mail, due again when its lease ends.
+        String recipient = uniqueEmail("orphan");
+        rows.update(INSERT_MAIL, recipient, "3 seconds");
+
+        sleep(Duration.ofMillis(1500));
+        assertThat(mailServer.mailsTo(recipient)).as("not sent while another replica holds the lease").isEmpty();
+
+        mailServer.awaitMailsTo(recipient, 1, MAIL_TIMEOUT);
+        sleep(DUPLICATE_WINDOW);
+        assertThat(mailServer.mailsTo(recipient)).hasSize(1);
+    }
+
+    @Test
+    void mailToAnAddressTheMailerRefusesIsFailedAtOnceAndHoldsUpNoOther() {
+        String refused = "<b>not</b>-" + uniqueEmail("refused");
+        String fine = uniqueEmail("fine");
+        rows.update(INSERT_MAIL, refused, "0 seconds");
+        rows.update(INSERT_MAIL, fine, "0 seconds");
+
+        mailServer.awaitMailsTo(fine, 1, MAIL_TIMEOUT);
+
+        Map<String, Object> row = awaitOutboxRow(refused, r -> "FAILED".equals(r.get("status")));
+        assertThat(row.get("attempts")).isEqualTo(1);
+        assertThat((String) row.get("last_error")).contains("invalid");
+        assertThat(row.get("text_body")).as("kept, so that an operator can re-queue the mail").isNotNull();
+    }
+
+    private Map<String, Object> awaitOutboxRow(String recipient, Predicate<Map<String, Object>> condition) {
+        Instant deadline = Instant.now().plus(MAIL_TIMEOUT);
+        Map<String, Object> row = null;
+        while (Instant.now().isBefore(deadline)) {
+            row = rows.one("SELECT * FROM mail_outbox WHERE recipient = ?", recipient);
+            if (condition.test(row)) {
+                return row;
+            }
+            sleep(Duration.ofMillis(100));
+        }
+        throw new AssertionError("outbox row for " + recipient + " never reached the expected state; last: " + row);
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+}
