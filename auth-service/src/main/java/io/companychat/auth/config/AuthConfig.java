@@ -19,6 +19,8 @@ public interface AuthConfig {
 
     Revocation revocation();
 
+    Cleanup cleanup();
+
     interface Token {
         /** The lifetime of a token; the login's {@code expire} is issue time plus this. */
         @WithDefault("PT1H")
@@ -59,5 +61,11 @@ public interface AuthConfig {
          */
         @WithDefault("PT5M")
         Duration retentionAfterExpiry();
+    }
+
+    interface Cleanup {
+        /** How often each replica deletes stale revocations and failed logins; read by {@code CleanupJob}'s schedule. */
+        @WithDefault("PT1M")
+        Duration interval();
     }
 }

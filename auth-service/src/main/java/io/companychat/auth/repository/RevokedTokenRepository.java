@@ -6,7 +6,8 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.companychat.auth.RevokedToken;
+import io.companychat.common.security.Revocation;
+import io.companychat.common.security.RevokedTokens;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -19,7 +20,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 @ApplicationScoped
 public class RevokedTokenRepository {
 
-    public static final String CHANNEL = "token_revoked";
+    public static final String CHANNEL = RevokedTokens.CHANNEL;
 
     private final Pool pool;
 
@@ -44,18 +45,18 @@ public class RevokedTokenRepository {
     }
 
     /** Every revocation still kept: unexpired ones, and those expired less than {@code retention} ago. */
-    public Uni<List<RevokedToken>> listKept(Duration retention) {
+    public Uni<List<Revocation>> listKept(Duration retention) {
         return pool.preparedQuery("""
                 SELECT jti, expires_at FROM revoked_tokens
                  WHERE expires_at > now() - $1::bigint * interval '1 second'
                  ORDER BY expires_at, jti
                 """).execute(Tuple.of(retention.toSeconds()))
                 .map(rows -> {
-                    List<RevokedToken> tokens = new ArrayList<>(rows.size());
+                    List<Revocation> revocations = new ArrayList<>(rows.size());
                     for (Row row : rows) {
-                        tokens.add(new RevokedToken(row.getString("jti"), row.getOffsetDateTime("expires_at").toInstant()));
+                        revocations.add(new Revocation(row.getString("jti"), row.getOffsetDateTime("expires_at").toInstant()));
                     }
-                    return tokens;
+                    return revocations;
                 });
     }
 

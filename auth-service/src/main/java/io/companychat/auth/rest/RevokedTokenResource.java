@@ -1,14 +1,12 @@
 package io.companychat.auth.rest;
 
-import java.util.List;
-
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-import io.companychat.auth.RevokedToken;
 import io.companychat.auth.service.RevocationService;
+import io.companychat.common.security.RevocationList;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -26,11 +24,8 @@ public class RevokedTokenResource {
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Uni<RevokedTokens> list() {
-        return revocations.listKept().map(RevokedTokens::new);
-    }
-
-    /** {@code {"data": [{"jti": ..., "expires_at": ...}, ...]}} */
-    public record RevokedTokens(List<RevokedToken> data) {
+    /** {@code {"data": [{"jti": ..., "expires_at": ...}, ...]}}, the shape common's client reads. */
+    public Uni<RevocationList> list() {
+        return revocations.listKept().map(RevocationList::new);
     }
 }

@@ -1,20 +1,23 @@
 package io.companychat.auth.service;
 
+import java.time.Instant;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
-import io.companychat.auth.RevokedToken;
 import io.companychat.auth.config.AuthConfig;
 import io.companychat.auth.repository.RevokedTokenRepository;
+import io.companychat.common.security.Revocation;
+import io.companychat.common.security.RevokedTokens;
 import io.quarkus.security.AuthenticationFailedException;
 import io.smallrye.mutiny.Uni;
 
 /**
- * Logout: the token's id is revoked until the token expires, for every service (they learn it from the
- * {@code token_revoked} notification, or from {@code /internal/revoked-tokens} after reconnecting).
+ * Logout: the token's id is revoked until the token expires, for every service. The others learn it from the
+ * {@code token_revoked} notification (common's {@link RevokedTokens}), or from {@code /internal/revoked-tokens}
+ * after reconnecting; this replica adds it to its own set at once.
  */
 @ApplicationScoped
 public class RevocationService {
@@ -22,10 +25,12 @@ public class RevocationService {
     private static final int MAX_JTI_LENGTH = 64;
 
     private final RevokedTokenRepository revoked;
+    private final RevokedTokens refused;
     private final AuthConfig.Revocation config;
 
-    public RevocationService(RevokedTokenRepository revoked, AuthConfig config) {
+    public RevocationService(RevokedTokenRepository revoked, RevokedTokens refused, AuthConfig config) {
         this.revoked = revoked;
+        this.refused = refused;
         this.config = config.revocation();
     }
 
@@ -39,13 +44,18 @@ public class RevocationService {
         if (jti == null || jti.isBlank() || jti.length() > MAX_JTI_LENGTH || userId == null) {
             return Uni.createFrom().failure(new AuthenticationFailedException("token without a usable jti or sub"));
         }
-        return revoked.revoke(jti, userId, token.getExpirationTime())
-                .flatMap(inserted -> inserted
-                        ? Uni.createFrom().voidItem()
-                        : Uni.createFrom().failure(new AuthenticationFailedException("token already revoked")));
+        long expiresAt = token.getExpirationTime();
+        return revoked.revoke(jti, userId, expiresAt)
+                .flatMap(inserted -> {
+                    if (!inserted) {
+                        return Uni.createFrom().failure(new AuthenticationFailedException("token already revoked"));
+                    }
+                    refused.add(new Revocation(jti, Instant.ofEpochSecond(expiresAt)));
+                    return Uni.createFrom().voidItem();
+                });
     }
 
-    public Uni<List<RevokedToken>> listKept() {
+    public Uni<List<Revocation>> listKept() {
         return revoked.listKept(config.retentionAfterExpiry());
     }
 
