@@ -454,7 +454,7 @@ async function renderAndCheck(dir, overlay) {
   return { objects, results: await checkRendering(objects, overlay) };
 }
 
-const stderrOf = (e) => String(e.stderr ?? e.message).trim().split("\n").slice(-3).join(" ");
+const stderrOf = (e) => String(e.stderr || e.message).trim().split("\n").slice(-3).join(" ");
 
 for (const overlay of readdirSync(OVERLAYS).sort()) {
   const dir = path.join(OVERLAYS, overlay);

@@ -8,11 +8,16 @@ export CONTAINERS_CONF="$PODMAN_DIR/containers.conf"
 BASE_IMAGE=localhost/chat-base-jre:bookworm
 IMAGE_PREFIX=localhost/company-chat
 IMAGE_TAG=dev
-# name and HTTP port of each module, in start order (the ports are the services' defaults; with
-# host networking every container listens on the host directly)
+# the modules, the port each listens on in its image (the services' defaults), and the ports the
+# podman run moves them to: with host networking they share the machine's ports with everything
+# else, e.g. deploy/local/run.sh on 8080-8083 and 9000
 SERVICES=(user-service auth-service chat-service gateway)
 declare -A HTTP_PORT=([user-service]=8081 [auth-service]=8082 [chat-service]=8083 [gateway]=8080)
-GATEWAY_MANAGEMENT_PORT=9000
+MANAGEMENT_PORT=9000
+PLAY_PORT_OFFSET=${PLAY_PORT_OFFSET:-30000}
+declare -A PLAY_PORT=()
+for svc in "${SERVICES[@]}"; do PLAY_PORT[$svc]=$((HTTP_PORT[$svc] + PLAY_PORT_OFFSET)); done
+PLAY_MANAGEMENT_PORT=$((MANAGEMENT_PORT + PLAY_PORT_OFFSET))
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
