@@ -1,0 +1,283 @@
+import java.io.IOException;
+import java.math.BigInteger;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Load tool of the history benchmark (see ../README.md), a single-file Java program with no
+ * dependencies: {@code java HistoryBench.java keys <dir>} makes the signing key and the JWKS
+ * the service verifies with; {@code java HistoryBench.java run <dir> <base-url> <samples.csv>
+ * <deep-long.csv>} measures history pages and prints p50/p90/p99 per scenario.
+ */
+public class HistoryBench {
+
+    static final String ISSUER = "company-chat";
+    static final String KEY_ID = "bench";
+    static final int LONG_CONVERSATION = 1;
+
+    public static void main(String[] args) throws Exception {
+        switch (args.length == 0 ? "" : args[0]) {
+            case "keys" -> keys(Path.of(args[1]));
+            case "run" -> run(Path.of(args[1]), args[2], Path.of(args[3]), Path.of(args[4]));
+            default -> {
+                System.err.println("usage: HistoryBench keys <dir> | run <dir> <base-url> <samples.csv> <deep-long.csv>");
+                System.exit(2);
+            }
+        }
+    }
+
+    static void keys(Path dir) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair pair = generator.generateKeyPair();
+        RSAPublicKey key = (RSAPublicKey) pair.getPublic();
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("jwks.json"), "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\",\"kid\":\""
+                + KEY_ID + "\",\"n\":\"" + base64Url(key.getModulus()) + "\",\"e\":\"" + base64Url(key.getPublicExponent())
+                + "\"}]}");
+        Files.write(dir.resolve("signing-key.der"), pair.getPrivate().getEncoded());
+    }
+
+    /** One sampled conversation: a participant, and the cursor of its second page. */
+    record Sample(long conversationId, long userId, long secondPageBefore) {
+    }
+
+    record Scenario(String name, List<String> paths, List<String> tokens) {
+    }
+
+    static void run(Path dir, String baseUrl, Path samplesFile, Path deepLongFile) throws Exception {
+        PrivateKey signingKey = KeyFactory.getInstance("RSA")
+                .generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(dir.resolve("signing-key.der"))));
+        List<Sample> samples = Files.readAllLines(samplesFile).stream().filter(l -> !l.isBlank()).map(l -> l.split(","))
+                .map(f -> new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]))).toList();
+        List<Long> deepLong = Files.readAllLines(deepLongFile).stream().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
+        Map<Long, String> tokens = new HashMap<>();
+        for (Sample sample : samples) {
+            tokens.computeIfAbsent(sample.userId(), id -> token(signingKey, id));
+        }
+        String longToken = token(signingKey, 1);
+
+        List<Scenario> scenarios = List.of(
+                new Scenario("first page, one of 10,000 conversations",
+                        samples.stream().map(s -> path(s.conversationId(), null)).toList(),
+                        samples.stream().map(s -> tokens.get(s.userId())).toList()),
+                new Scenario("second (last) page, one of 10,000 conversations",
+                        samples.stream().map(s -> path(s.conversationId(), s.secondPageBefore())).toList(),
+                        samples.stream().map(s -> tokens.get(s.userId())).toList()),
+                new Scenario("first page, the 100,000-message conversation",
+                        List.of(path(LONG_CONVERSATION, null)), List.of(longToken)),
+                new Scenario("deep page (50,000-99,900 back), the 100,000-message conversation",
+                        deepLong.stream().map(before -> path(LONG_CONVERSATION, before)).toList(),
+                        deepLong.stream().map(before -> longToken).toList()));
+
+        int requests = Integer.getInteger("bench.requests", 10_000);
+        int warmup = Integer.getInteger("bench.warmup", 20_000);
+        List<Integer> concurrencies = Arrays.stream(System.getProperty("bench.concurrency", "1,4").split(","))
+                .map(String::trim).map(Integer::parseInt).toList();
+
+        for (Scenario scenario : scenarios) {
+            checkOnce(baseUrl, scenario);
+        }
+        System.out.printf(Locale.ROOT, "warm-up: %,d requests over all scenarios%n", warmup);
+        for (Scenario scenario : scenarios) {
+            measure(baseUrl, scenario, warmup / scenarios.size(), 2);
+        }
+        System.out.printf(Locale.ROOT, "%nlimit=50, %,d requests per row, closed loop%n", requests);
+        System.out.printf(Locale.ROOT, "%-68s %5s %8s %8s %8s %8s %8s%n", "scenario", "conc", "p50 ms", "p90 ms", "p99 ms",
+                "max ms", "req/s");
+        for (int concurrency : concurrencies) {
+            for (Scenario scenario : scenarios) {
+                Result result = measure(baseUrl, scenario, requests, concurrency);
+                System.out.printf(Locale.ROOT, "%-68s %5d %8.2f %8.2f %8.2f %8.2f %8.0f%s%n", scenario.name(), concurrency,
+                        result.percentile(50), result.percentile(90), result.percentile(99), result.percentile(100),
+                        result.throughput(), result.errors() > 0 ? "  ERRORS: " + result.errors() : "");
+            }
+        }
+    }
+
+    record Result(long[] nanos, int errors, double seconds) {
+        double percentile(double p) {
+            int index = (int) Math.ceil(p / 100.0 * nanos.length) - 1;
+            return nanos[Math.max(0, Math.min(nanos.length - 1, index))] / 1_000_000.0;
+        }
+
+        double throughput() {
+            return nanos.length / seconds;
+        }
+    }
+
+    static Result measure(String baseUrl, Scenario scenario, int requests, int concurrency) throws Exception {
+        long[] nanos = new long[requests];
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger errors = new AtomicInteger();
+        ExecutorService workers = Executors.newFixedThreadPool(concurrency);
+        long started = System.nanoTime();
+        List<Future<?>> running = new ArrayList<>();
+        for (int w = 0; w < concurrency; w++) {
+            running.add(workers.submit(() -> {
+                try (Connection connection = new Connection(URI.create(baseUrl))) {
+                    for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
+                        int pick = ThreadLocalRandom.current().nextInt(scenario.paths().size());
+                        long t0 = System.nanoTime();
+                        int status = connection.get(scenario.paths().get(pick), scenario.tokens().get(pick)).status();
+                        nanos[i] = System.nanoTime() - t0;
+                        if (status != 200) {
+                            errors.incrementAndGet();
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> worker : running) {
+            worker.get();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        workers.shutdown();
+        Arrays.sort(nanos);
+        return new Result(nanos, errors.get(), seconds);
+    }
+
+    /** Fails loudly unless the scenario's first request answers a page of messages. */
+    static void checkOnce(String baseUrl, Scenario scenario) throws Exception {
+        try (Connection connection = new Connection(URI.create(baseUrl))) {
+            Response response = connection.get(scenario.paths().get(0), scenario.tokens().get(0));
+            int messages = response.body().split("\"conversation_id\"", -1).length - 1;
+            if (response.status() != 200 || messages == 0) {
+                throw new IllegalStateException(scenario.name() + ": HTTP " + response.status() + " " + response.body());
+            }
+            System.out.printf(Locale.ROOT, "check: %-66s HTTP %d, %d messages%n", scenario.name(), response.status(), messages);
+        }
+    }
+
+    record Response(int status, String body) {
+    }
+
+    /**
+     * One kept-alive HTTP/1.1 connection, used by one thread: the request written in one
+     * segment, the response read in full. Keeps the client's own cost (and its thread hand-offs)
+     * out of the figures as far as possible.
+     */
+    static final class Connection implements AutoCloseable {
+
+        private final String host;
+        private final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        Connection(URI base) throws IOException {
+            host = base.getHost() + ":" + base.getPort();
+            socket = new Socket(base.getHost(), base.getPort());
+            socket.setTcpNoDelay(true);
+            in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+            out = socket.getOutputStream();
+        }
+
+        Response get(String path, String token) throws IOException {
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + token
+                    + "\r\nAccept: application/json\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String statusLine = line();
+            int status = Integer.parseInt(statusLine.split(" ")[1]);
+            int length = -1;
+            boolean chunked = false;
+            for (String header = line(); !header.isEmpty(); header = line()) {
+                String lower = header.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
+                    length = Integer.parseInt(lower.substring(15).trim());
+                } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                    chunked = true;
+                }
+            }
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            if (chunked) {
+                for (int size = Integer.parseInt(line().trim(), 16); size > 0; size = Integer.parseInt(line().trim(), 16)) {
+                    body.write(in.readNBytes(size));
+                    line();
+                }
+                line();
+            } else if (length >= 0) {
+                body.write(in.readNBytes(length));
+            }
+            return new Response(status, body.toString(StandardCharsets.UTF_8));
+        }
+
+        private String line() throws IOException {
+            StringBuilder line = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new IOException("connection closed");
+                }
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            return line.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    static String path(long conversationId, Long before) {
+        return "/api/conversations/" + conversationId + "/messages?limit=50" + (before == null ? "" : "&before=" + before);
+    }
+
+    static String token(PrivateKey key, long userId) {
+        try {
+            long now = Instant.now().getEpochSecond();
+            String header = base64Url("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"" + KEY_ID + "\"}");
+            String claims = base64Url("{\"iss\":\"" + ISSUER + "\",\"sub\":\"" + userId + "\",\"upn\":\"bench" + userId
+                    + "@example.com\",\"groups\":[\"user\"],\"jti\":\"" + UUID.randomUUID() + "\",\"iat\":" + now
+                    + ",\"exp\":" + (now + 3600) + "}");
+            Signature signature = Signature.getInstance("SHA256withRSA");
+            signature.initSign(key);
+            signature.update((header + "." + claims).getBytes(StandardCharsets.US_ASCII));
+            return header + "." + claims + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(signature.sign());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String base64Url(String text) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String base64Url(BigInteger value) {
+        byte[] bytes = value.toByteArray();
+        if (bytes.length > 1 && bytes[0] == 0) {
+            bytes = Arrays.copyOfRange(bytes, 1, bytes.length);
+        }
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}

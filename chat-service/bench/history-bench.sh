@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# History benchmark of chat-service (issue 5): 1,000,000 messages over 10,000 conversations on the
+# local PostgreSQL, the packaged service against them, p50/p90/p99 of first and deep history pages.
+#
+#   chat-service/bench/history-bench.sh             # load (or reuse) chat_bench, run, print figures
+#   BENCH_RELOAD=1 chat-service/bench/history-bench.sh   # drop and reload the data first
+#
+# Needs psql and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust auth).
+# Tunables: BENCH_DB (chat_bench), BENCH_PORT (18083), and JAVA_OPTS for the load tool, e.g.
+# -Dbench.requests=10000 -Dbench.warmup=20000 -Dbench.concurrency=1,4
+set -euo pipefail
+
+bench=$(cd "$(dirname "$0")" && pwd)
+module=$(dirname "$bench")
+root=$(dirname "$module")
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+db=${BENCH_DB:-chat_bench}
+port=${BENCH_PORT:-18083}
+jar=$module/target/quarkus-app/quarkus-run.jar
+work=$(mktemp -d -t chat-bench.XXXXXX)
+service_pid=
+
+cleanup() {
+  if [ -n "$service_pid" ]; then
+    kill "$service_pid" 2>/dev/null || true
+    wait "$service_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+psql_db() { psql -X -v ON_ERROR_STOP=1 -q -d "$db" "$@"; }
+
+if [ ! -f "$jar" ]; then
+  echo "bench: packaging chat-service"
+  (cd "$root" && ./mvnw -B -q -f common/pom.xml install -DskipTests && ./mvnw -B -q -f chat-service/pom.xml package -DskipTests)
+fi
+
+loaded=$(psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
+if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ] \
+    || [ "$(psql_db -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
+  echo "bench: creating database $db"
+  psql -X -v ON_ERROR_STOP=1 -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  # The service's own migrations, in version order (the service runs with Flyway off here).
+  for migration in $(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V); do
+    psql_db -f "$migration"
+  done
+  echo "bench: loading 20,000 users, 10,000 conversations, 1,000,000 messages"
+  start=$(date +%s)
+  psql_db <<'SQL'
+-- Conversation k is between users 2k-1 and 2k.
+INSERT INTO users (name, subname, email, job, password_hash)
+SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 20000) g;
+INSERT INTO conversations (sender_id, recipient_id)
+SELECT 2 * k - 1, 2 * k FROM generate_series(1, 10000) k;
+-- Every 10th message goes to conversation 1 (100,000 messages, for deep pages); the other 900,000
+-- go round the other 9,999 conversations (90 each). Conversations interleave in id order, as in
+-- real traffic, so a page's rows are spread over the table rather than packed together.
+INSERT INTO messages (conversation_id, sender_id, content, date, inserted_at, updated_at)
+SELECT c, 2 * c - 1 + (g / 10) % 2, 'Message ' || g || ': ' || repeat('lorem ipsum ', 1 + g % 12), t, t, t
+FROM (SELECT g,
+             CASE WHEN g % 10 = 0 THEN 1 ELSE (g / 10) % 9999 + 2 END AS c,
+             timestamptz '2026-01-01 00:00:00+00' + g * interval '15 seconds' AS t
+      FROM generate_series(1, 1000000) g) m
+ORDER BY g;
+UPDATE conversations c SET last_activity_at = m.last, updated_at = m.last
+FROM (SELECT conversation_id, max(date) AS last FROM messages GROUP BY conversation_id) m
+WHERE m.conversation_id = c.id;
+SQL
+  psql_db -c "VACUUM ANALYZE"
+  echo "bench: loaded in $(( $(date +%s) - start )) s"
+else
+  echo "bench: reusing database $db (BENCH_RELOAD=1 reloads it)"
+fi
+psql_db -tA -c "SELECT 'bench: ' || count(*) || ' messages in ' || count(DISTINCT conversation_id) || ' conversations, '
+  || pg_size_pretty(pg_total_relation_size('messages')) || ' with indexes' FROM messages"
+
+# 1,000 random conversations besides the long one: a participant and the cursor of the second page.
+psql_db -tA -F, -c "
+  SELECT c.id, c.recipient_id,
+         (SELECT id FROM messages m WHERE m.conversation_id = c.id ORDER BY id DESC OFFSET 49 LIMIT 1)
+  FROM conversations c WHERE c.id > 1 ORDER BY random() LIMIT 1000" > "$work/samples.csv"
+# Cursors 50,000 to 99,900 messages back in the long conversation.
+psql_db -tA -c "
+  SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id DESC) AS back FROM messages WHERE conversation_id = 1) m
+  WHERE back BETWEEN 50000 AND 99900 AND back % 100 = 0" > "$work/deep-long.csv"
+
+java "$bench/HistoryBench.java" keys "$work"
+
+echo "bench: starting $jar on port $port"
+QUARKUS_HTTP_PORT=$port PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
+  MP_JWT_VERIFY_PUBLICKEY_LOCATION="file:$work/jwks.json" INTERNAL_SERVICE_TOKEN=bench-only \
+  java -jar "$jar" > "$work/service.log" 2>&1 &
+service_pid=$!
+for _ in $(seq 1 60); do
+  if curl -fs "http://127.0.0.1:$port/q/health/ready" > /dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 "$service_pid" 2>/dev/null; then
+    cat "$work/service.log"
+    echo "bench: the service did not start" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+curl -fs "http://127.0.0.1:$port/q/health/ready" > /dev/null || { cat "$work/service.log"; exit 1; }
+
+echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version')"
+# shellcheck disable=SC2086
+java ${JAVA_OPTS:-} "$bench/HistoryBench.java" run "$work" "http://127.0.0.1:$port" "$work/samples.csv" "$work/deep-long.csv"

@@ -1,0 +1,15 @@
+package io.companychat.chat.api;
+
+import java.time.Instant;
+
+import io.companychat.chat.Message;
+
+/** Message JSON of API.md. The client id stays private to the sender and is not echoed. */
+public record MessageView(long id, long conversationId, long senderId, String content, Instant date,
+        Instant insertedAt) {
+
+    public static MessageView of(Message message) {
+        return new MessageView(message.id, message.conversationId, message.senderId, message.content, message.date,
+                message.insertedAt);
+    }
+}

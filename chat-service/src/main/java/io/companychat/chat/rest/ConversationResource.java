@@ -1,0 +1,87 @@
+package io.companychat.chat.rest;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import org.eclipse.microprofile.jwt.JsonWebToken;
+import org.jboss.resteasy.reactive.RestResponse;
+
+import io.companychat.chat.api.ConversationList;
+import io.companychat.chat.api.ConversationView;
+import io.companychat.chat.api.MessagePage;
+import io.companychat.chat.api.MessageView;
+import io.companychat.chat.api.NewConversation;
+import io.companychat.chat.api.NewMessage;
+import io.companychat.chat.service.ConversationService;
+import io.companychat.chat.service.MessageService;
+import io.companychat.chat.service.Outcome;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.Authenticated;
+import io.smallrye.mutiny.Uni;
+
+/** Conversations and their messages, for their two participants only (API.md). */
+@Path("/api/conversations")
+@Authenticated
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class ConversationResource {
+
+    private final ConversationService conversations;
+    private final MessageService messages;
+    private final JsonWebToken jwt;
+
+    public ConversationResource(ConversationService conversations, MessageService messages, JsonWebToken jwt) {
+        this.conversations = conversations;
+        this.messages = messages;
+        this.jwt = jwt;
+    }
+
+    @POST
+    public Uni<RestResponse<ConversationView>> start(NewConversation request) {
+        return conversations.start(callerId(), request).map(ConversationResource::createdOrOk);
+    }
+
+    @GET
+    public Uni<ConversationList> list() {
+        return conversations.list(callerId());
+    }
+
+    @GET
+    @Path("/{id}/messages")
+    public Uni<MessagePage> history(@PathParam("id") String id, @QueryParam("limit") String limit,
+            @QueryParam("before") String before) {
+        return messages.history(callerId(), RequestParameters.conversationId(id), RequestParameters.before(before),
+                RequestParameters.limit(limit));
+    }
+
+    @POST
+    @Path("/{id}/messages")
+    public Uni<RestResponse<MessageView>> post(@PathParam("id") String id, NewMessage request) {
+        return messages.post(callerId(), RequestParameters.conversationId(id), request)
+                .map(ConversationResource::createdOrOk);
+    }
+
+    /** The user id is the token's subject; a token whose subject is not one is no valid token here. */
+    private long callerId() {
+        try {
+            long id = Long.parseLong(jwt.getSubject());
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException | NullPointerException e) {
+            // falls through to the refusal
+        }
+        throw new AuthenticationFailedException("token subject is not a user id");
+    }
+
+    private static <T> RestResponse<T> createdOrOk(Outcome<T> outcome) {
+        return outcome.created() ? RestResponse.status(RestResponse.Status.CREATED, outcome.value())
+                : RestResponse.ok(outcome.value());
+    }
+}

@@ -1,0 +1,99 @@
+package io.companychat.chat.support;
+
+import static io.restassured.RestAssured.given;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.companychat.common.testing.TestDatabase;
+import io.companychat.common.testing.TestTokens;
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+
+/**
+ * Test fixture for chat-service: users that exist both as rows (for the foreign keys) and in the
+ * user-service double, their tokens, and the API calls tests need as set-up.
+ */
+public final class Chat {
+
+    public static final String CONVERSATIONS = "/api/conversations";
+
+    private final TestDatabase database;
+    private final UserServiceDouble userService;
+    private final TestTokens tokens;
+    private final Map<Long, String> tokenCache = new ConcurrentHashMap<>();
+
+    public Chat(TestDatabase database, UserServiceDouble userService, TestTokens tokens) {
+        this.database = database;
+        this.userService = userService;
+        this.tokens = tokens;
+    }
+
+    public static String messagesOf(long conversationId) {
+        return CONVERSATIONS + "/" + conversationId + "/messages";
+    }
+
+    /** A users row, as user-service would have written it, that the user-service double knows too. */
+    public long newUser(String name) {
+        String email = name.toLowerCase() + "." + UUID.randomUUID() + "@example.com";
+        long id = queryLong("INSERT INTO users (name, subname, email, job, password_hash) "
+                + "VALUES (?, 'Tester', ?, 'Engineer', 'not-a-hash') RETURNING id", name, email);
+        userService.register(id);
+        return id;
+    }
+
+    public String tokenFor(long userId) {
+        return tokenCache.computeIfAbsent(userId, id -> tokens.tokenFor(id, "user" + id + "@example.com"));
+    }
+
+    /** A JSON request authenticated as the user. */
+    public RequestSpecification as(long userId) {
+        return given().auth().oauth2(tokenFor(userId)).contentType(ContentType.JSON).accept(ContentType.JSON);
+    }
+
+    /** Starts (or finds) the conversation of the two users through the API. */
+    public long conversation(long userId, long otherUserId) {
+        return as(userId).body(Map.of("recipient_id", otherUserId))
+                .when().post(CONVERSATIONS)
+                .then().statusCode(org.hamcrest.Matchers.oneOf(200, 201))
+                .extract().jsonPath().getLong("id");
+    }
+
+    /** Posts a message through the API and returns its id. */
+    public long post(long userId, long conversationId, String content) {
+        return as(userId).body(Map.of("content", content))
+                .when().post(messagesOf(conversationId))
+                .then().statusCode(201)
+                .extract().jsonPath().getLong("id");
+    }
+
+    public long countMessages(long conversationId) {
+        return queryLong("SELECT count(*) FROM messages WHERE conversation_id = ?", conversationId);
+    }
+
+    public long countConversationsOfPair(long userId, long otherUserId) {
+        return queryLong("SELECT count(*) FROM conversations WHERE LEAST(sender_id, recipient_id) = ? "
+                + "AND GREATEST(sender_id, recipient_id) = ?", Math.min(userId, otherUserId), Math.max(userId, otherUserId));
+    }
+
+    public long queryLong(String sql, Object... params) {
+        try (Connection connection = database.connect(); PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                statement.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rows = statement.executeQuery()) {
+                if (!rows.next()) {
+                    throw new AssertionError("no row for " + sql);
+                }
+                return rows.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("test query failed: " + sql, e);
+        }
+    }
+}
