@@ -29,7 +29,7 @@ public final class TestMailServer {
         this.port = port;
     }
 
-    static TestMailServer startOnFreePort() {
+    public static TestMailServer startOnFreePort() {
         TestMailServer mailServer = new TestMailServer(freePort());
         mailServer.start();
         return mailServer;
@@ -85,7 +85,7 @@ public final class TestMailServer {
         return mails;
     }
 
-    synchronized void close() {
+    public synchronized void close() {
         if (server != null) {
             server.stop();
             server = null;
