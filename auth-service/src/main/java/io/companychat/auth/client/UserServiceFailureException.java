@@ -4,6 +4,8 @@ package io.companychat.auth.client;
 public class UserServiceFailureException extends RuntimeException {
 
     public UserServiceFailureException(int status) {
-        super("user-service answered HTTP " + status, null, false, false);
+        super(status == 401
+                ? "user-service refused auth-service's service credential (do both have the same INTERNAL_SERVICE_TOKEN?)"
+                : "user-service answered HTTP " + status, null, false, false);
     }
 }

@@ -14,7 +14,9 @@ import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 import io.companychat.common.security.TokenClaims;
 import io.smallrye.jwt.algorithm.SignatureAlgorithm;
@@ -50,6 +52,15 @@ public final class TestKeys {
             Files.writeString(verificationKeys.resolve("2026-10.pem"), pem("PUBLIC KEY", previous.getPublic().getEncoded()));
             Files.writeString(verificationKeys.resolve("README.txt"), "not a key: ignored, only *.pem files are read");
             return new TestKeys(current, previous, signingKey, verificationKeys);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Removes the key files. */
+    public void delete() {
+        try (Stream<Path> files = Files.walk(signingKeyFile.getParent())) {
+            files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

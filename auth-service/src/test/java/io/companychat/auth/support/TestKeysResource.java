@@ -25,6 +25,8 @@ public class TestKeysResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
-        // temporary files: the OS cleans the temp directory
+        if (keys != null) {
+            keys.delete();
+        }
     }
 }

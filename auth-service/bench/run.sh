@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Login benchmark: starts auth-service (the packaged jar, prod profile) on a throw-away database with a
+# throw-away signing key, in front of either the user-service stand-in (no hashing: auth-service's own cost)
+# or the real user-service jar (bcrypt included), runs LoginBench and stops everything it started.
+# See auth-service/README.md, "Benchmark".
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: auth-service/bench/run.sh [--user-service stand-in|real] [--concurrency N] [--seconds S] [--warmup S]
+Needs the packaged jars (./mvnw -B -q -f auth-service/pom.xml package -DskipTests, and for "real" the same for
+user-service), psql, openssl, curl, and PostgreSQL at PGHOST/PGPORT (defaults localhost:5432, user postgres).
+EOF
+}
+
+MODE=stand-in
+CONCURRENCY=8
+SECONDS_MEASURED=20
+WARMUP=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --user-service) MODE=$2; shift 2 ;;
+    --concurrency) CONCURRENCY=$2; shift 2 ;;
+    --seconds) SECONDS_MEASURED=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$MODE" in stand-in|real) ;; *) echo "--user-service must be stand-in or real" >&2; exit 2 ;; esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=$ROOT/auth-service/bench
+AUTH_JAR=$ROOT/auth-service/target/quarkus-app/quarkus-run.jar
+USER_JAR=$ROOT/user-service/target/quarkus-app/quarkus-run.jar
+AUTH_PORT=${AUTH_PORT:-18082}
+USER_PORT=${USER_PORT:-18081}
+export PGHOST=${PGHOST:-localhost} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres} PGPASSWORD=${PGPASSWORD:-}
+DB=chat_bench_$$
+WORK=$(mktemp -d)
+PIDS=()
+
+[ -f "$AUTH_JAR" ] || { echo "missing $AUTH_JAR: package auth-service first" >&2; exit 1; }
+[ "$MODE" = stand-in ] || [ -f "$USER_JAR" ] || { echo "missing $USER_JAR: package user-service first" >&2; exit 1; }
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+await_ready() { # port name pid
+  for _ in $(seq 1 120); do
+    if curl -fs -o /dev/null "http://localhost:$1/q/health/ready"; then return 0; fi
+    kill -0 "$3" 2>/dev/null || { echo "$2 exited; log:" >&2; tail -n 30 "$WORK/$2.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "$2 not ready after 60 s; log:" >&2; tail -n 30 "$WORK/$2.log" >&2; exit 1
+}
+
+psql -q -d postgres -c "CREATE DATABASE $DB"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/signing-key.pem" 2>/dev/null
+SERVICE_TOKEN=$(openssl rand -hex 24)
+EMAIL=bench@example.com
+
+if [ "$MODE" = stand-in ]; then
+  PASSWORD=$(openssl rand -hex 12)
+  java "$BENCH/UserServiceStandIn.java" --port "$USER_PORT" --token "$SERVICE_TOKEN" --email "$EMAIL" \
+    --password "$PASSWORD" >"$WORK/user-service.log" 2>&1 &
+  PIDS+=($!); USER_PID=$!
+else
+  PGDATABASE=$DB INTERNAL_SERVICE_TOKEN=$SERVICE_TOKEN QUARKUS_HTTP_PORT=$USER_PORT \
+    QUARKUS_MAILER_MOCK=true CHAT_DEV_MAIL_PAGE_ENABLED=true \
+    java -jar "$USER_JAR" >"$WORK/user-service.log" 2>&1 &
+  PIDS+=($!); USER_PID=$!
+fi
+await_ready "$USER_PORT" user-service "$USER_PID"
+
+PGDATABASE=$DB INTERNAL_SERVICE_TOKEN=$SERVICE_TOKEN QUARKUS_HTTP_PORT=$AUTH_PORT \
+  USER_SERVICE_URL=http://localhost:$USER_PORT AUTH_SIGNING_KEY_LOCATION=$WORK/signing-key.pem \
+  java -jar "$AUTH_JAR" >"$WORK/auth-service.log" 2>&1 &
+PIDS+=($!); AUTH_PID=$!
+await_ready "$AUTH_PORT" auth-service "$AUTH_PID"
+
+if [ "$MODE" = real ]; then
+  # Register through user-service's API; the mock mailer's page shows the emailed password.
+  curl -fs -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"user\":{\"name\":\"Bench\",\"subname\":\"Mark\",\"email\":\"$EMAIL\",\"job\":\"load\"}}" \
+    "http://localhost:$USER_PORT/api/users"
+  PASSWORD=""
+  for _ in $(seq 1 40); do
+    PASSWORD=$(curl -fs "http://localhost:$USER_PORT/dev/sent-mails" \
+      | grep -m 1 -A 2 'generated password:' | tail -n 1 | tr -d '[:space:]' || true)
+    [ -n "$PASSWORD" ] && break
+    sleep 0.25
+  done
+  [ -n "$PASSWORD" ] || { echo "no welcome mail on user-service's /dev/sent-mails" >&2; exit 1; }
+fi
+
+echo "auth-service pid $AUTH_PID, user-service ($MODE) pid $USER_PID, database $DB, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+java "$BENCH/LoginBench.java" --url "http://localhost:$AUTH_PORT" --email "$EMAIL" --password "$PASSWORD" \
+  --concurrency "$CONCURRENCY" --seconds "$SECONDS_MEASURED" --warmup "$WARMUP" \
+  --auth-pid "$AUTH_PID" --user-pid "$USER_PID"
