@@ -53,7 +53,7 @@ container_of() { echo "$1-pod-0-$1"; }
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres "$@"; }
 
 teardown() {
-  local rc=$?
+  local rc=$? stop_start=$SECONDS
   trap '' INT TERM
   if [ "$PLAYED" = 1 ]; then
     mkdir -p "$LOG_DIR"
@@ -71,6 +71,7 @@ teardown() {
     psql_admin -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || log "warning: could not drop database $DATABASE"
   fi
   rm -rf "$RUN_DIR"
+  [ "$PLAYED" = 0 ] || log "torn down in $((SECONDS - stop_start)) s"
   exit "$rc"
 }
 trap teardown EXIT
@@ -116,7 +117,7 @@ resources:
 configMapGenerator:
   - name: company-chat-database
     behavior: merge
-    literals: [PGPORT=$PGPORT, PGDATABASE=$DATABASE, PGUSER=$PGUSER]
+    literals: [PGHOST=$PGHOST, PGPORT=$PGPORT, PGDATABASE=$DATABASE, PGUSER=$PGUSER]
   - name: company-chat-config
     behavior: merge
     literals:
