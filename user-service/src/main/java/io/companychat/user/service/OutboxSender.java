@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import io.companychat.user.OutboxMail;
 import io.companychat.user.config.UserConfig;
@@ -15,6 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.mailer.Mail;
 import io.quarkus.mailer.reactive.ReactiveMailer;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -35,6 +37,7 @@ public class OutboxSender {
     private final UserConfig.Outbox config;
     private final Counter sent;
     private final Counter failedAttempts;
+    private volatile boolean stopping;
 
     public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry) {
         this.outbox = outbox;
@@ -48,7 +51,15 @@ public class OutboxSender {
     @Scheduled(identity = "mail-outbox", every = "${chat.outbox.poll-interval:1s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> poll() {
+        if (stopping) {
+            return Uni.createFrom().voidItem();
+        }
         return deliverDue().replaceWithVoid();
+    }
+
+    /** No new claims while the service stops; a mail claimed but not marked is retried when its lease ends. */
+    void stop(@Observes ShutdownEvent shutdown) {
+        stopping = true;
     }
 
     /** Claims the due mails of one batch and sends them; the number sent. Safe to run from any number of replicas at once. */
