@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -148,26 +149,43 @@ class LoginLimitsTest {
         assertThat(fromElsewhere.statusCode()).as("right password from another address").isEqualTo(200);
     }
 
-    /** Failures are counted before user-service is asked, so parallel guesses cannot slip past the limit. */
     @Test
-    void concurrentGuessesGetExactlyFiveTries() throws Exception {
-        StubUser ada = userService.register(uniqueEmail("parallel"), PASSWORD);
-        int guesses = 20;
-        ExecutorService pool = Executors.newFixedThreadPool(guesses);
-        List<Future<Integer>> statuses = new ArrayList<>();
-        try {
-            for (int i = 0; i < guesses; i++) {
-                Callable<Integer> guess = () -> login(ada.email(), WRONG_PASSWORD).statusCode();
-                statuses.add(pool.submit(guess));
-            }
-            List<Integer> answers = new ArrayList<>();
-            for (Future<Integer> status : statuses) {
-                answers.add(status.get());
-            }
+    void parallelLoginsWithTheRightPasswordAreNotMistakenForGuesses() throws Exception {
+        StubUser ada = userService.register(uniqueEmail("devices"), PASSWORD);
 
-            assertThat(answers).filteredOn(status -> status == 401).hasSize(EMAIL_LIMIT);
-            assertThat(answers).filteredOn(status -> status == 429).hasSize(guesses - EMAIL_LIMIT);
-            assertThat(userService.callsFor(ada.email())).isEqualTo(EMAIL_LIMIT);
+        List<Integer> answers = inParallel(12, () -> login(ada.email(), PASSWORD).statusCode());
+
+        assertThat(answers).containsOnly(200);
+    }
+
+    /** Parallel guesses may all be checked before the first failure is counted, but each one is counted. */
+    @Test
+    void parallelGuessesAreAllCountedAndBlockTheEmail() throws Exception {
+        StubUser ada = userService.register(uniqueEmail("parallel"), PASSWORD);
+
+        List<Integer> answers = inParallel(20, () -> login(ada.email(), WRONG_PASSWORD).statusCode());
+
+        assertThat(answers).containsOnly(401, 429);
+        assertThat(failuresRecordedFor(ada.email())).isEqualTo(userService.callsFor(ada.email())).isGreaterThanOrEqualTo(EMAIL_LIMIT);
+        login(ada.email(), PASSWORD).then().statusCode(429);
+    }
+
+    /** The limit is checked again when the password turns out right: failures counted meanwhile still block it. */
+    @Test
+    void rightPasswordIsRefusedIfTheLimitWasReachedWhileItWasChecked() throws Exception {
+        StubUser ada = userService.register(uniqueEmail("meanwhile"), PASSWORD);
+        userService.delay(ada.email(), Duration.ofMillis(800));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Response> slowLogin = pool.submit(() -> login(ada.email(), PASSWORD));
+            awaitCalls(ada.email(), 1);
+            recordFailures(ada.email(), EMAIL_LIMIT);
+
+            Response response = slowLogin.get();
+
+            assertThat(response.statusCode()).as("body %s", response.asString()).isEqualTo(429);
+            assertThat(response.header("authorization")).isNull();
+            assertThat(failuresRecordedFor(ada.email())).as("failures kept").isEqualTo(EMAIL_LIMIT);
         } finally {
             pool.shutdownNow();
         }
@@ -177,6 +195,50 @@ class LoginLimitsTest {
         for (int i = 0; i < times; i++) {
             Response response = login(email, WRONG_PASSWORD);
             assertThat(response.statusCode()).as("failed login %d of %s: %s", i + 1, email, response.asString()).isEqualTo(401);
+        }
+    }
+
+    private static List<Integer> inParallel(int clients, Callable<Integer> call) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                futures.add(pool.submit(call));
+            }
+            List<Integer> answers = new ArrayList<>();
+            for (Future<Integer> future : futures) {
+                answers.add(future.get());
+            }
+            return answers;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void awaitCalls(String email, int calls) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (userService.callsFor(email) < calls) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("user-service was not asked about " + email + " within 5 s");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+    }
+
+    /** Failures recorded by other attempts (another replica, a parallel request). */
+    private void recordFailures(String email, int count) throws SQLException {
+        try (Connection connection = database.connect();
+                PreparedStatement insert = connection.prepareStatement(
+                        "INSERT INTO login_failures (email, client_address) VALUES (?, '198.18.255.254')")) {
+            for (int i = 0; i < count; i++) {
+                insert.setString(1, email);
+                insert.executeUpdate();
+            }
         }
     }
 

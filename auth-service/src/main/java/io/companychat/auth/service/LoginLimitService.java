@@ -12,9 +12,12 @@ import io.smallrye.mutiny.Uni;
  * Brute-force limits: at most N failed logins per email (case-insensitive) and M per client address within a
  * sliding window, counted in PostgreSQL so that every replica sees the same numbers.
  * <p>
- * An attempt is counted as a failure <em>before</em> the password is checked, and forgiven afterwards if it
- * turns out right (or could not be checked). So the limits hold exactly even for many concurrent attempts, and
- * once an email has N failures in the window nothing is checked for it, not even the right password.
+ * Checked before the password, so a blocked email costs user-service nothing and even the right password is
+ * refused; checked again, atomically with forgiving the failures, when the password turns out right, so that a
+ * right password never passes once the email has N failures, even ones recorded while it was being checked.
+ * Failures are recorded once user-service has said no: attempts that run in parallel may all be checked before
+ * the first failure is recorded (at most the attacker's parallelism beyond N, once per window); counting an
+ * attempt before its answer would instead refuse parallel logins with the right password.
  */
 @ApplicationScoped
 public class LoginLimitService {
@@ -27,28 +30,35 @@ public class LoginLimitService {
         this.limits = config.loginLimits();
     }
 
-    /** Records the attempt as a failure for now and gives its id, or fails with {@link TooManyFailedLoginsException}. */
-    public Uni<Long> beginAttempt(String email, String clientAddress) {
-        return failures.reserve(email, clientAddress, limits.window(), limits.maxFailuresPerEmail(), limits.maxFailuresPerAddress())
-                .map(reservation -> {
-                    if (!reservation.granted()) {
+    /** Fails with {@link TooManyFailedLoginsException} if the email or the address has too many recent failures. */
+    public Uni<Void> requireNotBlocked(String email, String clientAddress) {
+        return failures.blocked(email, clientAddress, limits.window(), limits.maxFailuresPerEmail(), limits.maxFailuresPerAddress())
+                .map(block -> {
+                    if (block.blocked()) {
                         Log.infof("Login refused: too many failed logins for the %s (client %s), retry after %d s",
-                                reservation.emailRetryAfter() != null ? "email" : "client address", clientAddress,
-                                reservation.retryAfterSeconds());
-                        throw new TooManyFailedLoginsException(reservation.retryAfterSeconds());
+                                block.emailRetryAfter() != null ? "email" : "client address", clientAddress,
+                                block.retryAfterSeconds());
+                        throw new TooManyFailedLoginsException(block.retryAfterSeconds());
                     }
-                    return reservation.attemptId();
+                    return null;
                 });
     }
 
-    /** The password was right: that email's failures are forgiven, this attempt's included. */
-    public Uni<Void> succeeded(String email) {
-        return failures.deleteForEmail(email);
+    public Uni<Void> failed(String email, String clientAddress) {
+        return failures.record(email, clientAddress);
     }
 
-    /** The password could not be checked: the attempt was no failure. */
-    public Uni<Void> undecided(long attemptId) {
-        return failures.delete(attemptId);
+    /** The password was right: that email's failures are forgiven, unless they have reached the limit meanwhile. */
+    public Uni<Void> succeeded(String email) {
+        return failures.forgiveUnlessBlocked(email, limits.window(), limits.maxFailuresPerEmail())
+                .map(retryAfter -> {
+                    if (retryAfter != null) {
+                        Log.infof("Login refused: the email reached its failed-login limit during the check, retry after %d s",
+                                retryAfter);
+                        throw new TooManyFailedLoginsException(retryAfter);
+                    }
+                    return null;
+                });
     }
 
     public Uni<Integer> deleteOutsideWindow() {

@@ -9,7 +9,6 @@ import io.companychat.auth.InvalidCredentialsException;
 import io.companychat.auth.client.User;
 import io.companychat.auth.client.UserClient;
 import io.companychat.auth.service.TokenService.IssuedToken;
-import io.companychat.common.error.ServiceUnavailableException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
@@ -17,7 +16,7 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * A login: limits first (so a blocked email costs user-service nothing and even the right password is refused),
- * then the credentials by user-service, then a token. An unknown email and a wrong password take the very same
+ * then the credentials by user-service, then the limits again as the failures are forgiven, then a token. An unknown email and a wrong password take the very same
  * path here; user-service answers both alike, in the same time.
  * <p>
  * Each step is timed ({@code auth_login_step_seconds{step=...}} on /q/metrics) to show where a login's time goes.
@@ -30,6 +29,7 @@ public class LoginService {
     private final TokenService tokens;
     private final Timer limitsTimer;
     private final Timer credentialsTimer;
+    private final Timer failureTimer;
     private final Timer forgiveTimer;
     private final Timer signingTimer;
 
@@ -39,18 +39,19 @@ public class LoginService {
         this.tokens = tokens;
         this.limitsTimer = stepTimer(registry, "limits");
         this.credentialsTimer = stepTimer(registry, "credentials");
+        this.failureTimer = stepTimer(registry, "failure");
         this.forgiveTimer = stepTimer(registry, "forgive");
         this.signingTimer = stepTimer(registry, "signing");
     }
 
     public Uni<Session> login(String email, String password, String clientAddress) {
-        return timed(limitsTimer, () -> limits.beginAttempt(email, clientAddress))
-                .flatMap(attemptId -> timed(credentialsTimer, () -> users.verify(email, password))
-                        .onFailure(InvalidCredentialsException.class)
-                        .invoke(() -> Log.debugf("Login failed: invalid credentials (client %s)", clientAddress))
-                        .onFailure(ServiceUnavailableException.class).call(() -> limits.undecided(attemptId)
-                                .onFailure().invoke(e -> Log.warnf("Could not forget an undecided login attempt: %s", e.toString()))
-                                .onFailure().recoverWithNull()))
+        return timed(limitsTimer, () -> limits.requireNotBlocked(email, clientAddress))
+                .flatMap(ignored -> timed(credentialsTimer, () -> users.verify(email, password)))
+                .onFailure(InvalidCredentialsException.class).recoverWithUni(refusal -> {
+                    Log.debugf("Login failed: invalid credentials (client %s)", clientAddress);
+                    // A failure that cannot be counted fails closed: that error, not the 401, reaches the client.
+                    return timed(failureTimer, () -> limits.failed(email, clientAddress)).flatMap(counted -> Uni.createFrom().<User> failure(refusal));
+                })
                 .flatMap(user -> timed(forgiveTimer, () -> limits.succeeded(email)).replaceWith(user))
                 .map(user -> new Session(user, signingTimer.record(() -> tokens.issue(user))));
     }

@@ -1,5 +1,6 @@
 package io.companychat.auth.support;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,6 +32,7 @@ public final class UserServiceStub implements AutoCloseable {
     private final Vertx vertx = Vertx.vertx();
     private final Map<String, StubUser> users = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final Map<String, Long> delaysMillis = new ConcurrentHashMap<>();
     private final AtomicInteger totalCalls = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong(1000);
     private final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
@@ -73,6 +75,11 @@ public final class UserServiceStub implements AutoCloseable {
         return totalCalls.get();
     }
 
+    /** Answers for this email (any case) come this much later, as if user-service were busy hashing. */
+    public void delay(String email, Duration delay) {
+        delaysMillis.put(email.toLowerCase(Locale.ROOT), delay.toMillis());
+    }
+
     /** user-service stopped: nothing listens on its port, connections are refused. */
     public synchronized void stop() {
         if (server != null) {
@@ -100,6 +107,7 @@ public final class UserServiceStub implements AutoCloseable {
     public synchronized void reset() {
         mode = Mode.ANSWER;
         acceptedToken = SERVICE_TOKEN;
+        delaysMillis.clear();
         held.forEach(request -> request.connection().close());
         held.clear();
         if (server == null) {
@@ -131,7 +139,15 @@ public final class UserServiceStub implements AutoCloseable {
             switch (mode) {
                 case HANG -> held.add(request);
                 case FAIL -> request.response().setStatusCode(500).end();
-                case ANSWER -> answer(request, email, credentials.getString("password", ""));
+                case ANSWER -> {
+                    long delay = delaysMillis.getOrDefault(email.toLowerCase(Locale.ROOT), 0L);
+                    String password = credentials.getString("password", "");
+                    if (delay > 0) {
+                        vertx.setTimer(delay, id -> answer(request, email, password));
+                    } else {
+                        answer(request, email, password);
+                    }
+                }
             }
         });
     }
