@@ -283,6 +283,18 @@ if [ -z "${INTERNAL_SERVICE_TOKEN:-}" ]; then
   export INTERNAL_SERVICE_TOKEN
 fi
 
+# ------------------------------------------------------------------ mail
+
+# Without an SMTP server of your own, welcome mails stay in user-service's mock mailer and can
+# be read on its dev page; with QUARKUS_MAILER_HOST set, real SMTP is used.
+if [ -z "${QUARKUS_MAILER_HOST:-}" ]; then
+  export QUARKUS_MAILER_MOCK=true CHAT_DEV_MAIL_PAGE_ENABLED=true
+  MAIL_PAGE="http://localhost:${HTTP_PORTS[0]}/dev/sent-mails"
+else
+  export QUARKUS_MAILER_MOCK=${QUARKUS_MAILER_MOCK:-false}
+  MAIL_PAGE=""
+fi
+
 # ------------------------------------------------------------------ services
 
 for i in "${!SERVICES[@]}"; do
@@ -328,7 +340,11 @@ while :; do
 done
 
 echo "company chat is running: $GATEWAY_URL"
-# (later issues add their lines here, e.g. the web UI or test accounts)
+if [ -n "$MAIL_PAGE" ]; then
+  echo "welcome mails (mock mailer, no SMTP configured): $MAIL_PAGE"
+else
+  echo "welcome mails go to SMTP at $QUARKUS_MAILER_HOST:${QUARKUS_MAILER_PORT:-25}"
+fi
 echo "press Ctrl-C to stop"
 
 # ------------------------------------------------------------------ run until stopped
