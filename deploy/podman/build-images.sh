@@ -84,6 +84,9 @@ for svc in "${SERVICES[@]}"; do
     -f "$ROOT/deploy/containers/Dockerfile.jvm-local" \
     --ignorefile "$ROOT/deploy/containers/Dockerfile.jvm-local.dockerignore" \
     --build-arg SERVICE="$svc" --build-arg HTTP_PORT="${HTTP_PORT[$svc]}" \
+    --label io.companychat.module="$svc" \
     -t "$IMAGE_PREFIX/$svc:$IMAGE_TAG" "$ROOT" >/dev/null
   log "image: $IMAGE_PREFIX/$svc:$IMAGE_TAG built in $((SECONDS - start)) s ($(podman image inspect --format '{{.Size}}' "$IMAGE_PREFIX/$svc:$IMAGE_TAG" | awk '{printf "%.0f MB", $1/1e6}'))"
 done
+# the images these tags pointed to before, now untagged
+podman image prune --force --filter label=io.companychat.module >/dev/null

@@ -41,7 +41,19 @@ async function step(name, fn) {
   }
 }
 
-async function http(method, url, { body, token } = {}) {
+// retry503: a safe request answered 503 (a dependency still warming up) is retried after its
+// Retry-After, as API.md tells clients to, a few times
+async function http(method, url, { body, token, retry503 = false } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const res = await request(method, url, { body, token });
+    if (!(retry503 && res.status === 503 && attempt < 4)) return res;
+    const wait = Math.min(Number(res.headers.get("retry-after")) || 1, 3);
+    console.log(`     (${method} ${new URL(url).pathname}: 503 ${res.text.slice(0, 80)}; retrying in ${wait} s)`);
+    await sleep(wait * 1000);
+  }
+}
+
+async function request(method, url, { body, token }) {
   const headers = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
@@ -53,7 +65,7 @@ async function http(method, url, { body, token } = {}) {
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, text };
+  return { status: res.status, headers: res.headers, json, text };
 }
 
 function expectStatus(res, wanted, what) {
@@ -171,7 +183,10 @@ for (const [name, person] of Object.entries(people)) {
 
 for (const [name, person] of Object.entries(people)) {
   await step(`log in ${name}`, async () => {
-    const res = await http("POST", `${GATEWAY}/api/login`, { body: { creds: { email: person.email, password: person.password } } });
+    const res = await http("POST", `${GATEWAY}/api/login`, {
+      body: { creds: { email: person.email, password: person.password } },
+      retry503: true,
+    });
     const body = expectStatus(res, 200, "POST /api/login");
     person.token = body?.data?.token;
     if (!person.token) throw new Error(`no token in the login response`);
