@@ -23,7 +23,8 @@ import io.vertx.core.Vertx;
 public class RevokedTokens {
 
     public static final String CHANNEL = "token_revoked";
-    static final long RELOAD_RETRY_MS = 2000;
+    static final long FIRST_RELOAD_RETRY_MS = 1000;
+    static final long MAX_RELOAD_RETRY_MS = 30_000;
     static final long PURGE_INTERVAL_MS = 60_000;
 
     private final Map<String, Instant> revoked = new ConcurrentHashMap<>();
@@ -69,11 +70,18 @@ public class RevokedTokens {
     }
 
     private void reload() {
+        reload(FIRST_RELOAD_RETRY_MS);
+    }
+
+    /** Retries with a doubling delay while auth-service does not answer (it may start after us). */
+    private void reload(long retryMs) {
         snapshot.load().subscribe().with(
                 list -> list.forEach(this::add),
                 failure -> {
-                    Log.warnf("Could not load revoked tokens (%s); retrying in %d ms", failure.toString(), RELOAD_RETRY_MS);
-                    vertx.setTimer(RELOAD_RETRY_MS, id -> reload());
+                    if (retryMs == FIRST_RELOAD_RETRY_MS || retryMs >= MAX_RELOAD_RETRY_MS) {
+                        Log.warnf("Could not load revoked tokens (%s); retrying in %d ms", failure.toString(), retryMs);
+                    }
+                    vertx.setTimer(retryMs, id -> reload(Math.min(retryMs * 2, MAX_RELOAD_RETRY_MS)));
                 });
     }
 
