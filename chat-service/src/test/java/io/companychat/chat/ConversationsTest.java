@@ -187,7 +187,7 @@ class ConversationsTest {
     }
 
     @Test
-    void everyRouteWithoutAValidTokenIs401() {
+    void everyRouteWithoutAValidTokenOrWithANonNumericSubjectIs401() {
         String path = Chat.messagesOf(1);
         List<Response> responses = List.of(
                 given().contentType(ContentType.JSON).body("{\"recipient_id\": 1}").post(CONVERSATIONS),
@@ -195,7 +195,8 @@ class ConversationsTest {
                 given().get(path),
                 given().contentType(ContentType.JSON).body("{\"content\": \"hi\"}").post(path),
                 given().auth().oauth2(tokens.expiredTokenFor(1, "a@example.com")).get(CONVERSATIONS),
-                given().auth().oauth2(TestTokens.unsignedTokenFor(1, "a@example.com")).get(path));
+                given().auth().oauth2(TestTokens.unsignedTokenFor(1, "a@example.com")).get(path),
+                given().auth().oauth2(tokens.sign(tokens.claims(1, "a@example.com").subject("ann"))).get(CONVERSATIONS));
         for (Response response : responses) {
             expectMessage(response, 401, "request without a valid token");
         }

@@ -74,8 +74,8 @@ public class ConversationResource {
             if (id > 0) {
                 return id;
             }
-        } catch (NumberFormatException | NullPointerException e) {
-            // falls through to the refusal
+        } catch (NumberFormatException e) {
+            // a missing or non-numeric subject: refused below
         }
         throw new AuthenticationFailedException("token subject is not a user id");
     }

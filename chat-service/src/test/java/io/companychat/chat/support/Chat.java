@@ -1,6 +1,7 @@
 package io.companychat.chat.support;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.oneOf;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -60,7 +61,7 @@ public final class Chat {
     public long conversation(long userId, long otherUserId) {
         return as(userId).body(Map.of("recipient_id", otherUserId))
                 .when().post(CONVERSATIONS)
-                .then().statusCode(org.hamcrest.Matchers.oneOf(200, 201))
+                .then().statusCode(oneOf(200, 201))
                 .extract().jsonPath().getLong("id");
     }
 
