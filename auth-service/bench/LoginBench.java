@@ -73,7 +73,7 @@ public class LoginBench {
 
         System.out.println("\nauth-service time per login, by step (mean ms over the measured phase; max ms of the last minutes):");
         double total = 0;
-        for (String step : List.of("limits", "credentials", "forgive", "signing")) {
+        for (String step : List.of("limits", "credentials", "failure", "forgive", "signing")) {
             double[] before = stepsBefore.getOrDefault(step, new double[3]);
             double[] after = stepsAfter.getOrDefault(step, new double[3]);
             double count = after[1] - before[1];
@@ -82,6 +82,7 @@ public class LoginBench {
             System.out.printf("  %-12s %7.2f  max %8.1f  %s%n", step, mean, after[2] * 1000, describe(step));
         }
         System.out.printf("  %-12s %7.2f%n", "sum", total);
+        System.out.printf("  server-side max of POST /api/login: %.1f ms (http_server_requests_seconds_max)%n", serverMax(client, url) * 1000);
 
         if (authPid > 0 && ok > 0) {
             System.out.println("\nCPU time per successful login (user+system, whole process, measured phase):");
@@ -94,9 +95,10 @@ public class LoginBench {
 
     private static String describe(String step) {
         return switch (step) {
-            case "limits" -> "PostgreSQL: lock, count failures in the window, record the attempt";
+            case "limits" -> "PostgreSQL: failures of the email and the address in the window";
             case "credentials" -> "user-service: POST /internal/credentials (its bcrypt, its DB, HTTP)";
-            case "forgive" -> "PostgreSQL: delete the email's failures";
+            case "failure" -> "PostgreSQL: record a failed login (wrong password only)";
+            case "forgive" -> "PostgreSQL: limit re-checked, the email's failures deleted";
             case "signing" -> "RS256 signature of the token (CPU)";
             default -> "";
         };
@@ -158,6 +160,18 @@ public class LoginBench {
             }
         }
         return steps;
+    }
+
+    private static double serverMax(HttpClient client, String url) throws IOException, InterruptedException {
+        String metrics = client.send(HttpRequest.newBuilder(URI.create(url + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        double max = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("http_server_requests_seconds_max{") && line.contains("uri=\"/api/login\"")) {
+                max = Math.max(max, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return max;
     }
 
     /** utime and stime of a process, in clock ticks (fields 14 and 15 of /proc/pid/stat). */

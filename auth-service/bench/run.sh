@@ -10,6 +10,7 @@ usage() {
 usage: auth-service/bench/run.sh [--user-service stand-in|real] [--concurrency N] [--seconds S] [--warmup S]
 Needs the packaged jars (./mvnw -B -q -f auth-service/pom.xml package -DskipTests, and for "real" the same for
 user-service), psql, openssl, curl, and PostgreSQL at PGHOST/PGPORT (defaults localhost:5432, user postgres).
+KEEP_LOGS=<dir> keeps the services' logs there.
 EOF
 }
 
@@ -44,6 +45,7 @@ PIDS=()
 [ "$MODE" = stand-in ] || [ -f "$USER_JAR" ] || { echo "missing $USER_JAR: package user-service first" >&2; exit 1; }
 
 cleanup() {
+  if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS" && cp "$WORK"/*.log "$KEEP_LOGS"/ 2>/dev/null || true; fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true

@@ -16,7 +16,8 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * A login: limits first (so a blocked email costs user-service nothing and even the right password is refused),
- * then the credentials by user-service, then the limits again as the failures are forgiven, then a token. An unknown email and a wrong password take the very same
+ * then the credentials by user-service, then the limits again as the failures are forgiven, then a token. The
+ * attempts for one email take turns on this replica ({@link AttemptSequencer}). An unknown email and a wrong password take the very same
  * path here; user-service answers both alike, in the same time.
  * <p>
  * Each step is timed ({@code auth_login_step_seconds{step=...}} on /q/metrics) to show where a login's time goes.
@@ -24,6 +25,7 @@ import io.smallrye.mutiny.Uni;
 @ApplicationScoped
 public class LoginService {
 
+    private final AttemptSequencer sequencer;
     private final LoginLimitService limits;
     private final UserClient users;
     private final TokenService tokens;
@@ -33,7 +35,9 @@ public class LoginService {
     private final Timer forgiveTimer;
     private final Timer signingTimer;
 
-    public LoginService(LoginLimitService limits, UserClient users, TokenService tokens, MeterRegistry registry) {
+    public LoginService(AttemptSequencer sequencer, LoginLimitService limits, UserClient users, TokenService tokens,
+            MeterRegistry registry) {
+        this.sequencer = sequencer;
         this.limits = limits;
         this.users = users;
         this.tokens = tokens;
@@ -45,15 +49,20 @@ public class LoginService {
     }
 
     public Uni<Session> login(String email, String password, String clientAddress) {
+        return sequencer.inTurn(email, () -> check(email, password, clientAddress))
+                .map(user -> new Session(user, signingTimer.record(() -> tokens.issue(user))));
+    }
+
+    private Uni<User> check(String email, String password, String clientAddress) {
         return timed(limitsTimer, () -> limits.requireNotBlocked(email, clientAddress))
                 .flatMap(ignored -> timed(credentialsTimer, () -> users.verify(email, password)))
                 .onFailure(InvalidCredentialsException.class).recoverWithUni(refusal -> {
                     Log.debugf("Login failed: invalid credentials (client %s)", clientAddress);
                     // A failure that cannot be counted fails closed: that error, not the 401, reaches the client.
-                    return timed(failureTimer, () -> limits.failed(email, clientAddress)).flatMap(counted -> Uni.createFrom().<User> failure(refusal));
+                    return timed(failureTimer, () -> limits.failed(email, clientAddress))
+                            .flatMap(counted -> Uni.createFrom().<User> failure(refusal));
                 })
-                .flatMap(user -> timed(forgiveTimer, () -> limits.succeeded(email)).replaceWith(user))
-                .map(user -> new Session(user, signingTimer.record(() -> tokens.issue(user))));
+                .flatMap(user -> timed(forgiveTimer, () -> limits.succeeded(email)).replaceWith(user));
     }
 
     private static <T> Uni<T> timed(Timer timer, Supplier<Uni<T>> step) {

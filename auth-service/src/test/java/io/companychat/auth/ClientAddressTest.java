@@ -1,0 +1,83 @@
+package io.companychat.auth;
+
+import static io.companychat.auth.support.AuthApi.login;
+import static io.companychat.auth.support.AuthApi.uniqueEmail;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+
+import io.companychat.auth.support.TestKeysResource;
+import io.companychat.auth.support.UserServiceStubResource;
+import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestDatabase;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** The client address behind the gateway: taken from X-Forwarded-For of a trusted proxy, and cheaply. */
+@QuarkusTest
+@WithTestResource(PostgresTestResource.class)
+@WithTestResource(UserServiceStubResource.class)
+@WithTestResource(TestKeysResource.class)
+class ClientAddressTest {
+
+    private static final String CLIENT = "203.0.113.77";
+    /** Below the resolver's 5 s timeout, above what a cold app on a busy machine needs. */
+    private static final Duration NO_STALL = Duration.ofSeconds(4);
+
+    @InjectTestDatabase
+    TestDatabase database;
+
+    @Test
+    void failedLoginIsCountedForTheAddressTheGatewayForwarded() throws SQLException {
+        String email = uniqueEmail("forwarded");
+
+        login(email, "wrong-password", CLIENT).then().statusCode(401);
+
+        try (Connection connection = database.connect();
+                PreparedStatement query = connection.prepareStatement("SELECT client_address FROM login_failures WHERE email = ?")) {
+            query.setString(1, email);
+            try (ResultSet row = query.executeQuery()) {
+                assertThat(row.next()).isTrue();
+                assertThat(row.getString(1)).isEqualTo(CLIENT);
+            }
+        }
+    }
+
+    /** A trusted-proxy entry Quarkus takes for a host name costs a DNS lookup per request (5 s where DNS is mute). */
+    @Test
+    void trustedProxyCheckDoesNotStallRequests() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Long>> slowest = new ArrayList<>();
+            for (int client = 0; client < 8; client++) {
+                slowest.add(pool.submit(() -> {
+                    long max = 0;
+                    for (int i = 0; i < 25; i++) {
+                        long start = System.nanoTime();
+                        given().header("X-Forwarded-For", CLIENT).when().get("/.well-known/jwks.json").then().statusCode(200);
+                        max = Math.max(max, System.nanoTime() - start);
+                    }
+                    return max;
+                }));
+            }
+            for (Future<Long> max : slowest) {
+                assertThat(Duration.ofNanos(max.get())).as("slowest of 25 requests").isLessThan(NO_STALL);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
