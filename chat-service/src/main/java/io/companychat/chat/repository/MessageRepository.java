@@ -52,4 +52,16 @@ public class MessageRepository implements PanacheRepositoryBase<Message, Long> {
                 : find("conversationId = ?1 and id < ?2", newestFirst, conversationId, beforeId);
         return query.range(0, size - 1).list();
     }
+
+    /** The user's messages after {@code sinceId} in any of their conversations, oldest first. */
+    public Uni<List<Message>> newerForParticipant(long userId, long sinceId, int limit) {
+        return Panache.getSession().chain(session -> session.createNativeQuery("""
+                SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE (c.sender_id = ?1 OR c.recipient_id = ?1) AND m.id > ?2
+                ORDER BY m.id LIMIT ?3""", Message.class)
+                .setParameter(1, userId)
+                .setParameter(2, sinceId)
+                .setParameter(3, limit)
+                .getResultList());
+    }
 }

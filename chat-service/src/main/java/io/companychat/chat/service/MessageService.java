@@ -47,16 +47,34 @@ public class MessageService {
      * caller used before returns that first message instead, stores nothing and publishes nothing.
      */
     public Uni<Outcome<MessageView>> post(long callerId, long conversationId, NewMessage request) {
+        return post(callerId, conversationId, request, null, null);
+    }
+
+    /**
+     * As {@link #post(long, long, NewMessage)}, for the chat socket: {@code expectedRecipientId},
+     * when given, must be the other participant (else nothing is stored), and the sending socket
+     * is named so that live delivery skips it.
+     */
+    public Uni<Outcome<MessageView>> post(long callerId, long conversationId, NewMessage request, Long expectedRecipientId,
+            String originConnectionId) {
         Instant receivedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Draft draft = validate(request);
         // The transaction is explicit so that publishing happens after its commit, never before.
-        return Panache.withTransaction(() -> store(callerId, conversationId, draft, receivedAt))
+        return Panache.withTransaction(() -> store(callerId, conversationId, draft, receivedAt, expectedRecipientId))
                 .invoke(stored -> {
                     if (stored.created()) {
-                        events.published(new MessageStored(stored.message(), callerId, stored.recipientId()));
+                        events.published(new MessageStored(stored.message(), callerId, stored.recipientId(),
+                                originConnectionId));
                     }
                 })
                 .map(stored -> new Outcome<>(stored.message(), stored.created()));
+    }
+
+    /** The user's messages newer than {@code sinceId} in all their conversations, oldest first (socket catch-up). */
+    @WithSession
+    public Uni<List<MessageView>> newerFor(long userId, long sinceId, int limit) {
+        return messages.newerForParticipant(userId, sinceId, limit)
+                .map(found -> found.stream().map(MessageView::of).toList());
     }
 
     /** A page of the conversation's history, newest first; 404 unless the caller takes part in it. */
@@ -72,9 +90,12 @@ public class MessageService {
                 });
     }
 
-    private Uni<Stored> store(long callerId, long conversationId, Draft draft, Instant receivedAt) {
+    private Uni<Stored> store(long callerId, long conversationId, Draft draft, Instant receivedAt, Long expectedRecipientId) {
         return participantOnly(callerId, conversationId).chain(conversation -> {
             long recipientId = conversation.otherParticipant(callerId);
+            if (expectedRecipientId != null && expectedRecipientId != recipientId) {
+                return Uni.createFrom().failure(FieldValidationException.of("user", "is not the other participant of conv"));
+            }
             return messages.insertUnlessDuplicate(conversationId, callerId, draft.content(), receivedAt, draft.clientId())
                     .chain(inserted -> inserted != null
                             ? conversations.recordActivity(conversationId, inserted.date)

@@ -1,0 +1,182 @@
+package io.companychat.chat.socket;
+
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.NotFoundException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.companychat.chat.api.MessageView;
+import io.companychat.chat.api.NewMessage;
+import io.companychat.chat.service.MessageService;
+import io.companychat.chat.service.RequestRejectedException;
+import io.companychat.common.error.FieldValidationException;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * The channels of the chat socket, as the original's {@code UserSocket} and {@code ChatRoom}:
+ * the {@code phoenix} topic's heartbeat, and {@code room:chat} with its {@code send_msg} event.
+ * Any other topic is refused as Phoenix refuses it ({@code unmatched topic}).
+ */
+@ApplicationScoped
+public class ChatChannels {
+
+    public static final String CHAT_TOPIC = "room:chat";
+    public static final String SEND_MSG = "send_msg";
+    public static final String RECEIVE_MSG = "receive_msg";
+    static final String UNMATCHED_TOPIC = "unmatched topic";
+
+    private final PhoenixProtocol protocol;
+    private final MessageService messages;
+    private final SocketConfig config;
+
+    public ChatChannels(PhoenixProtocol protocol, MessageService messages, SocketConfig config) {
+        this.protocol = protocol;
+        this.messages = messages;
+        this.config = config;
+    }
+
+    Uni<Void> handle(SocketSession session, String text) {
+        session.heard();
+        PhoenixFrame frame = protocol.parse(text);
+        if (frame == null) {
+            send(session, protocol.malformed());
+            return Uni.createFrom().voidItem();
+        }
+        if (PhoenixProtocol.PHOENIX_TOPIC.equals(frame.topic())) {
+            send(session, PhoenixProtocol.HEARTBEAT.equals(frame.event())
+                    ? protocol.replyOk(frame, protocol.object())
+                    : protocol.replyError(frame, "unknown event"));
+            return Uni.createFrom().voidItem();
+        }
+        if (!CHAT_TOPIC.equals(frame.topic())) {
+            send(session, protocol.replyError(frame, UNMATCHED_TOPIC));
+            return Uni.createFrom().voidItem();
+        }
+        return switch (frame.event()) {
+            case PhoenixProtocol.JOIN -> join(session, frame);
+            case PhoenixProtocol.LEAVE -> leave(session, frame);
+            case SEND_MSG -> sendMessage(session, frame);
+            default -> {
+                send(session, session.joinedChat()
+                        ? protocol.replyError(frame, "unknown event")
+                        : protocol.replyError(frame, UNMATCHED_TOPIC));
+                yield Uni.createFrom().voidItem();
+            }
+        };
+    }
+
+    /** Joins {@code room:chat}; with {@code {"since": id}} first replays the caller's newer messages, oldest first. */
+    private Uni<Void> join(SocketSession session, PhoenixFrame frame) {
+        JsonNode since = frame.payload().get("since");
+        if (since != null && !since.isNull() && !isPositiveId(since) && !"0".equals(since.asText())) {
+            send(session, protocol.replyError(frame, "since must be a message id"));
+            return Uni.createFrom().voidItem();
+        }
+        session.joinChat(frame.joinRef());
+        if (since == null || since.isNull()) {
+            send(session, protocol.replyOk(frame, protocol.object()));
+            return Uni.createFrom().voidItem();
+        }
+        session.startReplay();
+        send(session, protocol.replyOk(frame, protocol.object()));
+        return messages.newerFor(session.userId, since.asLong(), config.replayLimit())
+                .onFailure().invoke(failure -> Log.warnf("Catch-up replay failed: %s", failure.toString()))
+                .onFailure().recoverWithItem(List.of())
+                .invoke(replayed -> {
+                    long last = 0;
+                    for (MessageView message : replayed) {
+                        send(session, receiveMsg(message));
+                        last = message.id();
+                    }
+                    session.finishReplay(last, config.maxPendingFrames());
+                })
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> leave(SocketSession session, PhoenixFrame frame) {
+        session.leaveChat();
+        send(session, protocol.replyOk(frame, protocol.object()));
+        send(session, protocol.close(frame));
+        return Uni.createFrom().voidItem();
+    }
+
+    /** Stores first, then replies; the recipient's and the sender's other sockets get it live. */
+    private Uni<Void> sendMessage(SocketSession session, PhoenixFrame frame) {
+        if (!session.joinedChat()) {
+            send(session, protocol.replyError(frame, UNMATCHED_TOPIC));
+            return Uni.createFrom().voidItem();
+        }
+        JsonNode payload = frame.payload();
+        JsonNode conv = payload.get("conv");
+        JsonNode user = payload.get("user");
+        JsonNode clientId = payload.get("client_id");
+        if (!isPositiveId(conv)) {
+            send(session, protocol.replyError(frame, "conv must be a conversation id"));
+            return Uni.createFrom().voidItem();
+        }
+        if (user != null && !user.isNull() && !isPositiveId(user)) {
+            send(session, protocol.replyError(frame, "user must be a user id"));
+            return Uni.createFrom().voidItem();
+        }
+        if (clientId != null && !clientId.isNull() && !clientId.isTextual()) {
+            send(session, protocol.replyError(frame, "client_id must be a string"));
+            return Uni.createFrom().voidItem();
+        }
+        Long expectedRecipient = user == null || user.isNull() ? null : user.asLong();
+        NewMessage message = new NewMessage(payload.get("message"), clientId == null ? null : clientId.textValue());
+        return Uni.createFrom().deferred(
+                () -> messages.post(session.userId, conv.asLong(), message, expectedRecipient, session.connection.id()))
+                .map(outcome -> {
+                    ObjectNode response = protocol.object();
+                    response.set("message", protocol.tree(outcome.value()));
+                    return protocol.replyOk(frame, response);
+                })
+                .onFailure().recoverWithItem(failure -> protocol.replyError(frame, reasonFor(failure)))
+                .invoke(reply -> send(session, reply))
+                .replaceWithVoid();
+    }
+
+    String receiveMsg(MessageView message) {
+        return protocol.push(CHAT_TOPIC, RECEIVE_MSG, new ReceivedMessage(message));
+    }
+
+    private ObjectNode reasonFor(Throwable failure) {
+        ObjectNode response = protocol.object();
+        if (failure instanceof NotFoundException) {
+            return response.put("reason", "conversation not found");
+        }
+        if (failure instanceof FieldValidationException invalid) {
+            response.put("reason", "invalid message");
+            response.set("errors", protocol.tree(invalid.errors()));
+            return response;
+        }
+        if (failure instanceof RequestRejectedException rejected) {
+            return response.put("reason", rejected.getMessage());
+        }
+        Log.warnf("send_msg failed: %s", failure.toString());
+        return response.put("reason", "message not stored, try again");
+    }
+
+    private void send(SocketSession session, String frame) {
+        session.send(frame, config.maxPendingFrames());
+    }
+
+    /** A positive integer, as a JSON number or a string of digits (JavaScript clients send either). */
+    static boolean isPositiveId(JsonNode node) {
+        if (node == null) {
+            return false;
+        }
+        if (node.isIntegralNumber()) {
+            return node.canConvertToLong() && node.asLong() > 0;
+        }
+        return node.isTextual() && node.textValue().matches("[1-9][0-9]{0,17}");
+    }
+
+    /** The payload of {@code receive_msg}: {@code {"message": message}}. */
+    public record ReceivedMessage(MessageView message) {
+    }
+}

@@ -1,0 +1,106 @@
+package io.companychat.chat.socket;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** Reads and writes Phoenix Channels frames (JSON arrays of five) with the service's ObjectMapper. */
+@ApplicationScoped
+public class PhoenixProtocol {
+
+    public static final String PHOENIX_TOPIC = "phoenix";
+    public static final String HEARTBEAT = "heartbeat";
+    public static final String JOIN = "phx_join";
+    public static final String LEAVE = "phx_leave";
+    public static final String REPLY = "phx_reply";
+    public static final String CLOSE = "phx_close";
+    public static final String ERROR = "phx_error";
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final ObjectMapper mapper;
+
+    public PhoenixProtocol(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    /** The frame, or null when the text is not a Phoenix frame at all. */
+    public PhoenixFrame parse(String text) {
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(text);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+        if (tree == null || !tree.isArray() || tree.size() != 5 || !tree.get(2).isTextual() || !tree.get(3).isTextual()
+                || !isRef(tree.get(0)) || !isRef(tree.get(1))) {
+            return null;
+        }
+        JsonNode payload = tree.get(4);
+        return new PhoenixFrame(tree.get(0), tree.get(1), tree.get(2).textValue(), tree.get(3).textValue(),
+                payload.isObject() ? payload : NODES.objectNode());
+    }
+
+    public String replyOk(PhoenixFrame to, JsonNode response) {
+        return reply(to, "ok", response);
+    }
+
+    public String replyError(PhoenixFrame to, String reason) {
+        return reply(to, "error", NODES.objectNode().put("reason", reason));
+    }
+
+    public String replyError(PhoenixFrame to, ObjectNode response) {
+        return reply(to, "error", response);
+    }
+
+    /** Sent after a leave: the channel of that join is gone. */
+    public String close(PhoenixFrame leave) {
+        return encode(leave.joinRef(), leave.joinRef(), leave.topic(), CLOSE, NODES.objectNode());
+    }
+
+    /** Something the server pushes on its own: {@code [null, null, topic, event, payload]}. */
+    public String push(String topic, String event, Object payload) {
+        return encode(NullNode.getInstance(), NullNode.getInstance(), topic, event, mapper.valueToTree(payload));
+    }
+
+    /** For frames that cannot be answered on their own ref (not JSON, wrong shape). */
+    public String malformed() {
+        return encode(NullNode.getInstance(), NullNode.getInstance(), PHOENIX_TOPIC, ERROR,
+                NODES.objectNode().put("reason", "malformed frame: expected [join_ref, ref, topic, event, payload]"));
+    }
+
+    public ObjectNode object() {
+        return NODES.objectNode();
+    }
+
+    public JsonNode tree(Object value) {
+        return mapper.valueToTree(value);
+    }
+
+    private String reply(PhoenixFrame to, String status, JsonNode response) {
+        ObjectNode payload = NODES.objectNode();
+        payload.put("status", status);
+        payload.set("response", response);
+        return encode(to.joinRef(), to.ref(), to.topic(), REPLY, payload);
+    }
+
+    private String encode(JsonNode joinRef, JsonNode ref, String topic, String event, JsonNode payload) {
+        ArrayNode frame = NODES.arrayNode(5);
+        frame.add(joinRef).add(ref).add(topic).add(event).add(payload);
+        try {
+            return mapper.writeValueAsString(frame);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("frame could not be written", e);
+        }
+    }
+
+    private static boolean isRef(JsonNode node) {
+        return node.isNull() || node.isTextual() || node.isIntegralNumber();
+    }
+}

@@ -1,0 +1,87 @@
+package io.companychat.chat.socket;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+import io.companychat.common.security.RevokedTokens;
+import io.quarkus.websockets.next.HttpUpgradeCheck;
+import io.quarkus.websockets.next.UserData.TypedKey;
+import io.smallrye.jwt.auth.principal.JWTParser;
+import io.smallrye.jwt.auth.principal.ParseException;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.mutiny.core.Vertx;
+
+/**
+ * Authenticates the chat socket at its upgrade, as Phoenix's {@code connect/3} did: the token
+ * comes in {@code ?token=} (what Phoenix clients send) or in {@code Authorization: Bearer}. A
+ * missing, forged, expired or revoked token refuses the upgrade with 403. The token is never
+ * logged (it rides in the query string).
+ */
+@ApplicationScoped
+public class SocketAuthenticator implements HttpUpgradeCheck {
+
+    static final TypedKey<Long> USER_ID = TypedKey.forLong("chat.user-id");
+    static final TypedKey<String> TOKEN_ID = TypedKey.forString("chat.token-id");
+    static final TypedKey<Long> EXPIRES_AT = TypedKey.forLong("chat.token-expires-at");
+    private static final String BEARER = "Bearer ";
+
+    private final JWTParser parser;
+    private final RevokedTokens revokedTokens;
+    private final Vertx vertx;
+
+    public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx) {
+        this.parser = parser;
+        this.revokedTokens = revokedTokens;
+        this.vertx = vertx;
+    }
+
+    @Override
+    public boolean appliesTo(String endpointId) {
+        return ChatSocket.ENDPOINT_ID.equals(endpointId);
+    }
+
+    @Override
+    public Uni<CheckResult> perform(HttpUpgradeContext context) {
+        String token = tokenOf(context.httpRequest());
+        if (token == null) {
+            return CheckResult.rejectUpgrade(403);
+        }
+        // Verification may fetch the JWKS over HTTP the first time: keep it off the event loop.
+        return vertx.executeBlocking(Uni.createFrom().item(() -> verify(token))).map(jwt -> {
+            if (jwt == null || revokedTokens.isRevoked(jwt.getTokenID())) {
+                return CheckResult.rejectUpgradeSync(403);
+            }
+            context.userData().put(USER_ID, Long.parseLong(jwt.getSubject()));
+            context.userData().put(TOKEN_ID, jwt.getTokenID());
+            context.userData().put(EXPIRES_AT, jwt.getExpirationTime());
+            return CheckResult.permitUpgradeSync();
+        });
+    }
+
+    /** The verified token, or null when it is not one of ours (bad signature, issuer, expiry, subject). */
+    private JsonWebToken verify(String token) {
+        try {
+            JsonWebToken jwt = parser.parse(token);
+            if (jwt.getSubject() == null || !jwt.getSubject().matches("[1-9][0-9]{0,18}") || jwt.getTokenID() == null) {
+                return null;
+            }
+            return jwt;
+        } catch (ParseException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String tokenOf(HttpServerRequest request) {
+        String query = request.getParam("token");
+        if (query != null && !query.isBlank()) {
+            return query;
+        }
+        String header = request.getHeader("Authorization");
+        if (header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return header.substring(BEARER.length()).trim();
+        }
+        return null;
+    }
+}

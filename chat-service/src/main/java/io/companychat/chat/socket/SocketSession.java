@@ -1,0 +1,119 @@
+package io.companychat.chat.socket;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.WebSocketConnection;
+
+/**
+ * What the server keeps for one open socket: who it belongs to, the token it was opened with,
+ * whether it joined {@code room:chat}, when the client last spoke, and how many frames are on
+ * their way out. Kept small on purpose: a chat-service holds a hundred thousand of these.
+ */
+final class SocketSession {
+
+    private static final AtomicIntegerFieldUpdater<SocketSession> PENDING =
+            AtomicIntegerFieldUpdater.newUpdater(SocketSession.class, "pendingFrames");
+
+    static final CloseReason SLOW_CONSUMER = new CloseReason(1008, "slow consumer");
+
+    final WebSocketConnection connection;
+    final long userId;
+    final String tokenId;
+    final long tokenExpiresAtSecond;
+    private volatile long lastHeardMillis;
+    private volatile int pendingFrames;
+    private volatile JsonNode chatJoinRef;
+    /** Live frames held back while a join's catch-up is replayed; null when not replaying. */
+    private List<HeldFrame> heldDuringReplay;
+
+    SocketSession(WebSocketConnection connection, long userId, String tokenId, long tokenExpiresAtSecond) {
+        this.connection = connection;
+        this.userId = userId;
+        this.tokenId = tokenId;
+        this.tokenExpiresAtSecond = tokenExpiresAtSecond;
+        this.lastHeardMillis = System.currentTimeMillis();
+    }
+
+    void heard() {
+        lastHeardMillis = System.currentTimeMillis();
+    }
+
+    long lastHeardMillis() {
+        return lastHeardMillis;
+    }
+
+    boolean joinedChat() {
+        return chatJoinRef != null;
+    }
+
+    JsonNode chatJoinRef() {
+        return chatJoinRef;
+    }
+
+    void joinChat(JsonNode joinRef) {
+        chatJoinRef = joinRef;
+    }
+
+    void leaveChat() {
+        chatJoinRef = null;
+    }
+
+    /**
+     * Queues a frame unless {@code maxPending} frames are already waiting to be written, in
+     * which case the client is not reading: the socket is closed rather than letting memory
+     * grow. The client catches up from the history (or a join with {@code since}) when it
+     * reconnects.
+     */
+    void send(String frame, int maxPending) {
+        if (connection.isClosed()) {
+            return;
+        }
+        if (PENDING.incrementAndGet(this) > maxPending) {
+            PENDING.decrementAndGet(this);
+            connection.close(SLOW_CONSUMER).subscribe().with(ok -> {
+            }, failure -> {
+            });
+            return;
+        }
+        connection.sendText(frame).subscribe().with(
+                ok -> PENDING.decrementAndGet(this),
+                failure -> PENDING.decrementAndGet(this));
+    }
+
+    /** Delivers a live message now, or holds it while a catch-up replay is being sent. */
+    synchronized void deliverLive(long messageId, String frame, int maxPending) {
+        if (!joinedChat()) {
+            return;
+        }
+        if (heldDuringReplay != null) {
+            heldDuringReplay.add(new HeldFrame(messageId, frame));
+            return;
+        }
+        send(frame, maxPending);
+    }
+
+    synchronized void startReplay() {
+        heldDuringReplay = new ArrayList<>();
+    }
+
+    /** Sends what arrived live during the replay, skipping what the replay already carried. */
+    synchronized void finishReplay(long lastReplayedId, int maxPending) {
+        List<HeldFrame> held = heldDuringReplay;
+        heldDuringReplay = null;
+        if (held != null) {
+            for (HeldFrame frame : held) {
+                if (frame.messageId() > lastReplayedId) {
+                    send(frame.frame(), maxPending);
+                }
+            }
+        }
+    }
+
+    private record HeldFrame(long messageId, String frame) {
+    }
+}

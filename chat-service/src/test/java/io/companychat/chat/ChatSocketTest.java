@@ -1,0 +1,310 @@
+package io.companychat.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.companychat.chat.support.Chat;
+import io.companychat.chat.support.InjectUserService;
+import io.companychat.chat.support.UserServiceDouble;
+import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.InjectTestTokens;
+import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestDatabase;
+import io.companychat.common.testing.TestTokens;
+import io.companychat.common.testing.TestTokensResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** The chat socket over a real WebSocket: Phoenix Channels framing, auth at the upgrade, send and live delivery. */
+@QuarkusTest
+@WithTestResource(PostgresTestResource.class)
+@WithTestResource(TestTokensResource.class)
+@WithTestResource(UserServiceDouble.class)
+class ChatSocketTest {
+
+    private static final Duration SHORT = Duration.ofMillis(700);
+    private static final Duration REVOCATION_PROMISE = Duration.ofSeconds(1);
+
+    @InjectTestDatabase
+    TestDatabase database;
+    @InjectTestTokens
+    TestTokens tokens;
+    @InjectUserService
+    UserServiceDouble userService;
+    @TestHTTPResource("/")
+    URI root;
+
+    private Chat chat;
+    private long ann;
+    private long ben;
+    private long conversation;
+
+    @BeforeEach
+    void setUp() {
+        chat = new Chat(database, userService, tokens);
+        ann = chat.newUser("Ann");
+        ben = chat.newUser("Ben");
+        conversation = chat.conversation(ann, ben);
+    }
+
+    @Test
+    void joinAndHeartbeatAreAnsweredOk() {
+        try (PhoenixTestSocket socket = connect(ann)) {
+            assertThat(socket.joinChat(Map.of()).toString()).isEqualTo("{\"status\":\"ok\",\"response\":{}}");
+            String ref = socket.push("phoenix", "heartbeat", Map.of());
+            assertThat(socket.awaitReply(ref).toString()).isEqualTo("{\"status\":\"ok\",\"response\":{}}");
+        }
+    }
+
+    @Test
+    void unknownTopicIsRefusedAsPhoenixDoes() {
+        try (PhoenixTestSocket socket = connect(ann)) {
+            String ref = socket.push("room:lobby", "phx_join", Map.of());
+            assertThat(socket.awaitReply(ref).toString())
+                    .isEqualTo("{\"status\":\"error\",\"response\":{\"reason\":\"unmatched topic\"}}");
+            String send = socket.push("room:chat", "send_msg", Map.of("conv", conversation, "message", "not joined yet"));
+            assertThat(socket.awaitReply(send).at("/response/reason").asText()).isEqualTo("unmatched topic");
+            assertThat(chat.countMessages(conversation)).isZero();
+        }
+    }
+
+    @Test
+    void missingForgedExpiredOrRevokedTokenRefusesTheUpgradeWith403() throws Exception {
+        String revoked = chat.tokenFor(ann);
+        notifyRevoked(revoked);
+        List<String> queries = List.of("", "?token=", "?token=garbage",
+                "?token=" + tokens.foreignKeyTokenFor(ann, "a@example.com"),
+                "?token=" + tokens.expiredTokenFor(ann, "a@example.com"),
+                "?token=" + TestTokens.unsignedTokenFor(ann, "a@example.com"),
+                "?token=" + tokens.wrongIssuerTokenFor(ann, "a@example.com"));
+        for (String query : queries) {
+            assertThat(PhoenixTestSocket.upgradeStatus(ws(), query)).as("upgrade with %s", query).isEqualTo(403);
+        }
+        awaitUpgradeStatus("?token=" + revoked, 403);
+        assertThat(PhoenixTestSocket.upgradeStatus(ws(), "?token=" + tokens.tokenFor(ben, "b@example.com") + "&vsn=2.0.0"))
+                .isEqualTo(101);
+    }
+
+    @Test
+    void bearerHeaderAuthenticatesTheUpgradeToo() {
+        try (PhoenixTestSocket socket = PhoenixTestSocket.open(URI.create(ws() + "/socket/websocket?vsn=2.0.0"),
+                Map.of("Authorization", "Bearer " + chat.tokenFor(ann)))) {
+            assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void sentMessageIsStoredBeforeTheReplyAndPushedIdenticallyToTheRecipient() {
+        try (PhoenixTestSocket sender = joined(ann); PhoenixTestSocket recipient = joined(ben)) {
+            String ref = sender.push("room:chat", "send_msg", Map.of("user", ben, "conv", conversation, "message", "Hi Ben"));
+            JsonNode reply = sender.awaitReply(ref);
+            assertThat(chat.countMessages(conversation)).as("stored when the reply arrived").isEqualTo(1);
+
+            assertThat(reply.get("status").asText()).isEqualTo("ok");
+            JsonNode message = reply.at("/response/message");
+            assertThat(message.get("content").asText()).isEqualTo("Hi Ben");
+            assertThat(message.get("sender_id").asLong()).isEqualTo(ann);
+            assertThat(message.get("conversation_id").asLong()).isEqualTo(conversation);
+            assertThat(fieldNames(message)).containsExactlyInAnyOrder("id", "conversation_id", "sender_id", "content", "date",
+                    "inserted_at");
+
+            JsonNode pushed = recipient.awaitPush("receive_msg", PhoenixTestSocket.WAIT);
+            assertThat(pushed.get("message")).isEqualTo(message);
+            assertThat(sender.receivesPush("receive_msg", SHORT)).as("the sending socket gets a reply, not a push").isFalse();
+        }
+    }
+
+    @Test
+    void nonParticipantWrongUserAndBadContentAreRefusedAndNothingIsStored() {
+        long eve = chat.newUser("Eve");
+        try (PhoenixTestSocket intruder = joined(eve); PhoenixTestSocket sender = joined(ann)) {
+            assertThat(reasonFor(intruder, Map.of("user", ben, "conv", conversation, "message", "let me in")))
+                    .isEqualTo("conversation not found");
+            assertThat(reasonFor(intruder, Map.of("conv", Long.MAX_VALUE / 2, "message", "guess"))).isEqualTo("conversation not found");
+            assertThat(reasonFor(sender, Map.of("user", eve, "conv", conversation, "message", "wrong user")))
+                    .isEqualTo("invalid message");
+            assertThat(reasonFor(sender, Map.of("user", ben, "conv", conversation, "message", "   "))).isEqualTo("invalid message");
+            assertThat(reasonFor(sender, Map.of("user", ben, "conv", conversation, "message", "x".repeat(4001))))
+                    .isEqualTo("invalid message");
+            assertThat(reasonFor(sender, Map.of("user", ben, "conv", conversation, "message", 42))).isEqualTo("invalid message");
+            assertThat(reasonFor(sender, Map.of("user", ben, "conv", "abc", "message", "hi"))).contains("conv");
+            assertThat(reasonFor(sender, Map.of("user", ben, "message", "no conv"))).contains("conv");
+        }
+        assertThat(chat.countMessages(conversation)).isZero();
+    }
+
+    @Test
+    void everySocketOfTheRecipientAndTheSendersOtherSocketsReceive() {
+        try (PhoenixTestSocket annPhone = joined(ann); PhoenixTestSocket annLaptop = joined(ann);
+                PhoenixTestSocket benPhone = joined(ben); PhoenixTestSocket benLaptop = joined(ben)) {
+            String ref = annPhone.push("room:chat", "send_msg", Map.of("user", ben, "conv", conversation, "message", "to all"));
+            JsonNode message = annPhone.awaitReply(ref).at("/response/message");
+
+            assertThat(benPhone.awaitPush("receive_msg", PhoenixTestSocket.WAIT).get("message")).isEqualTo(message);
+            assertThat(benLaptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).get("message")).isEqualTo(message);
+            assertThat(annLaptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).get("message")).isEqualTo(message);
+            assertThat(annPhone.receivesPush("receive_msg", SHORT)).isFalse();
+        }
+    }
+
+    @Test
+    void messagePostedOverRestIsPushedLiveToBothParticipants() {
+        try (PhoenixTestSocket annSocket = joined(ann); PhoenixTestSocket benSocket = joined(ben)) {
+            long id = chat.post(ann, conversation, "over REST");
+            assertThat(benSocket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong()).isEqualTo(id);
+            assertThat(annSocket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong()).isEqualTo(id);
+        }
+    }
+
+    @Test
+    void repeatedClientIdOverTheSocketStoresOnce() {
+        try (PhoenixTestSocket sender = joined(ann)) {
+            Map<String, Object> payload = Map.of("user", ben, "conv", conversation, "message", "once", "client_id", "k-1");
+            JsonNode first = sender.awaitReply(sender.push("room:chat", "send_msg", payload)).at("/response/message");
+            JsonNode again = sender.awaitReply(sender.push("room:chat", "send_msg", payload)).at("/response/message");
+            assertThat(again).isEqualTo(first);
+        }
+        assertThat(chat.countMessages(conversation)).isEqualTo(1);
+    }
+
+    @Test
+    void revokedTokenClosesTheOpenSocketWithinOneSecond() throws Exception {
+        String token = tokens.tokenFor(ann, "ann@example.com");
+        try (PhoenixTestSocket socket = PhoenixTestSocket.connect(ws(), token)) {
+            socket.joinChat(Map.of());
+            Instant revokedAt = Instant.now();
+            notifyRevoked(token);
+            Integer code = socket.awaitServerClose(REVOCATION_PROMISE.plusMillis(500));
+            assertThat(code).as("close code").isEqualTo(1008);
+            assertThat(Duration.between(revokedAt, Instant.now())).isLessThanOrEqualTo(REVOCATION_PROMISE);
+        }
+    }
+
+    @Test
+    void socketIsClosedSoonAfterItsTokenExpires() {
+        Instant soon = Instant.now().plusSeconds(2);
+        String token = tokens.sign(tokens.claims(ann, "ann@example.com").expiresAt(soon));
+        try (PhoenixTestSocket socket = PhoenixTestSocket.connect(ws(), token)) {
+            socket.joinChat(Map.of());
+            assertThat(socket.awaitServerClose(Duration.ofSeconds(4))).as("close code").isEqualTo(1008);
+            assertThat(Instant.now()).isBefore(soon.plusSeconds(2));
+        }
+    }
+
+    @Test
+    void silentSocketIsClosedAfterTheIdleTimeout() {
+        try (PhoenixTestSocket silent = connect(ann); PhoenixTestSocket chatty = connect(ben)) {
+            for (int i = 0; i < 12; i++) {
+                chatty.awaitReply(chatty.push("phoenix", "heartbeat", Map.of()));
+                if (silent.awaitServerClose(Duration.ofMillis(500)) != null) {
+                    break;
+                }
+            }
+            assertThat(silent.awaitServerClose(Duration.ofSeconds(1))).as("silent socket closed").isEqualTo(1000);
+            assertThat(chatty.awaitServerClose(Duration.ofMillis(100))).as("heartbeating socket still open").isNull();
+        }
+    }
+
+    @Test
+    void joinWithSinceReplaysNewerMessagesOldestFirstBeforeLiveOnes() {
+        long before = chat.post(ben, conversation, "already seen");
+        List<Long> missed = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            missed.add(chat.post(i % 2 == 0 ? ben : ann, conversation, "missed " + i));
+        }
+        try (PhoenixTestSocket socket = connect(ann)) {
+            assertThat(socket.joinChat(Map.of("since", before)).get("status").asText()).isEqualTo("ok");
+            List<Long> replayed = new ArrayList<>();
+            for (int i = 0; i < missed.size(); i++) {
+                replayed.add(socket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong());
+            }
+            assertThat(replayed).containsExactlyElementsOf(missed);
+            long live = chat.post(ben, conversation, "live");
+            assertThat(socket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong()).isEqualTo(live);
+        }
+    }
+
+    @Test
+    void leaveRepliesOkThenCloses() {
+        try (PhoenixTestSocket socket = joined(ann)) {
+            String ref = socket.push("room:chat", "phx_leave", Map.of());
+            assertThat(socket.awaitReply(ref).get("status").asText()).isEqualTo("ok");
+            socket.await(frame -> "phx_close".equals(frame.path(3).asText()), PhoenixTestSocket.WAIT, "phx_close");
+        }
+    }
+
+    @Test
+    void malformedFramesAreAnsweredAndTheSocketStaysUsable() {
+        try (PhoenixTestSocket socket = joined(ann)) {
+            for (String bad : List.of("not json", "{}", "[1,2,3]", "[null,null,5,\"x\",{}]", "[[],[],\"a\",\"b\",{}]", "")) {
+                socket.sendRaw(bad);
+                socket.await(frame -> "phx_error".equals(frame.path(3).asText()), PhoenixTestSocket.WAIT, "phx_error for " + bad);
+            }
+            String unknown = socket.push("room:chat", "dance", Map.of());
+            assertThat(socket.awaitReply(unknown).at("/response/reason").asText()).isEqualTo("unknown event");
+            String ref = socket.push("phoenix", "heartbeat", Map.of());
+            assertThat(socket.awaitReply(ref).get("status").asText()).isEqualTo("ok");
+        }
+    }
+
+    private String reasonFor(PhoenixTestSocket socket, Map<String, Object> payload) {
+        JsonNode reply = socket.awaitReply(socket.push("room:chat", "send_msg", payload));
+        assertThat(reply.get("status").asText()).as(reply.toString()).isEqualTo("error");
+        return reply.at("/response/reason").asText();
+    }
+
+    private PhoenixTestSocket connect(long user) {
+        return PhoenixTestSocket.connect(ws(), chat.tokenFor(user));
+    }
+
+    private PhoenixTestSocket joined(long user) {
+        PhoenixTestSocket socket = connect(user);
+        assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+        return socket;
+    }
+
+    private void awaitUpgradeStatus(String query, int status) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        int last = -1;
+        while (System.nanoTime() < deadline) {
+            last = PhoenixTestSocket.upgradeStatus(ws(), query);
+            if (last == status) {
+                return;
+            }
+        }
+        throw new AssertionError("upgrade answered " + last + ", expected " + status);
+    }
+
+    private void notifyRevoked(String token) throws Exception {
+        try (Connection connection = database.connect();
+                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('token_revoked', ?)")) {
+            notify.setString(1, TestTokens.jtiOf(token) + " " + TestTokens.expiryOf(token));
+            notify.execute();
+        }
+    }
+
+    private String ws() {
+        return "ws://" + root.getHost() + ":" + root.getPort();
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}
