@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * Logins per second against a running auth-service, and where a login's cost goes. Not a test: run it with
- * {@code java auth-service/bench/LoginBench.java --url http://localhost:8082 --email ... --password ...}
- * (auth-service/bench/run.sh starts everything it needs). JDK only, no build.
+ * {@code java auth-service/bench/LoginBench.java --url http://localhost:8082 --credentials users.txt}, a file of
+ * "email password" lines, one user per client (auth-service/bench/run.sh starts everything it needs; logins of one
+ * email take turns, so clients sharing a user would measure that queue). JDK only, no build.
  *
  * <p>Reports throughput and latency, the time auth-service spends in each login step (its
  * {@code auth_login_step_seconds} metrics, measured phase only) and, with {@code --auth-pid}/{@code --user-pid},
@@ -35,9 +36,9 @@ public class LoginBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> options = options(args);
         String url = options.getOrDefault("url", "http://localhost:8082");
-        String email = required(options, "email");
-        String password = required(options, "password");
-        int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "8"));
+        List<String> users = Files.readAllLines(Path.of(required(options, "credentials"))).stream()
+                .filter(line -> !line.isBlank()).toList();
+        int concurrency = Integer.parseInt(options.getOrDefault("concurrency", Integer.toString(users.size())));
         int warmupSeconds = Integer.parseInt(options.getOrDefault("warmup", "10"));
         int seconds = Integer.parseInt(options.getOrDefault("seconds", "20"));
         long authPid = Long.parseLong(options.getOrDefault("auth-pid", "0"));
@@ -45,20 +46,24 @@ public class LoginBench {
 
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
-        String body = "{\"creds\":{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}}";
-        HttpRequest login = HttpRequest.newBuilder(URI.create(url + "/api/login"))
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        List<HttpRequest> logins = new ArrayList<>();
+        for (int i = 0; i < concurrency; i++) {
+            String[] user = users.get(i % users.size()).trim().split("\\s+", 2);
+            String body = "{\"creds\":{\"email\":\"" + user[0] + "\",\"password\":\"" + user[1] + "\"}}";
+            logins.add(HttpRequest.newBuilder(URI.create(url + "/api/login"))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        }
 
         System.out.printf("warming up for %d s with %d concurrent clients...%n", warmupSeconds, concurrency);
-        run(client, login, concurrency, Duration.ofSeconds(warmupSeconds));
+        run(client, logins, Duration.ofSeconds(warmupSeconds));
 
         Map<String, double[]> stepsBefore = steps(client, url);
         long[] authCpuBefore = cpu(authPid);
         long[] userCpuBefore = cpu(userPid);
         System.out.printf("measuring for %d s...%n", seconds);
-        Result result = run(client, login, concurrency, Duration.ofSeconds(seconds));
+        Result result = run(client, logins, Duration.ofSeconds(seconds));
         long[] authCpuAfter = cpu(authPid);
         long[] userCpuAfter = cpu(userPid);
         Map<String, double[]> stepsAfter = steps(client, url);
@@ -66,8 +71,9 @@ public class LoginBench {
         long ok = result.statuses.getOrDefault(200, new LongAdder()).sum();
         double perSecond = ok / (result.elapsed.toNanos() / 1e9);
         long[] latencies = result.latencies();
-        System.out.printf("%nlogins: %d ok in %.1f s = %.1f logins/s with %d clients; other answers: %s%n",
-                ok, result.elapsed.toMillis() / 1000.0, perSecond, concurrency, others(result.statuses));
+        System.out.printf("%nlogins: %d ok in %.1f s = %.1f logins/s with %d clients (%d users); other answers: %s%n",
+                ok, result.elapsed.toMillis() / 1000.0, perSecond, concurrency, Math.min(concurrency, users.size()),
+                others(result.statuses));
         System.out.printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n", percentile(latencies, 50),
                 percentile(latencies, 90), percentile(latencies, 99), latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6);
 
@@ -112,13 +118,15 @@ public class LoginBench {
         }
     }
 
-    private static Result run(HttpClient client, HttpRequest login, int concurrency, Duration duration) throws InterruptedException {
+    private static Result run(HttpClient client, List<HttpRequest> logins, Duration duration) throws InterruptedException {
+        int concurrency = logins.size();
         Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
         List<long[]> perWorker = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(concurrency);
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         for (int i = 0; i < concurrency; i++) {
+            HttpRequest login = logins.get(i);
             long[] latencies = new long[1_000_000];
             perWorker.add(latencies);
             AtomicInteger n = new AtomicInteger();

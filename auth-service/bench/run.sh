@@ -8,6 +8,7 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 usage: auth-service/bench/run.sh [--user-service stand-in|real] [--concurrency N] [--seconds S] [--warmup S]
+One user per concurrent client (default 8).
 Needs the packaged jars (./mvnw -B -q -f auth-service/pom.xml package -DskipTests, and for "real" the same for
 user-service), psql, openssl, curl, and PostgreSQL at PGHOST/PGPORT (defaults localhost:5432, user postgres).
 KEEP_LOGS=<dir> keeps the services' logs there.
@@ -65,11 +66,13 @@ await_ready() { # port name pid
 psql -q -d postgres -c "CREATE DATABASE $DB"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/signing-key.pem" 2>/dev/null
 SERVICE_TOKEN=$(openssl rand -hex 24)
-EMAIL=bench@example.com
+CREDENTIALS=$WORK/credentials.txt
+: >"$CREDENTIALS"
 
 if [ "$MODE" = stand-in ]; then
   PASSWORD=$(openssl rand -hex 12)
-  java "$BENCH/UserServiceStandIn.java" --port "$USER_PORT" --token "$SERVICE_TOKEN" --email "$EMAIL" \
+  for i in $(seq 1 "$CONCURRENCY"); do echo "bench-$i@example.com $PASSWORD" >>"$CREDENTIALS"; done
+  java "$BENCH/UserServiceStandIn.java" --port "$USER_PORT" --token "$SERVICE_TOKEN" \
     --password "$PASSWORD" >"$WORK/user-service.log" 2>&1 &
   PIDS+=($!); USER_PID=$!
 else
@@ -87,21 +90,26 @@ PIDS+=($!); AUTH_PID=$!
 await_ready "$AUTH_PORT" auth-service "$AUTH_PID"
 
 if [ "$MODE" = real ]; then
-  # Register through user-service's API; the mock mailer's page shows the emailed password.
-  curl -fs -o /dev/null -H 'Content-Type: application/json' \
-    -d "{\"user\":{\"name\":\"Bench\",\"subname\":\"Mark\",\"email\":\"$EMAIL\",\"job\":\"load\"}}" \
-    "http://localhost:$USER_PORT/api/users"
-  PASSWORD=""
-  for _ in $(seq 1 40); do
-    PASSWORD=$(curl -fs "http://localhost:$USER_PORT/dev/sent-mails" \
-      | grep -m 1 -A 2 'generated password:' | tail -n 1 | tr -d '[:space:]' || true)
-    [ -n "$PASSWORD" ] && break
-    sleep 0.25
+  # Register through user-service's API; the mock mailer's page shows each emailed password.
+  for i in $(seq 1 "$CONCURRENCY"); do
+    curl -fs -o /dev/null -H 'Content-Type: application/json' \
+      -d "{\"user\":{\"name\":\"Bench\",\"subname\":\"Mark\",\"email\":\"bench-$i@example.com\",\"job\":\"load\"}}" \
+      "http://localhost:$USER_PORT/api/users"
   done
-  [ -n "$PASSWORD" ] || { echo "no welcome mail on user-service's /dev/sent-mails" >&2; exit 1; }
+  for i in $(seq 1 "$CONCURRENCY"); do
+    PASSWORD=""
+    for _ in $(seq 1 40); do
+      PASSWORD=$(curl -fs "http://localhost:$USER_PORT/dev/sent-mails" \
+        | grep -m 1 -A 4 "To: bench-$i@example.com<" | tail -n 1 | tr -d '[:space:]' || true)
+      [ -n "$PASSWORD" ] && break
+      sleep 0.25
+    done
+    [ -n "$PASSWORD" ] || { echo "no welcome mail for bench-$i@example.com on /dev/sent-mails" >&2; exit 1; }
+    echo "bench-$i@example.com $PASSWORD" >>"$CREDENTIALS"
+  done
 fi
 
 echo "auth-service pid $AUTH_PID, user-service ($MODE) pid $USER_PID, database $DB, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-java "$BENCH/LoginBench.java" --url "http://localhost:$AUTH_PORT" --email "$EMAIL" --password "$PASSWORD" \
+java "$BENCH/LoginBench.java" --url "http://localhost:$AUTH_PORT" --credentials "$CREDENTIALS" \
   --concurrency "$CONCURRENCY" --seconds "$SECONDS_MEASURED" --warmup "$WARMUP" \
   --auth-pid "$AUTH_PID" --user-pid "$USER_PID"
