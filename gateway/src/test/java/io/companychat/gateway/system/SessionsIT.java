@@ -1,0 +1,152 @@
+package io.companychat.gateway.system;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+
+/** Sessions across the real services, through the gateway (issue 4's end-to-end acceptance). */
+@ExtendWith(SystemExtension.class)
+class SessionsIT {
+
+    private static final Duration REVOCATION_PROMISE = Duration.ofSeconds(1);
+
+    private static RunningSystem system;
+
+    @BeforeAll
+    static void setUp(RunningSystem runningSystem) {
+        system = runningSystem;
+    }
+
+    @Test
+    void loginWithTheEmailedPasswordGivesTheOriginalShapeAndATokenEveryServiceAccepts() throws Exception {
+        TestUser ada = system.register("Ada");
+        Response login = given().baseUri(system.gatewayUrl()).contentType(ContentType.JSON)
+                .body(Map.of("creds", Map.of("email", ada.email(), "password", ada.password())))
+                .when().post("/api/login");
+
+        assertThat(login.statusCode()).isEqualTo(200);
+        String token = login.jsonPath().getString("data.token");
+        assertThat(login.header("authorization")).isEqualTo("Bearer " + token);
+        assertThat(login.jsonPath().getMap("data.user")).containsOnlyKeys("id", "name", "subname", "email", "job")
+                .containsEntry("email", ada.email());
+        JsonNode claims = Tokens.payloadOf(token);
+        assertThat(claims.get("iss").asText()).isEqualTo("company-chat");
+        assertThat(claims.get("sub").asText()).isEqualTo(Long.toString(ada.id()));
+        assertThat(claims.get("upn").asText()).isEqualTo(ada.email());
+        assertThat(claims.get("groups").toString()).isEqualTo("[\"user\"]");
+        assertThat(claims.get("jti").asText()).isNotBlank();
+        assertThat(login.jsonPath().getLong("data.expire")).isEqualTo(claims.get("exp").asLong());
+
+        given().baseUri(system.gatewayUrl()).auth().oauth2(token).when().get("/api/users/me")
+                .then().statusCode(200).body("id", org.hamcrest.Matchers.equalTo((int) ada.id()));
+        given().baseUri(system.gatewayUrl()).auth().oauth2(token).when().get("/api/conversations")
+                .then().statusCode(200);
+    }
+
+    @Test
+    void loggedOutTokenIsRefusedByEveryServiceWithinOneSecond() {
+        TestUser bob = system.register("Bob");
+        String token = system.login(bob);
+        assertThat(readStatuses(token).values()).containsOnly(200);
+
+        given().baseUri(system.gatewayUrl()).auth().oauth2(token).when().post("/api/logout").then().statusCode(204);
+        long loggedOut = System.nanoTime();
+
+        Map<String, Integer> after = statuses(token);
+        long elapsedMillis = (System.nanoTime() - loggedOut) / 1_000_000;
+        while (!after.values().stream().allMatch(s -> s == 401) && elapsedMillis < 3000) {
+            after = statuses(token);
+            elapsedMillis = (System.nanoTime() - loggedOut) / 1_000_000;
+        }
+        assertThat(after).as("answers to the logged-out token").containsOnly(
+                Map.entry("user-service", 401), Map.entry("chat-service", 401), Map.entry("auth-service", 401));
+        assertThat(elapsedMillis).as("ms from logout until every service refused").isLessThanOrEqualTo(REVOCATION_PROMISE.toMillis());
+        assertThat(PhoenixTestSocket.upgradeStatus(ws(), "?token=" + token)).isEqualTo(403);
+    }
+
+    @Test
+    void forgedExpiredMisissuedAndTamperedTokensAreRefusedEverywhereIncludingTheSocket() throws Exception {
+        TestUser cy = system.register("Cy");
+        TestUser dee = system.register("Dee");
+        String good = system.login(cy);
+        Tokens tokens = system.tokens();
+
+        Map<String, Object> expired = Tokens.claims(cy.id(), cy.email());
+        expired.put("exp", (long) expired.get("iat") - 60);
+        Map<String, Object> misissued = Tokens.claims(cy.id(), cy.email());
+        misissued.put("iss", "someone-else");
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("signed with another key", tokens.signedWithAForeignKey(Tokens.claims(cy.id(), cy.email())));
+        bad.put("alg none", Tokens.unsigned(Tokens.claims(cy.id(), cy.email())));
+        bad.put("tampered payload (other sub)", Tokens.withPayloadSwapped(good, dee.id()));
+        bad.put("expired", tokens.signedWithTheRealKey(expired));
+        bad.put("wrong issuer", tokens.signedWithTheRealKey(misissued));
+        bad.put("garbage", "not.a.token");
+
+        assertThat(readStatuses(tokens.signedWithTheRealKey(Tokens.claims(cy.id(), cy.email()))).values())
+                .as("a token forged with the real key is accepted: the test can tell good from bad").containsOnly(200);
+        bad.forEach((kind, token) -> {
+            assertThat(statuses(token).values()).as(kind).containsOnly(401);
+            assertThat(PhoenixTestSocket.upgradeStatus(ws(), "?token=" + token)).as(kind + " at the socket upgrade").isEqualTo(403);
+        });
+        assertThat(PhoenixTestSocket.upgradeStatus(ws(), "")).as("no token at the socket upgrade").isEqualTo(403);
+    }
+
+    @Test
+    void loginAnswers503WithRetryAfterWithinTwoSecondsWhileUserServiceIsDown() {
+        TestUser eve = system.register("Eve");
+        ServiceProcess users = system.service("user-service");
+        users.stop(Duration.ofSeconds(20));
+        try {
+            long start = System.nanoTime();
+            Response login = given().baseUri(system.gatewayUrl()).contentType(ContentType.JSON)
+                    .body(Map.of("creds", Map.of("email", eve.email(), "password", eve.password())))
+                    .when().post("/api/login");
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(login.statusCode()).isEqualTo(503);
+            assertThat(login.header("Retry-After")).isNotBlank();
+            assertThat(login.jsonPath().getString("message")).isNotBlank();
+            assertThat(millis).as("ms until the 503").isLessThan(2000);
+        } finally {
+            users.start();
+            users.awaitReady(RunningSystem.START_LIMIT);
+        }
+        assertThat(system.login(eve)).isNotBlank();
+    }
+
+    /** What user- and chat-service answer to a protected read with this token. */
+    private static Map<String, Integer> readStatuses(String token) {
+        Map<String, Integer> statuses = new LinkedHashMap<>();
+        statuses.put("user-service", given().baseUri(system.gatewayUrl()).auth().oauth2(token).get("/api/users/me").statusCode());
+        statuses.put("chat-service", given().baseUri(system.gatewayUrl()).auth().oauth2(token).get("/api/conversations").statusCode());
+        return statuses;
+    }
+
+    /**
+     * {@link #readStatuses} plus auth-service's answer to a logout with the token (its only
+     * protected route): only for tokens expected to be refused, since an accepted one is revoked.
+     */
+    private static Map<String, Integer> statuses(String token) {
+        Map<String, Integer> statuses = readStatuses(token);
+        statuses.put("auth-service", given().baseUri(system.gatewayUrl()).auth().oauth2(token).post("/api/logout").statusCode());
+        return statuses;
+    }
+
+    private static String ws() {
+        return system.gatewaySocketEndpoint().replace("/socket", "");
+    }
+}

@@ -1,0 +1,42 @@
+package io.companychat.gateway.system;
+
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Starts the {@link RunningSystem} once for all system tests of the run, and stops it at the
+ * end; tests receive it as a parameter ({@code @BeforeAll static void setUp(RunningSystem system)}).
+ */
+public class SystemExtension implements BeforeAllCallback, ParameterResolver {
+
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SystemExtension.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        system(context);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == RunningSystem.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return system(context);
+    }
+
+    private static RunningSystem system(ExtensionContext context) {
+        return context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent("system", key -> new Closing(RunningSystem.start()), Closing.class).system();
+    }
+
+    private record Closing(RunningSystem system) implements ExtensionContext.Store.CloseableResource {
+        @Override
+        public void close() {
+            system.close();
+        }
+    }
+}
