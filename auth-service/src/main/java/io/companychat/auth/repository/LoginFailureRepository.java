@@ -20,22 +20,21 @@ public class LoginFailureRepository {
     /**
      * When the limit is reached: the seconds until enough failures have left the window that one more attempt
      * would pass, i.e. until the limit-th newest failure is {@code window} old. No row: not blocked.
-     * $1 the key (email or address), $2 the window in seconds, $3 the limit.
+     * Filled in with the key's condition and the limit's parameter; $2 is always the window in seconds.
      */
     private static final String RETRY_AFTER = """
             SELECT greatest(1, ceil(extract(epoch FROM f.failed_at + $2::bigint * interval '1 second' - now())))::bigint
               FROM login_failures f
              WHERE %s AND f.failed_at > now() - $2::bigint * interval '1 second'
-             ORDER BY f.failed_at DESC OFFSET $3::int - 1 LIMIT 1
+             ORDER BY f.failed_at DESC OFFSET %s::int - 1 LIMIT 1
             """;
-    private static final String EMAIL_RETRY_AFTER = RETRY_AFTER.formatted("lower(f.email) = lower($1)");
-    private static final String ADDRESS_RETRY_AFTER = RETRY_AFTER.formatted("f.client_address = $1");
+    private static final String EMAIL_RETRY_AFTER = RETRY_AFTER.formatted("lower(f.email) = lower($1)", "$3");
 
-    private static final String BLOCKED = """
-            SELECT (%s) AS email_retry_after, (%s) AS address_retry_after
-            """.formatted(EMAIL_RETRY_AFTER, ADDRESS_RETRY_AFTER.replace("$1", "$4").replace("$3", "$5"));
+    /** $1 email, $2 window, $3 limit per email, $4 client address, $5 limit per address. */
+    private static final String BLOCKED = "SELECT (%s) AS email_retry_after, (%s) AS address_retry_after"
+            .formatted(EMAIL_RETRY_AFTER, RETRY_AFTER.formatted("f.client_address = $4", "$5"));
 
-    /** One statement, one snapshot: the email's failures are deleted only if they do not block it. */
+    /** One statement, one snapshot: the email's failures are deleted only if they do not block it. $1-$3 as above. */
     private static final String FORGIVE_UNLESS_BLOCKED = """
             WITH blocked AS (%s),
                  forgiven AS (DELETE FROM login_failures WHERE lower(email) = lower($1) AND NOT EXISTS (SELECT 1 FROM blocked))
