@@ -3,7 +3,10 @@ package io.companychat.gateway;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.MalformedURLException;
 import java.net.URL;
+
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import org.junit.jupiter.api.Test;
 
@@ -18,22 +21,31 @@ import io.restassured.response.Response;
 @WithTestResource(StubServicesResource.class)
 class ManagementTest {
 
-    // management URLs are rooted at the management root path, /q
-    @TestHTTPResource(value = "/health/ready", management = true)
-    URL readiness;
+    // The management test port is fixed (see application.properties), and
+    // @TestHTTPResource(management = true) does not follow a fixed one: build the URLs from it.
+    private static final int MANAGEMENT_PORT = ConfigProvider.getConfig()
+            .getValue("quarkus.management.test-port", Integer.class);
 
-    @TestHTTPResource(value = "/health/live", management = true)
-    URL liveness;
+    URL readiness = management("/q/health/ready");
 
-    @TestHTTPResource(value = "/metrics", management = true)
-    URL metrics;
+    URL liveness = management("/q/health/live");
+
+    URL metrics = management("/q/metrics");
 
     @TestHTTPResource("/")
     URL gateway;
 
+    private static URL management(String path) {
+        try {
+            return new URL("http://localhost:" + MANAGEMENT_PORT + path);
+        } catch (MalformedURLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void managementPortIsNotThePublicPort() {
-        assertThat(readiness.getPort()).isNotEqualTo(gateway.getPort());
+        assertThat(readiness.getPort()).as("management URL %s, public URL %s", readiness, gateway).isNotEqualTo(gateway.getPort());
     }
 
     @Test
