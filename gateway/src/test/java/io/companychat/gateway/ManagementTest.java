@@ -3,13 +3,11 @@ package io.companychat.gateway;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.MalformedURLException;
 import java.net.URL;
-
-import org.eclipse.microprofile.config.ConfigProvider;
 
 import org.junit.jupiter.api.Test;
 
+import io.companychat.gateway.support.ManagementUrls;
 import io.companychat.gateway.support.StubServicesResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -21,27 +19,14 @@ import io.restassured.response.Response;
 @WithTestResource(StubServicesResource.class)
 class ManagementTest {
 
-    // The management test port is fixed (see application.properties), and
-    // @TestHTTPResource(management = true) does not follow a fixed one: build the URLs from it.
-    private static final int MANAGEMENT_PORT = ConfigProvider.getConfig()
-            .getValue("quarkus.management.test-port", Integer.class);
+    URL readiness = ManagementUrls.of("/q/health/ready");
 
-    URL readiness = management("/q/health/ready");
+    URL liveness = ManagementUrls.of("/q/health/live");
 
-    URL liveness = management("/q/health/live");
-
-    URL metrics = management("/q/metrics");
+    URL metrics = ManagementUrls.of("/q/metrics");
 
     @TestHTTPResource("/")
     URL gateway;
-
-    private static URL management(String path) {
-        try {
-            return new URL("http://localhost:" + MANAGEMENT_PORT + path);
-        } catch (MalformedURLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Test
     void managementPortIsNotThePublicPort() {

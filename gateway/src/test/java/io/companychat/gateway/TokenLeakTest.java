@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.gateway.support.LogCapture;
+import io.companychat.gateway.support.ManagementUrls;
 import io.companychat.gateway.support.RawClient;
 import io.companychat.gateway.support.StubServicesResource;
 import io.quarkus.test.common.WithTestResource;
@@ -24,9 +25,7 @@ class TokenLeakTest {
     private static final String SECRET_TOKEN = "secret-token-in-query-7f3a";
     private static final String CANARY = "log-capture-canary";
 
-    // management URLs are rooted at the management root path, /q
-    @TestHTTPResource(value = "/metrics", management = true)
-    URL metrics;
+    URL metrics = ManagementUrls.of("/q/metrics");
 
     @TestHTTPResource("/")
     URL gateway;
