@@ -38,6 +38,8 @@ import io.quarkus.test.junit.QuarkusTest;
 class ChatSocketTest {
 
     private static final Duration SHORT = Duration.ofMillis(700);
+    /** quarkus.websockets-next.server.max-frame-size */
+    private static final int MAX_FRAME_BYTES = 65_536;
     private static final Duration REVOCATION_PROMISE = Duration.ofSeconds(1);
 
     @InjectTestDatabase
@@ -68,6 +70,17 @@ class ChatSocketTest {
             assertThat(socket.joinChat(Map.of()).toString()).isEqualTo("{\"status\":\"ok\",\"response\":{}}");
             String ref = socket.push("phoenix", "heartbeat", Map.of());
             assertThat(socket.awaitReply(ref).toString()).isEqualTo("{\"status\":\"ok\",\"response\":{}}");
+        }
+    }
+
+    @Test
+    void frameOverTheSizeLimitClosesTheSocketWith1009AndStoresNothing() {
+        try (PhoenixTestSocket socket = connect(ann)) {
+            socket.joinChat(Map.of());
+            socket.sendRaw("[\"1\",\"2\",\"room:chat\",\"send_msg\",{\"conv\":" + conversation + ",\"message\":\""
+                    + "m".repeat(MAX_FRAME_BYTES) + "\"}]");
+            assertThat(socket.awaitServerClose(PhoenixTestSocket.WAIT)).as("close code (1009: message too big)").isEqualTo(1009);
+            assertThat(chat.countMessages(conversation)).isZero();
         }
     }
 

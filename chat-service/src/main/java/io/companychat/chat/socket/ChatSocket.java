@@ -1,6 +1,11 @@
 package io.companychat.chat.socket;
 
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.quarkus.logging.Log;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
@@ -15,6 +20,9 @@ import io.smallrye.mutiny.Uni;
 public class ChatSocket {
 
     static final String ENDPOINT_ID = "chat-socket";
+    private static final String VERTX_WEBSOCKET = "io.vertx.core.http.impl.WebSocketImplBase";
+    private static final CloseReason MESSAGE_TOO_BIG = new CloseReason(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(),
+            "message too big");
 
     private final SocketSessions sessions;
     private final ChatChannels channels;
@@ -37,5 +45,26 @@ public class ChatSocket {
     @OnClose
     public void closed(WebSocketConnection connection) {
         sessions.closed(connection);
+    }
+
+    /** A frame that breaks the protocol closes the socket with the status Netty gives it (1009 for one too big). */
+    @OnError
+    public Uni<Void> corruptFrame(CorruptedWebSocketFrameException failure, WebSocketConnection connection) {
+        return connection.close(new CloseReason(failure.closeStatus().code(), failure.closeStatus().reasonText()));
+    }
+
+    /**
+     * Vert.x refuses a message whose frames add up to more than the limit with an {@link IllegalStateException} from
+     * its frame aggregator: that is the client's fault, 1009 (message too big). Unhandled it would close with 1011
+     * (server error), as any other failure still does.
+     */
+    @OnError
+    public Uni<Void> illegalState(IllegalStateException failure, WebSocketConnection connection) {
+        StackTraceElement[] trace = failure.getStackTrace();
+        if (trace.length > 0 && trace[0].getClassName().startsWith(VERTX_WEBSOCKET)) {
+            return connection.close(MESSAGE_TOO_BIG);
+        }
+        Log.errorf(failure, "Socket failed");
+        return connection.close(CloseReason.INTERNAL_SERVER_ERROR);
     }
 }
