@@ -28,7 +28,8 @@ class RoutingTest {
     private static final String VALIDATION_ERROR = "{\"errors\":{\"email\":[\"has invalid format\"]}}";
     private static final String CUSTOM_VALUE = "custom-value-42";
     private static final String SPOOFED_ADDRESS = "203.0.113.7";
-    private static final int LARGE_BODY_CHARS = 2 * 1024 * 1024;
+    /** gateway.max-body-size, the services' own limit. */
+    private static final int LARGE_BODY_CHARS = 64 * 1024;
 
     @ParameterizedTest(name = "{0} {1} reaches {2}")
     @CsvSource({
@@ -82,7 +83,7 @@ class RoutingTest {
     }
 
     @Test
-    void largeBodyPassesThroughIntact() {
+    void bodyAtTheLimitPassesThroughIntact() {
         String body = "x".repeat(LARGE_BODY_CHARS - 1) + "!";
 
         Response response = given().contentType("text/plain").body(body).put("/api/users/me/password");
@@ -90,6 +91,18 @@ class RoutingTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.jsonPath().getString("body")).as("a %d-character body as the service received it",
                 LARGE_BODY_CHARS).isEqualTo(body);
+    }
+
+    @Test
+    void bodyOverTheLimitIs413WithAMessageFromTheGatewayItself() {
+        Response response = given().contentType("application/json").body("x".repeat(LARGE_BODY_CHARS + 1))
+                .post("/api/users");
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.jsonPath().getString("message")).isEqualTo("request body too large");
+        assertThat(response.header(SERVICE_HEADER)).as("header of a service that answered").isNull();
+        assertThat(given().body("{}").contentType("application/json").post("/api/users").statusCode())
+                .as("the next request").isEqualTo(200);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.companychat.gateway.config;
 
 import java.time.Duration;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -32,4 +33,12 @@ public interface GatewayConfig {
      */
     @WithDefault("30s")
     Duration requestTimeout();
+
+    /**
+     * The largest request body the gateway forwards, the services' own limit: a larger declared
+     * {@code Content-Length} gets the API.md 413 from the gateway, since a service refusing it mid-upload
+     * closes the connection under the proxy (an empty 413, or a 502 when the reset wins the race).
+     */
+    @WithDefault("64K")
+    MemorySize maxBodySize();
 }
