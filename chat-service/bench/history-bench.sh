@@ -11,43 +11,20 @@
 set -euo pipefail
 
 bench=$(cd "$(dirname "$0")" && pwd)
-module=$(dirname "$bench")
-root=$(dirname "$module")
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+. "$bench/bench-lib.sh"
 db=${BENCH_DB:-chat_bench}
 port=${BENCH_PORT:-18083}
-jar=$module/target/quarkus-app/quarkus-run.jar
-work=$(mktemp -d -t chat-bench.XXXXXX)
-service_pid=
 
-cleanup() {
-  if [ -n "$service_pid" ]; then
-    kill "$service_pid" 2>/dev/null || true
-    wait "$service_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-psql_db() { psql -X -v ON_ERROR_STOP=1 -q -d "$db" "$@"; }
-
-if [ ! -f "$jar" ]; then
-  echo "bench: packaging chat-service"
-  (cd "$root" && ./mvnw -B -q -f common/pom.xml install -DskipTests && ./mvnw -B -q -f chat-service/pom.xml package -DskipTests)
-fi
+ensure_jar
 
 loaded=$(psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
 if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ] \
-    || [ "$(psql_db -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
+    || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
   echo "bench: creating database $db"
-  psql -X -v ON_ERROR_STOP=1 -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-  # The service's own migrations, in version order (the service runs with Flyway off here).
-  for migration in $(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V); do
-    psql_db -f "$migration"
-  done
+  create_db "$db"
   echo "bench: loading 20,000 users, 10,000 conversations, 1,000,000 messages"
   start=$(date +%s)
-  psql_db <<'SQL'
+  psql_db "$db" <<'SQL'
 -- Conversation k is between users 2k-1 and 2k.
 INSERT INTO users (name, subname, email, job, password_hash)
 SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 20000) g;
@@ -67,43 +44,26 @@ UPDATE conversations c SET last_activity_at = m.last, updated_at = m.last
 FROM (SELECT conversation_id, max(date) AS last FROM messages GROUP BY conversation_id) m
 WHERE m.conversation_id = c.id;
 SQL
-  psql_db -c "VACUUM ANALYZE"
+  psql_db "$db" -c "VACUUM ANALYZE"
   echo "bench: loaded in $(( $(date +%s) - start )) s"
 else
   echo "bench: reusing database $db (BENCH_RELOAD=1 reloads it)"
 fi
-psql_db -tA -c "SELECT 'bench: ' || count(*) || ' messages in ' || count(DISTINCT conversation_id) || ' conversations, '
+psql_db "$db" -tA -c "SELECT 'bench: ' || count(*) || ' messages in ' || count(DISTINCT conversation_id) || ' conversations, '
   || pg_size_pretty(pg_total_relation_size('messages')) || ' with indexes' FROM messages"
 
 # 1,000 random conversations besides the long one: a participant and the cursor of the second page.
-psql_db -tA -F, -c "
+psql_db "$db" -tA -F, -c "
   SELECT c.id, c.recipient_id,
          (SELECT id FROM messages m WHERE m.conversation_id = c.id ORDER BY id DESC OFFSET 49 LIMIT 1)
   FROM conversations c WHERE c.id > 1 ORDER BY random() LIMIT 1000" > "$work/samples.csv"
 # Cursors 50,000 to 99,900 messages back in the long conversation.
-psql_db -tA -c "
+psql_db "$db" -tA -c "
   SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id DESC) AS back FROM messages WHERE conversation_id = 1) m
   WHERE back BETWEEN 50000 AND 99900 AND back % 100 = 0" > "$work/deep-long.csv"
 
-java "$bench/HistoryBench.java" keys "$work"
-
-echo "bench: starting $jar on port $port"
-QUARKUS_HTTP_PORT=$port PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
-  MP_JWT_VERIFY_PUBLICKEY_LOCATION="file:$work/jwks.json" INTERNAL_SERVICE_TOKEN=bench-only \
-  java -jar "$jar" > "$work/service.log" 2>&1 &
-service_pid=$!
-for _ in $(seq 1 60); do
-  if curl -fs "http://127.0.0.1:$port/q/health/ready" > /dev/null 2>&1; then
-    break
-  fi
-  if ! kill -0 "$service_pid" 2>/dev/null; then
-    cat "$work/service.log"
-    echo "bench: the service did not start" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$port/q/health/ready" > /dev/null || { cat "$work/service.log"; exit 1; }
+make_keys
+start_service "$db" "$port"
 
 echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version')"
 # shellcheck disable=SC2086

@@ -1,0 +1,827 @@
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+
+/**
+ * Load tool of the chat socket benchmark (socket-bench.sh, see ../README.md). Vert.x WebSocket
+ * clients (the service's own vertx-core and Netty jars) on two event loops, connections spread
+ * over several loopback source addresses (127.0.0.2, 127.0.0.3, …) so that no source address
+ * runs out of ephemeral ports. Compiled together with HistoryBench.java, whose tokens it signs.
+ *
+ * <pre>
+ * java -cp &lt;vertx+netty&gt;:&lt;classes&gt; SocketBench idle|messages|all &lt;dir&gt; &lt;port&gt; &lt;server pid&gt; &lt;database&gt;
+ * </pre>
+ *
+ * idle: N authenticated sockets joined to room:chat, held open with heartbeats, the server's RSS
+ * and heap after a full GC at each N, the least-squares slope and the class histogram delta.
+ * messages: pairs of a sender and a recipient socket, a steady total rate of send_msg, the
+ * sender→recipient latency of each receive_msg, and the database checked for every ok'd message.
+ */
+public class SocketBench {
+
+    static final String JOIN = "[\"1\",\"1\",\"room:chat\",\"phx_join\",{}]";
+    static final String HEARTBEAT = "[null,\"hb\",\"phoenix\",\"heartbeat\",{}]";
+    static final int HEARTBEAT_SECONDS = 30;
+    static final long CLOCK_TICKS = 100;
+
+    // Settings (system properties, set by socket-bench.sh).
+    final int[] steps = Arrays.stream(System.getProperty("bench.connections", "2000,5000,10000,max").split(","))
+            .map(String::trim).mapToInt(s -> s.equals("max") ? Integer.MAX_VALUE : Integer.parseInt(s)).toArray();
+    final int maxConnections = Integer.getInteger("bench.maxConnections", Integer.MAX_VALUE);
+    final int warmupConnections = Integer.getInteger("bench.warmupConnections", 1000);
+    final int holdSeconds = Integer.getInteger("bench.hold", 65);
+    final int pairs = Integer.getInteger("bench.pairs", 200);
+    final int[] rates = Arrays.stream(System.getProperty("bench.rates", "2000,2000,2000,3000,4000").split(","))
+            .map(String::trim).mapToInt(Integer::parseInt).toArray();
+    /** Run after the rates above only when one of them was not kept up with: where the knee is. */
+    final int[] fallbackRates = Arrays.stream(System.getProperty("bench.fallbackRates", "1000,700,700,700,500,500,500").split(","))
+            .map(String::trim).filter(r -> !r.isEmpty()).mapToInt(Integer::parseInt).toArray();
+    final int warmupSeconds = Integer.getInteger("bench.warmup", 10);
+    final int measureSeconds = Integer.getInteger("bench.seconds", 30);
+    final int serverWarmupSeconds = Integer.getInteger("bench.serverWarmup", 30);
+    final int addresses = Integer.getInteger("bench.sourceAddresses", 4);
+    final int inflight = Integer.getInteger("bench.inflight", 64);
+    final String jcmd = System.getProperty("bench.jcmd", "jcmd");
+    final String serverJvm = System.getProperty("bench.serverJvm", "?");
+
+    final Path dir;
+    final int port;
+    final long serverPid;
+    final String db;
+    final PrivateKey key;
+    final Vertx vertx;
+    final List<WebSocketClient> clients = new ArrayList<>();
+    final Set<Sock> open = ConcurrentHashMap.newKeySet();
+    final AtomicInteger unexpectedCloses = new AtomicInteger();
+    final AtomicLong heartbeatReplies = new AtomicLong();
+    final AtomicInteger nextSlot = new AtomicInteger();
+    volatile String lastCloseReason;
+
+    /** One client socket: its user, and who handles its frames once it has joined. */
+    static final class Sock {
+        final int slot;
+        final long userId;
+        volatile WebSocket ws;
+        volatile Consumer<String> onText;
+        volatile boolean closing;
+
+        Sock(int slot, long userId) {
+            this.slot = slot;
+            this.userId = userId;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 5 || !List.of("idle", "messages", "all").contains(args[0])) {
+            System.err.println("usage: SocketBench idle|messages|all <dir> <port> <server pid> <database>");
+            System.exit(2);
+        }
+        SocketBench bench = new SocketBench(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]), args[4]);
+        try {
+            bench.header();
+            if (!args[0].equals("messages")) {
+                bench.idle();
+            }
+            if (!args[0].equals("idle")) {
+                bench.messages();
+            }
+        } finally {
+            bench.vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    SocketBench(Path dir, int port, long serverPid, String db) throws Exception {
+        this.dir = dir;
+        this.port = port;
+        this.serverPid = serverPid;
+        this.db = db;
+        this.key = KeyFactory.getInstance("RSA")
+                .generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(dir.resolve("signing-key.der"))));
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1)
+                .setBlockedThreadCheckInterval(10_000));
+        for (int a = 0; a < addresses; a++) {
+            clients.add(vertx.createWebSocketClient(new WebSocketClientOptions()
+                    .setLocalAddress("127.0.0." + (2 + a))
+                    .setMaxConnections(1_000_000)
+                    .setConnectTimeout(30_000)
+                    .setTcpNoDelay(true)));
+        }
+        // Heartbeats as the phoenix client sends them: every 30 s per socket, spread over the 30 s.
+        AtomicLong tick = new AtomicLong();
+        vertx.setPeriodic(1000, id -> {
+            long t = tick.incrementAndGet() % HEARTBEAT_SECONDS;
+            for (Sock sock : open) {
+                if (sock.slot % HEARTBEAT_SECONDS == t) {
+                    sock.ws.writeTextMessage(HEARTBEAT);
+                }
+            }
+        });
+    }
+
+    void header() throws IOException {
+        System.out.printf(Locale.ROOT, "machine: %d cores, load average %s; generator: Java %s, %d loopback source addresses%n",
+                Runtime.getRuntime().availableProcessors(), loadAverage(), System.getProperty("java.version"), addresses);
+        System.out.printf(Locale.ROOT, "server: pid %d, JVM options %s, open files limit %s (generator: %s)%n", serverPid, serverJvm,
+                openFilesLimit(serverPid), openFilesLimit(ProcessHandle.current().pid()));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Connections
+
+    /** Connects, joins room:chat; completes once the join's ok reply is in. */
+    Future<Void> open(Sock sock, String token) {
+        Promise<Void> joined = Promise.promise();
+        WebSocketClient client = clients.get(sock.slot % clients.size());
+        client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+                .setURI("/socket/websocket?token=" + token + "&vsn=2.0.0"))
+                .onFailure(joined::tryFail)
+                .onSuccess(ws -> {
+                    sock.ws = ws;
+                    ws.textMessageHandler(text -> {
+                        if (text.startsWith("[null,\"hb\",")) {
+                            heartbeatReplies.incrementAndGet();
+                        } else if (!joined.future().isComplete()) {
+                            if (text.startsWith("[\"1\",\"1\",") && text.contains("\"status\":\"ok\"")) {
+                                open.add(sock);
+                                joined.tryComplete();
+                            } else {
+                                joined.tryFail("join refused: " + text);
+                            }
+                        } else {
+                            Consumer<String> handler = sock.onText;
+                            if (handler != null) {
+                                handler.accept(text);
+                            }
+                        }
+                    });
+                    ws.closeHandler(v -> {
+                        open.remove(sock);
+                        if (!sock.closing) {
+                            unexpectedCloses.incrementAndGet();
+                            lastCloseReason = ws.closeStatusCode() + " " + ws.closeReason();
+                        }
+                        joined.tryFail("closed before the join reply: " + ws.closeStatusCode() + " " + ws.closeReason());
+                    });
+                    ws.exceptionHandler(e -> {
+                    });
+                    ws.writeTextMessage(JOIN);
+                });
+        return joined.future();
+    }
+
+    /** Opens every socket, {@code inflight} handshakes at a time; returns the number that failed. */
+    int openAll(List<Sock> socks, String[] tokens) throws InterruptedException {
+        Semaphore permits = new Semaphore(inflight);
+        CountDownLatch done = new CountDownLatch(socks.size());
+        AtomicInteger failed = new AtomicInteger();
+        for (int i = 0; i < socks.size(); i++) {
+            permits.acquire();
+            String token = tokens[i];
+            tokens[i] = null;
+            open(socks.get(i), token).onComplete(result -> {
+                permits.release();
+                if (result.failed() && failed.getAndIncrement() < 3) {
+                    System.out.println("  connection failed: " + result.cause());
+                }
+                done.countDown();
+            });
+        }
+        if (!done.await(10, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("connections did not complete");
+        }
+        return failed.get();
+    }
+
+    void closeAll(List<Sock> socks) throws InterruptedException {
+        for (Sock sock : socks) {
+            sock.closing = true;
+            if (sock.ws != null) {
+                sock.ws.close();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (socks.stream().anyMatch(open::contains) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    List<Sock> socks(long[] users) {
+        List<Sock> socks = new ArrayList<>(users.length);
+        for (long user : users) {
+            socks.add(new Sock(nextSlot.getAndIncrement(), user));
+        }
+        return socks;
+    }
+
+    /** One token per connection (a fresh jti each), signed on every core. */
+    String[] tokens(long[] users) {
+        return IntStream.range(0, users.length).parallel().mapToObj(i -> HistoryBench.token(key, users[i])).toArray(String[]::new);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Idle phase
+
+    void idle() throws Exception {
+        // Users after the message pairs' ones: user u holds 1 + u % 4 sockets (1 to 4, 2.5 on average).
+        long firstUser = 2L * pairs + 1;
+        Mem start = measure();
+        int limit = Math.min(maxConnections, (int) Math.min(
+                openFilesLimit(serverPid) - start.fds() - 200,
+                openFilesLimit(ProcessHandle.current().pid()) - countFds(ProcessHandle.current().pid()) - 200));
+        int[] ns = Arrays.stream(steps).map(n -> Math.min(n, limit)).distinct().sorted().toArray();
+        int top = ns[ns.length - 1];
+        long[] users = new long[top];
+        for (long user = firstUser, i = 0; i < top; user++) {
+            for (long s = 0; s < 1 + user % 4 && i < top; s++) {
+                users[(int) i++] = user;
+            }
+        }
+        long[] warmupUsers = new long[Math.min(warmupConnections, top)];
+        System.arraycopy(users, 0, warmupUsers, 0, warmupUsers.length);
+        System.out.printf(Locale.ROOT, "%nIDLE CONNECTIONS: up to %,d (server has %d files open; both limits %d), users %d..%d with 1-4 sockets each%n",
+                top, start.fds(), openFilesLimit(serverPid), firstUser, users[top - 1]);
+        long t0 = System.nanoTime();
+        String[] tokens = tokens(users);
+        String[] warmupTokens = tokens(warmupUsers);
+        System.out.printf(Locale.ROOT, "signed %,d tokens in %.1f s%n", tokens.length + warmupTokens.length, (System.nanoTime() - t0) / 1e9);
+
+        // Warm-up: the upgrade, join and heartbeat paths run (and are compiled) before the baseline.
+        List<Sock> warm = socks(warmupUsers);
+        int warmFailed = openAll(warm, warmupTokens);
+        for (Sock sock : warm) {
+            sock.ws.writeTextMessage(HEARTBEAT);
+        }
+        Thread.sleep(1000);
+        closeAll(warm);
+        Thread.sleep(2000);
+        System.out.printf(Locale.ROOT, "warm-up: %,d sockets opened, joined and closed (%d failed)%n", warm.size(), warmFailed);
+
+        List<Mem> points = new ArrayList<>();
+        Mem base = measure();
+        points.add(base);
+        Map<String, long[]> baseHistogram = histogram();
+        System.out.printf(Locale.ROOT, "%n%11s %8s %8s %9s %9s %9s %9s %9s %9s %7s %7s%n", "", "RSS", "", "heap", "", "heap",
+                "heap", "RSS-heap", "", "server", "opened");
+        System.out.printf(Locale.ROOT, "%11s %8s %8s %9s %9s %9s %9s %9s %9s %7s %7s%n", "connections", "MB", "KB/conn", "used MB",
+                "KB/conn", "commit MB", "resid MB", "MB", "KB/conn", "fds", "conn/s");
+        printRow(base, base, 0);
+        List<Sock> all = socks(users);
+        int opened = 0;
+        int failed = 0;
+        for (int n : ns) {
+            long t = System.nanoTime();
+            failed += openAll(all.subList(opened, n), Arrays.copyOfRange(tokens, opened, n));
+            double rate = (n - opened) / ((System.nanoTime() - t) / 1e9);
+            opened = n;
+            Thread.sleep(3000);
+            Mem mem = measure();
+            points.add(mem);
+            printRow(base, mem, rate);
+        }
+        Map<String, long[]> topHistogram = histogram();
+        Mem last = points.get(points.size() - 1);
+        System.out.printf(Locale.ROOT, "open client sockets %,d, failed to open %d, closed by the server %d%s%n", open.size(), failed,
+                unexpectedCloses.get(), lastCloseReason == null ? "" : " (last: " + lastCloseReason + ")");
+
+        double[] rss = fit(points, Mem::rssKb);
+        double[] heap = fit(points, Mem::heapUsedKb);
+        double[] resident = fit(points, Mem::heapResidentKb);
+        double[] nonHeap = fit(points, Mem::nonHeapKb);
+        System.out.printf(Locale.ROOT, "%nleast squares over %d points (0..%,d connections):%n", points.size(), last.connections());
+        System.out.printf(Locale.ROOT, "  RSS            %6.2f KB per connection, %7.1f MB at 0 -> predicted %,7.0f MB at 100,000%n", rss[0],
+                rss[1] / 1024, (rss[1] + rss[0] * 100_000) / 1024);
+        System.out.printf(Locale.ROOT, "  heap used      %6.2f KB per connection, %7.1f MB at 0 -> predicted %,7.0f MB at 100,000 (of -Xmx)%n",
+                heap[0], heap[1] / 1024, (heap[1] + heap[0] * 100_000) / 1024);
+        System.out.printf(Locale.ROOT, "  of the RSS: heap resident %6.2f KB per connection, the rest (native: Netty buffers, malloc, …) %6.2f KB%n",
+                resident[0], nonHeap[0]);
+        printHistogramDelta(baseHistogram, topHistogram, last.connections());
+
+        if (holdSeconds > 0) {
+            long cpu0 = procTicks(serverPid);
+            long hb0 = heartbeatReplies.get();
+            long t = System.nanoTime();
+            Thread.sleep(holdSeconds * 1000L);
+            double seconds = (System.nanoTime() - t) / 1e9;
+            System.out.printf(Locale.ROOT, "%nheld %,d sockets idle for %.0f s (longer than the 60 s idle timeout): %,d heartbeat replies, "
+                    + "%d closed by the server; server CPU %.1f %% of one core%n", open.size(), seconds, heartbeatReplies.get() - hb0,
+                    unexpectedCloses.get(), 100.0 * (procTicks(serverPid) - cpu0) / CLOCK_TICKS / seconds);
+        }
+        closeAll(all);
+        Thread.sleep(3000);
+        Mem after = measure();
+        System.out.printf(Locale.ROOT, "after closing them all: RSS %.1f MB, heap used %.1f MB (baseline %.1f / %.1f MB), %d files open%n",
+                after.rssKb() / 1024.0, after.heapUsedKb() / 1024.0, base.rssKb() / 1024.0, base.heapUsedKb() / 1024.0, after.fds());
+    }
+
+    /** A row of the idle table; the KB/conn columns are the growth over the 0-connection baseline, per connection. */
+    void printRow(Mem base, Mem mem, double rate) {
+        int n = mem.connections();
+        System.out.printf(Locale.ROOT, "%,11d %8.1f %8s %9.1f %9s %9.1f %9.1f %9.1f %9s %7d %7s%n", n, mem.rssKb() / 1024.0,
+                perConnection(base, mem, Mem::rssKb), mem.heapUsedKb() / 1024.0, perConnection(base, mem, Mem::heapUsedKb),
+                mem.heapCommittedKb() / 1024.0, mem.heapResidentKb() / 1024.0, mem.nonHeapKb() / 1024.0,
+                perConnection(base, mem, Mem::nonHeapKb), mem.fds(), rate == 0 ? "-" : String.format(Locale.ROOT, "%.0f", rate));
+    }
+
+    static String perConnection(Mem base, Mem mem, java.util.function.ToLongFunction<Mem> kb) {
+        int n = mem.connections() - base.connections();
+        return n == 0 ? "-" : String.format(Locale.ROOT, "%.2f", (kb.applyAsLong(mem) - kb.applyAsLong(base)) / (double) n);
+    }
+
+    /** Least squares y = slope * connections + intercept: {slope, intercept}. */
+    static double[] fit(List<Mem> points, java.util.function.ToLongFunction<Mem> y) {
+        double n = points.size(), sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (Mem p : points) {
+            double x = p.connections();
+            double v = y.applyAsLong(p);
+            sx += x;
+            sy += v;
+            sxx += x * x;
+            sxy += x * v;
+        }
+        double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+        return new double[] { slope, (sy - slope * sx) / n };
+    }
+
+    /** The server's memory after a full GC (jcmd GC.run), with the number of sockets this tool holds open. */
+    record Mem(int connections, long rssKb, long heapUsedKb, long heapCommittedKb, long heapResidentKb, long fds) {
+        long nonHeapKb() {
+            return rssKb - heapResidentKb;
+        }
+    }
+
+    Mem measure() throws Exception {
+        jcmd("GC.run");
+        Thread.sleep(500);
+        String heapInfo = jcmd("GC.heap_info");
+        long used = 0;
+        long committed = 0;
+        long low = Long.MAX_VALUE;
+        long high = 0;
+        Matcher generation = Pattern.compile("(?m)^\\s*\\S.*generation\\s+total (\\d+)K, used (\\d+)K \\[0x(\\p{XDigit}+), 0x\\p{XDigit}+, 0x(\\p{XDigit}+)\\)")
+                .matcher(heapInfo);
+        while (generation.find()) {
+            committed += Long.parseLong(generation.group(1));
+            used += Long.parseLong(generation.group(2));
+            low = Math.min(low, Long.parseUnsignedLong(generation.group(3), 16));
+            high = Math.max(high, Long.parseUnsignedLong(generation.group(4), 16));
+        }
+        if (committed == 0) {
+            throw new IllegalStateException("unexpected GC.heap_info (the tool reads the Serial GC's): " + heapInfo);
+        }
+        String status = Files.readString(Path.of("/proc/" + serverPid + "/status"));
+        return new Mem(open.size(), statusKb(status, "VmRSS"), used, committed, residentKb(low, high), countFds(serverPid));
+    }
+
+    /** Resident kB of the server's mappings within [low, high): the Java heap's, from /proc/<pid>/smaps. */
+    long residentKb(long low, long high) throws IOException {
+        long kb = 0;
+        boolean inside = false;
+        for (String line : Files.readAllLines(Path.of("/proc/" + serverPid + "/smaps"))) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (dash > 0 && space > dash && line.substring(0, dash).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                inside = start >= low && end <= high;
+            } else if (inside && line.startsWith("Rss:")) {
+                kb += Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+            }
+        }
+        return kb;
+    }
+
+    static long statusKb(String status, String field) {
+        Matcher m = Pattern.compile("(?m)^" + field + ":\\s+(\\d+) kB").matcher(status);
+        if (!m.find()) {
+            throw new IllegalStateException(field + " not in /proc/<pid>/status");
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    Map<String, long[]> histogram() throws Exception {
+        Map<String, long[]> classes = new HashMap<>();
+        Matcher line = Pattern.compile("(?m)^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)").matcher(jcmd("GC.class_histogram"));
+        while (line.find()) {
+            classes.put(line.group(3), new long[] { Long.parseLong(line.group(1)), Long.parseLong(line.group(2)) });
+        }
+        return classes;
+    }
+
+    static void printHistogramDelta(Map<String, long[]> before, Map<String, long[]> after, int connections) {
+        Map<String, long[]> delta = new LinkedHashMap<>();
+        long total = 0;
+        for (Map.Entry<String, long[]> e : after.entrySet()) {
+            long[] b = before.getOrDefault(e.getKey(), new long[2]);
+            long[] d = { e.getValue()[0] - b[0], e.getValue()[1] - b[1] };
+            delta.put(e.getKey(), d);
+            total += d[1];
+        }
+        System.out.printf(Locale.ROOT, "%nheap by class, growth from 0 to %,d connections (jcmd GC.class_histogram): %.0f bytes per connection in all%n",
+                connections, total / (double) connections);
+        System.out.printf(Locale.ROOT, "%12s %10s  %s%n", "bytes/conn", "objs/conn", "class");
+        delta.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1])).limit(25)
+                .forEach(e -> System.out.printf(Locale.ROOT, "%12.1f %10.2f  %s%n", e.getValue()[1] / (double) connections,
+                        e.getValue()[0] / (double) connections, e.getKey()));
+    }
+
+    String jcmd(String command) throws Exception {
+        Process process = new ProcessBuilder(jcmd, Long.toString(serverPid), command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException("jcmd " + command + " failed: " + out);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Messages phase
+
+    /** One timed run: per message its send time, the ok reply time, and the delivery time at the recipient. */
+    final class Run {
+        final int index;
+        final String tag;
+        final int rate;
+        final int total;
+        final int warmupCount;
+        final long[] sentAt;
+        final AtomicLongArray ackAt;
+        final AtomicLongArray receivedAt;
+        final AtomicLongArray latency;
+        final AtomicInteger ok = new AtomicInteger();
+        final AtomicInteger errors = new AtomicInteger();
+        final AtomicInteger pushes = new AtomicInteger();
+        final AtomicInteger duplicates = new AtomicInteger();
+        final AtomicLong okIdSum = new AtomicLong();
+        volatile String firstError;
+
+        Run(int index, String tag, int rate, int warmup, int measured) {
+            this.index = index;
+            this.tag = tag;
+            this.rate = rate;
+            this.warmupCount = rate * warmup;
+            this.total = rate * (warmup + measured);
+            this.sentAt = new long[total];
+            this.ackAt = new AtomicLongArray(total);
+            this.receivedAt = new AtomicLongArray(total);
+            this.latency = new AtomicLongArray(total);
+        }
+
+        /** A reply to the sender: {@code ["1","<run>:<seq>","room:chat","phx_reply",{"status":"ok","response":{"message":{"id":…}}}]}. */
+        void reply(String text, long now) {
+            int refStart = text.indexOf(",\"") + 2;
+            int colon = text.indexOf(':', refStart);
+            int refEnd = text.indexOf('"', refStart);
+            if (colon < 0 || colon > refEnd || Integer.parseInt(text, refStart, colon, 10) != index) {
+                return;
+            }
+            int seq = Integer.parseInt(text, colon + 1, refEnd, 10);
+            ackAt.set(seq, now);
+            if (text.contains("\"status\":\"ok\"")) {
+                int id = text.indexOf("\"id\":") + 5;
+                int end = id;
+                while (Character.isDigit(text.charAt(end))) {
+                    end++;
+                }
+                okIdSum.addAndGet(Long.parseLong(text, id, end, 10));
+                ok.incrementAndGet();
+            } else {
+                if (errors.getAndIncrement() == 0) {
+                    firstError = text;
+                }
+            }
+        }
+
+        /** A push to the recipient; the content is {@code b<tag> <seq> <nanoTime at send>}. */
+        void push(String text, long now) {
+            int content = text.indexOf("\"content\":\"b");
+            if (content < 0) {
+                return;
+            }
+            String[] parts = text.substring(content + 12, text.indexOf('"', content + 12)).split(" ");
+            if (!parts[0].equals(tag)) {
+                return;
+            }
+            int seq = Integer.parseInt(parts[1]);
+            if (!receivedAt.compareAndSet(seq, 0, now)) {
+                duplicates.incrementAndGet();
+                return;
+            }
+            latency.set(seq, now - Long.parseLong(parts[2]));
+            pushes.incrementAndGet();
+        }
+    }
+
+    volatile Run current;
+
+    void messages() throws Exception {
+        long[] users = new long[2 * pairs];
+        for (int i = 0; i < users.length; i++) {
+            users[i] = i + 1;
+        }
+        List<Sock> socks = socks(users);
+        int failed = openAll(socks, tokens(users));
+        if (failed > 0) {
+            throw new IllegalStateException(failed + " sockets of the message pairs failed to open");
+        }
+        for (int k = 0; k < pairs; k++) {
+            socks.get(2 * k).onText = text -> {
+                Run run = current;
+                if (run != null && text.startsWith("[\"1\",")) {
+                    run.reply(text, System.nanoTime());
+                }
+            };
+            socks.get(2 * k + 1).onText = text -> {
+                Run run = current;
+                if (run != null && text.startsWith("[null,null,\"room:chat\",\"receive_msg\"")) {
+                    run.push(text, System.nanoTime());
+                }
+            };
+        }
+        System.out.printf(Locale.ROOT, "%nMESSAGES: %d pairs (user 2k-1 sends to user 2k in conversation k, one socket each); "
+                + "run 0 warms the service up for %d s at half the first rate; then per run %d s warm-up + %d s measured.%n"
+                + "Latency (ms) = the recipient's receive_msg - the send, both on the generator's clock; ack = the sender's ok reply - the send.%n"
+                + "stored+dl = receive_msg per second in the measured window; cpu%% = the machine (200 = both cores), srv/pg/gen%% = the service, "
+                + "PostgreSQL, this generator (100 = one core), other = the rest of the machine; srvms/pgms = CPU ms per delivered message in the service/PostgreSQL; lag = the generator's worst delay behind its schedule (ms).%n",
+                pairs, serverWarmupSeconds, warmupSeconds, measureSeconds);
+        System.out.printf(Locale.ROOT, "%3s %6s %7s %9s %7s %7s %7s %4s %6s %6s %6s %7s %7s %7s %7s %5s %5s %5s %5s %5s %5s %5s %5s %5s  %s%n",
+                "run", "target", "sent/s", "stored+dl", "ok", "pushes", "errors", "dup", "p50", "p90", "p99", "p99.9", "max",
+                "ackp50", "ackp99", "cpu%", "srv%", "pg%", "gen%", "other", "srvms", "pgms", "load", "lag", "database");
+        String stamp = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000);
+        Map<Integer, List<double[]>> byRate = new LinkedHashMap<>();
+        if (serverWarmupSeconds > 0) {
+            // The message path compiled before anything is measured (run 0 is not in the medians).
+            run(new Run(0, stamp + "x0", Math.max(1, rates[0] / 2), serverWarmupSeconds - Math.min(10, serverWarmupSeconds / 2),
+                    Math.min(10, serverWarmupSeconds / 2)), socks);
+            Thread.sleep(2000);
+        }
+        int saturatedAt = Integer.MAX_VALUE;
+        List<Integer> plan = new ArrayList<>(Arrays.stream(rates).boxed().toList());
+        for (int r = 0; r < plan.size(); r++) {
+            if (r == rates.length && saturatedAt < Integer.MAX_VALUE) {
+                System.out.printf(Locale.ROOT, "    %d/s was not kept up with: the fallback rates, to find the knee%n", saturatedAt);
+            }
+            if (plan.get(r) >= saturatedAt) {
+                System.out.printf(Locale.ROOT, "%3d %6d  skipped: %d/s was not kept up with%n", r + 1, plan.get(r), saturatedAt);
+                continue;
+            }
+            Run run = new Run(r + 1, stamp + "x" + (r + 1), plan.get(r), warmupSeconds, measureSeconds);
+            double[] figures = run(run, socks);
+            byRate.computeIfAbsent(run.rate, x -> new ArrayList<>()).add(figures);
+            if (figures[0] < 0.9 * run.rate || figures[3] > 1000) {
+                if (saturatedAt == Integer.MAX_VALUE) {
+                    Arrays.stream(fallbackRates).forEach(plan::add);
+                }
+                saturatedAt = Math.min(saturatedAt, run.rate);
+            }
+            Thread.sleep(2000);
+        }
+        System.out.printf(Locale.ROOT, "%nmedians by target rate: %6s %4s %9s %6s %6s %6s %7s %7s%n", "target", "runs", "stored+dl", "p50",
+                "p90", "p99", "max", "ackp99");
+        for (Map.Entry<Integer, List<double[]>> e : byRate.entrySet()) {
+            List<double[]> runs = e.getValue();
+            System.out.printf(Locale.ROOT, "%24s %6d %4d %9.0f %6.1f %6.1f %6.1f %7.1f %7.1f%n", "", e.getKey(), runs.size(),
+                    median(runs, 0), median(runs, 1), median(runs, 2), median(runs, 3), median(runs, 4), median(runs, 5));
+        }
+        current = null;
+        closeAll(socks);
+    }
+
+    static double median(List<double[]> runs, int column) {
+        double[] values = runs.stream().mapToDouble(f -> f[column]).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    /** Returns {delivered/s, p50, p90, p99, max, ack p99}. */
+    double[] run(Run run, List<Sock> socks) throws Exception {
+        // Autovacuum is off on this machine's PostgreSQL: without this, the dead versions of the
+        // 200 conversation rows (one UPDATE per message) pile up from run to run.
+        String vacuum = psql("VACUUM ANALYZE conversations, messages");
+        if (!vacuum.isEmpty()) {
+            System.out.println("    VACUUM: " + vacuum);
+        }
+        current = run;
+        long measuredFrom = 0;
+        long[] cpuMeasured = null;
+        long srvMeasured = 0, pgMeasured = 0, genMeasured = 0;
+        int warmupCount = run.warmupCount;
+        long maxLag = 0;
+        long start = System.nanoTime();
+        int seq = 0;
+        StringBuilder frame = new StringBuilder(200);
+        while (seq < run.total) {
+            long now = System.nanoTime();
+            long due = Math.min(run.total, (now - start) * run.rate / 1_000_000_000L);
+            while (seq < due) {
+                if (seq == warmupCount) {
+                    measuredFrom = System.nanoTime();
+                    cpuMeasured = machineTicks();
+                    srvMeasured = procTicks(serverPid);
+                    pgMeasured = postgresTicks();
+                    genMeasured = procTicks(ProcessHandle.current().pid());
+                }
+                int pair = seq % pairs;
+                long sent = System.nanoTime();
+                maxLag = Math.max(maxLag, sent - (start + seq * 1_000_000_000L / run.rate));
+                run.sentAt[seq] = sent;
+                frame.setLength(0);
+                frame.append("[\"1\",\"").append(run.index).append(':').append(seq).append("\",\"room:chat\",\"send_msg\",{\"user\":")
+                        .append(2 * pair + 2).append(",\"conv\":").append(pair + 1).append(",\"message\":\"b").append(run.tag)
+                        .append(' ').append(seq).append(' ').append(sent).append("\"}]");
+                socks.get(2 * pair).ws.writeTextMessage(frame.toString());
+                seq++;
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        long measuredTo = System.nanoTime();
+        long[] cpu1 = machineTicks();
+        long srv1 = procTicks(serverPid);
+        long pg1 = postgresTicks();
+        long gen1 = procTicks(ProcessHandle.current().pid());
+        String load = loadAverage().split(" ")[0];
+        // Drain: every reply and push (a backlog would spoil the next run), for at most 5 minutes.
+        long deadline = measuredTo + TimeUnit.MINUTES.toNanos(5);
+        while ((run.ok.get() + run.errors.get() < run.total || run.pushes.get() < run.ok.get()) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        double drainSeconds = (System.nanoTime() - measuredTo) / 1e9;
+        Thread.sleep(500);
+
+        double seconds = (measuredTo - measuredFrom) / 1e9;
+        int delivered = 0;
+        long[] latencies = new long[run.total - warmupCount];
+        long[] acks = new long[run.total - warmupCount];
+        int n = 0, na = 0;
+        for (int i = 0; i < run.total; i++) {
+            long received = run.receivedAt.get(i);
+            if (received >= measuredFrom && received < measuredTo) {
+                delivered++;
+            }
+            if (i >= warmupCount) {
+                if (received != 0) {
+                    latencies[n++] = run.latency.get(i);
+                }
+                if (run.ackAt.get(i) != 0) {
+                    acks[na++] = run.ackAt.get(i) - run.sentAt[i];
+                }
+            }
+        }
+        latencies = Arrays.copyOf(latencies, n);
+        acks = Arrays.copyOf(acks, na);
+        Arrays.sort(latencies);
+        Arrays.sort(acks);
+        double deliveredPerSecond = delivered / seconds;
+        double sentPerSecond = (run.total - warmupCount) / seconds;
+        long machine = (cpu1[0] - cpuMeasured[0]);
+        long busy = machine - (cpu1[1] - cpuMeasured[1]);
+        double tickSeconds = seconds * CLOCK_TICKS;
+        String check = databaseCheck(run);
+        double cpu = 100.0 * busy / machine * Runtime.getRuntime().availableProcessors();
+        double srv = 100.0 * (srv1 - srvMeasured) / tickSeconds;
+        double pg = 100.0 * (pg1 - pgMeasured) / tickSeconds;
+        double gen = 100.0 * (gen1 - genMeasured) / tickSeconds;
+        System.out.printf(Locale.ROOT, "%3d %6d %7.0f %9.0f %7d %7d %7d %4d %6.1f %6.1f %6.1f %7.1f %7.1f %7.1f %7.1f %5.0f %5.0f %5.0f %5.0f %5.0f %5.2f %5.2f %5s %5.0f  %s%n",
+                run.index, run.rate, sentPerSecond, deliveredPerSecond, run.ok.get(), run.pushes.get(), run.errors.get(),
+                run.duplicates.get(), ms(latencies, 50), ms(latencies, 90), ms(latencies, 99), ms(latencies, 99.9), ms(latencies, 100),
+                ms(acks, 50), ms(acks, 99), cpu, srv, pg, gen, cpu - srv - pg - gen, 10 * srv / deliveredPerSecond,
+                10 * pg / deliveredPerSecond, load, maxLag / 1e6, check);
+        if (run.firstError != null) {
+            System.out.println("    first error reply: " + run.firstError);
+        }
+        if (run.ok.get() + run.errors.get() < run.total) {
+            System.out.printf(Locale.ROOT, "    %d sends got no reply within 5 minutes%n", run.total - run.ok.get() - run.errors.get());
+        }
+        if (drainSeconds > 1) {
+            System.out.printf(Locale.ROOT, "    the last replies and pushes came %.1f s after the last send: a backlog%n", drainSeconds);
+        }
+        return new double[] { deliveredPerSecond, ms(latencies, 50), ms(latencies, 90), ms(latencies, 99), ms(latencies, 100),
+                ms(acks, 99) };
+    }
+
+    static double ms(long[] sorted, double percentile) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
+    }
+
+    String psql(String sql) throws Exception {
+        Process process = new ProcessBuilder("psql", "-X", "-q", "-tA", "-F", " ", "-d", db, "-c", sql).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException("psql failed: " + out);
+        }
+        return out;
+    }
+
+    /** Every ok'd message stored exactly once: as many rows as ok replies, distinct contents, the same ids. */
+    String databaseCheck(Run run) throws Exception {
+        String out = psql("SELECT count(*), count(DISTINCT content), coalesce(sum(id), 0) FROM messages WHERE content LIKE 'b" + run.tag + " %'");
+        String[] f = out.split(" ");
+        long rows = Long.parseLong(f[0]);
+        long distinct = Long.parseLong(f[1]);
+        long idSum = Long.parseLong(f[2]);
+        boolean good = rows == run.ok.get() && distinct == rows && idSum == run.okIdSum.get();
+        return (good ? "OK " : "MISMATCH ") + rows + " rows" + (distinct == rows ? "" : ", " + distinct + " distinct")
+                + (idSum == run.okIdSum.get() ? "" : ", ids differ from the ok replies'");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // /proc
+
+    static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return f[0] + " " + f[1] + " " + f[2];
+    }
+
+    static long openFilesLimit(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/limits"))) {
+            if (line.startsWith("Max open files")) {
+                return Long.parseLong(line.substring(26).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IllegalStateException("no open files limit");
+    }
+
+    static long countFds(long pid) throws IOException {
+        try (var files = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return files.count();
+        }
+    }
+
+    /** {all, idle + iowait} clock ticks of the machine. */
+    static long[] machineTicks() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long all = 0;
+        for (int i = 1; i < f.length && i <= 8; i++) {
+            all += Long.parseLong(f[i]);
+        }
+        return new long[] { all, Long.parseLong(f[4]) + Long.parseLong(f[5]) };
+    }
+
+    /** User + system clock ticks of one process (all its threads). */
+    static long procTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** All PostgreSQL server processes (the backends, WAL writer, checkpointer, …). */
+    static long postgresTicks() throws IOException {
+        long ticks = 0;
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : (Iterable<Path>) procs::iterator) {
+                String name = proc.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    if (Files.readString(proc.resolve("comm")).trim().equals("postgres")) {
+                        ticks += procTicks(Long.parseLong(name));
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        return ticks;
+    }
+}

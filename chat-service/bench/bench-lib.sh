@@ -1,0 +1,89 @@
+# Shared by the chat-service benchmarks; sourced, after setting `bench` to this directory:
+#   bench=$(cd "$(dirname "$0")" && pwd); . "$bench/bench-lib.sh"
+# Gives: module/root/jar/work paths, the libpq settings, and
+#   ensure_jar                       build the packaged service if missing or older than its sources,
+#                                    then copy it to $work/quarkus-app (a rebuild meanwhile cannot
+#                                    pull the jars from under the running service)
+#   create_db <db>                   drop and create <db> with common's migrations (Flyway stays off)
+#   psql_db <db> [psql args]         psql on <db>, stopping at the first error
+#   make_keys                        $work/signing-key.der and $work/jwks.json (HistoryBench.java keys)
+#   start_service <db> <port> [jvm options]   that copy against <db>; sets service_pid
+# and a trap that stops the service and removes $work on exit.
+
+module=$(dirname "$bench")
+root=$(dirname "$module")
+jar=$module/target/quarkus-app/quarkus-run.jar
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+work=$(mktemp -d -t chat-bench.XXXXXX)
+service_pid=
+
+bench_cleanup() {
+  if [ -n "$service_pid" ]; then
+    kill "$service_pid" 2>/dev/null || true
+    wait "$service_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+psql_db() {
+  local db=$1
+  shift
+  psql -X -v ON_ERROR_STOP=1 -q -d "$db" "$@"
+}
+
+# BENCH_NO_BUILD=1 runs a stale jar as it is (with a warning) rather than rebuilding it.
+ensure_jar() {
+  local reason=
+  if [ ! -f "$jar" ]; then
+    reason="missing"
+  elif [ -n "$(find "$module/src/main" "$module/pom.xml" "$root/common/src/main" -newer "$jar" -type f -print -quit)" ]; then
+    reason="older than its sources"
+  fi
+  if [ -n "$reason" ] && [ "${BENCH_NO_BUILD:-0}" = 1 ] && [ -f "$jar" ]; then
+    echo "bench: WARNING: $jar is $reason (BENCH_NO_BUILD=1: running it anyway)" >&2
+  elif [ -n "$reason" ]; then
+    echo "bench: packaging chat-service ($jar $reason)"
+    (cd "$root" && ./mvnw -B -q -f common/pom.xml install -DskipTests && ./mvnw -B -q -f chat-service/pom.xml package -DskipTests)
+  fi
+  cp -r "$(dirname "$jar")" "$work/quarkus-app"
+}
+
+create_db() {
+  local db=$1 migration
+  psql -X -v ON_ERROR_STOP=1 -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  # The service's own migrations, in version order (the service runs with Flyway off here).
+  for migration in $(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V); do
+    psql_db "$db" -f "$migration"
+  done
+}
+
+make_keys() {
+  java "$bench/HistoryBench.java" keys "$work"
+}
+
+# Nothing answers on AUTH_SERVICE_URL's port 9 (discard): the revocation list stays empty (the
+# service retries its load in the background, logging a warning) and no other running service is
+# asked anything.
+start_service() {
+  local db=$1 port=$2
+  shift 2
+  echo "bench: starting $jar (built $(date -r "$jar" '+%F %T')) on port $port${*:+ with $*}"
+  QUARKUS_HTTP_PORT=$port PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
+    MP_JWT_VERIFY_PUBLICKEY_LOCATION="file:$work/jwks.json" INTERNAL_SERVICE_TOKEN=bench-only \
+    AUTH_SERVICE_URL=${BENCH_AUTH_SERVICE_URL:-http://127.0.0.1:9} \
+    java "$@" -jar "$work/quarkus-app/quarkus-run.jar" > "$work/service.log" 2>&1 &
+  service_pid=$!
+  for _ in $(seq 1 120); do
+    if curl -fs "http://127.0.0.1:$port/q/health/ready" > /dev/null 2>&1; then
+      return
+    fi
+    if ! kill -0 "$service_pid" 2>/dev/null; then
+      break
+    fi
+    sleep 0.5
+  done
+  cat "$work/service.log"
+  echo "bench: the service did not start" >&2
+  exit 1
+}

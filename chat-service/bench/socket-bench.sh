@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Chat socket benchmark of chat-service: idle authenticated connections held on one process (RSS
+# per connection, slope, heap histogram), and 1:1 messages stored and delivered per second with
+# the sender→recipient latency. See ../README.md, "Benchmark: the chat socket".
+#
+#   chat-service/bench/socket-bench.sh [idle|messages|all]      # default: all
+#
+# Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
+# auth). Creates a fresh database every run. Tunables (environment):
+#   BENCH_DB (chat_socket_bench), BENCH_PORT (18084)
+#   BENCH_SERVER_JVM   the service's JVM options (-Xms64m -Xmx1g -XX:+UseSerialGC)
+#   BENCH_CONNECTIONS  idle steps, "max" = what both processes' open-files limits allow (2000,5000,10000,max)
+#   BENCH_HOLD         seconds the top step is held idle, heartbeating (65: past the 60 s idle timeout)
+#   BENCH_PAIRS        sender/recipient pairs (200); BENCH_RATES total messages/s per run (2000,2000,2000,3000,4000);
+#                      a run that is not kept up with (< 90 % delivered, or p99 > 1 s) skips the higher rates
+#                      and adds BENCH_FALLBACK_RATES (1000,700,700,700,500,500,500) to find the knee
+#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at the first rate (30)
+#   BENCH_WARMUP, BENCH_SECONDS   per run (10, 30)
+#   BENCH_NO_BUILD=1   run a stale jar rather than rebuild it; JAVA_OPTS: more options for the load tool
+set -euo pipefail
+
+mode=${1:-all}
+case "$mode" in idle | messages | all) ;; *) echo "usage: $0 [idle|messages|all]" >&2; exit 2 ;; esac
+
+bench=$(cd "$(dirname "$0")" && pwd)
+. "$bench/bench-lib.sh"
+db=${BENCH_DB:-chat_socket_bench}
+port=${BENCH_PORT:-18084}
+pairs=${BENCH_PAIRS:-200}
+server_jvm=${BENCH_SERVER_JVM:--Xms64m -Xmx1g -XX:+UseSerialGC}
+
+ensure_jar
+# Both processes get the hard limit of open files (20,000 here), so one socket each per file.
+ulimit -n "$(ulimit -Hn)"
+
+echo "bench: creating database $db"
+create_db "$db"
+# chat-service never reads users: the rows are there for the foreign keys. Conversation k is
+# between users 2k-1 and 2k (the message pairs); the idle sockets belong to the users after them.
+psql_db "$db" -v pairs="$pairs" <<'SQL'
+INSERT INTO users (name, subname, email, job, password_hash)
+SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 2 * :pairs + 9000) g;
+INSERT INTO conversations (sender_id, recipient_id)
+SELECT 2 * k - 1, 2 * k FROM generate_series(1, :pairs) k;
+VACUUM ANALYZE;
+SQL
+
+make_keys
+# The load tool runs on the service's own Vert.x and Netty jars.
+lib=$work/quarkus-app/lib/main
+classpath=$(ls "$lib"/io.vertx.vertx-core-*.jar "$lib"/io.netty.netty-*.jar "$lib"/com.fasterxml.jackson.core.jackson-core-*.jar | paste -sd:)
+javac -nowarn -d "$work/classes" -cp "$classpath" "$bench/SocketBench.java" "$bench/HistoryBench.java"
+
+# shellcheck disable=SC2086
+start_service "$db" "$port" $server_jvm
+
+echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version'), uptime:$(uptime)"
+# shellcheck disable=SC2086
+java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/classes" \
+  -Dbench.serverJvm="$server_jvm" \
+  -Dbench.connections="${BENCH_CONNECTIONS:-2000,5000,10000,max}" \
+  -Dbench.hold="${BENCH_HOLD:-65}" \
+  -Dbench.pairs="$pairs" \
+  -Dbench.rates="${BENCH_RATES:-2000,2000,2000,3000,4000}" \
+  -Dbench.fallbackRates="${BENCH_FALLBACK_RATES-1000,700,700,700,500,500,500}" \
+  -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-30}" \
+  -Dbench.warmup="${BENCH_WARMUP:-10}" \
+  -Dbench.seconds="${BENCH_SECONDS:-30}" \
+  SocketBench "$mode" "$work" "$port" "$service_pid" "$db"
+echo "bench: done, uptime:$(uptime)"
+if grep -q -E " (ERROR|WARN) " "$work/service.log"; then
+  echo "bench: the service logged (warnings about loading revoked tokens are expected: no auth-service runs):"
+  grep -E " (ERROR|WARN) " "$work/service.log" | grep -v "revoked tokens" | sort | uniq -c | sort -rn | head -10 || true
+fi
