@@ -71,7 +71,7 @@ public class SocketBench {
             .map(String::trim).filter(r -> !r.isEmpty()).mapToInt(Integer::parseInt).toArray();
     final int warmupSeconds = Integer.getInteger("bench.warmup", 10);
     final int measureSeconds = Integer.getInteger("bench.seconds", 30);
-    final int serverWarmupSeconds = Integer.getInteger("bench.serverWarmup", 30);
+    final int serverWarmupSeconds = Integer.getInteger("bench.serverWarmup", 60);
     final int addresses = Integer.getInteger("bench.sourceAddresses", 4);
     final int inflight = Integer.getInteger("bench.inflight", 64);
     final String jcmd = System.getProperty("bench.jcmd", "jcmd");
@@ -552,7 +552,12 @@ public class SocketBench {
             users[i] = i + 1;
         }
         List<Sock> socks = socks(users);
-        int failed = openAll(socks, tokens(users));
+        // Opened in a shuffled order: the server hands accepted connections to its event loops in
+        // turn, and opening sender, recipient, sender, … would put every sender on one event loop.
+        List<Integer> order = new ArrayList<>(IntStream.range(0, socks.size()).boxed().toList());
+        java.util.Collections.shuffle(order, new java.util.Random(42));
+        String[] tokens = tokens(users);
+        int failed = openAll(order.stream().map(socks::get).toList(), order.stream().map(i -> tokens[i]).toArray(String[]::new));
         if (failed > 0) {
             throw new IllegalStateException(failed + " sockets of the message pairs failed to open");
         }

@@ -14,7 +14,7 @@
 #   BENCH_PAIRS        sender/recipient pairs (200); BENCH_RATES total messages/s per run (2000,2000,2000,3000,4000);
 #                      a run that is not kept up with (< 90 % delivered, or p99 > 1 s) skips the higher rates
 #                      and adds BENCH_FALLBACK_RATES (1000,700,700,700,500,500,500) to find the knee
-#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at the first rate (30)
+#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at half the first rate (60)
 #   BENCH_WARMUP, BENCH_SECONDS   per run (10, 30)
 #   BENCH_NO_BUILD=1   run a stale jar rather than rebuild it; JAVA_OPTS: more options for the load tool
 set -euo pipefail
@@ -63,7 +63,7 @@ java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/class
   -Dbench.pairs="$pairs" \
   -Dbench.rates="${BENCH_RATES:-2000,2000,2000,3000,4000}" \
   -Dbench.fallbackRates="${BENCH_FALLBACK_RATES-1000,700,700,700,500,500,500}" \
-  -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-30}" \
+  -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-60}" \
   -Dbench.warmup="${BENCH_WARMUP:-10}" \
   -Dbench.seconds="${BENCH_SECONDS:-30}" \
   SocketBench "$mode" "$work" "$port" "$service_pid" "$db"
