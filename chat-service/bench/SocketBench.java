@@ -632,8 +632,8 @@ public class SocketBench {
 
     /** Returns {delivered/s, p50, p90, p99, max, ack p99}. */
     double[] run(Run run, List<Sock> socks) throws Exception {
-        // Autovacuum is off on this machine's PostgreSQL: without this, the dead versions of the
-        // 200 conversation rows (one UPDATE per message) pile up from run to run.
+        // Autovacuum is off on this machine's PostgreSQL: each run starts from vacuumed, analysed
+        // tables, as autovacuum would keep them in production.
         String vacuum = psql("VACUUM ANALYZE conversations, messages");
         if (!vacuum.isEmpty()) {
             System.out.println("    VACUUM: " + vacuum);

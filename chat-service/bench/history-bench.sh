@@ -40,9 +40,6 @@ FROM (SELECT g,
              timestamptz '2026-01-01 00:00:00+00' + g * interval '15 seconds' AS t
       FROM generate_series(1, 1000000) g) m
 ORDER BY g;
-UPDATE conversations c SET last_activity_at = m.last, updated_at = m.last
-FROM (SELECT conversation_id, max(date) AS last FROM messages GROUP BY conversation_id) m
-WHERE m.conversation_id = c.id;
 SQL
   psql_db "$db" -c "VACUUM ANALYZE"
   echo "bench: loaded in $(( $(date +%s) - start )) s"

@@ -39,9 +39,6 @@ public class Conversation {
     @Column(name = "updated_at", nullable = false)
     public Instant updatedAt;
 
-    @Column(name = "last_activity_at", nullable = false)
-    public Instant lastActivityAt;
-
     public boolean hasParticipant(long userId) {
         return senderId == userId || recipientId == userId;
     }

@@ -138,6 +138,41 @@ class MessagesTest {
     }
 
     @Test
+    void aBurstOfConcurrentPostsIsStoredOnceEachAndEveryCallerGetsItsOwnMessage() throws Exception {
+        // Concurrent posts are written together (group commit): each caller must still get its
+        // own row, with or without a client id, and a repeated key inside the burst stays one row.
+        int burst = 48;
+        List<Supplier<Response>> posts = new ArrayList<>();
+        for (int i = 0; i < burst; i++) {
+            long sender = i % 2 == 0 ? ann : bob;
+            Map<String, String> body = i % 3 == 0 ? Map.of("content", "burst " + i)
+                    : Map.of("content", "burst " + i, "client_id", "burst-" + i);
+            posts.add(() -> post(sender, body));
+        }
+        posts.add(() -> post(ann, Map.of("content", "burst 2", "client_id", "burst-2")));
+        posts.add(() -> post(ann, Map.of("content", "burst 2", "client_id", "burst-2")));
+
+        List<Response> responses = Parallel.run(posts);
+
+        for (int i = 0; i < burst; i++) {
+            Response response = responses.get(i);
+            assertThat(response.statusCode()).as("post %d: %s", i, response.asString()).isIn(200, 201);
+            assertThat(response.jsonPath().getString("content")).as("post %d answers its own message", i)
+                    .isEqualTo("burst " + i);
+            assertThat(response.jsonPath().getLong("sender_id")).as("post %d sender", i).isEqualTo(i % 2 == 0 ? ann : bob);
+        }
+        assertThat(responses.subList(burst, burst + 2)).as("repeats of burst-2 answer its one message")
+                .allSatisfy(r -> assertThat(r.jsonPath().getLong("id")).isEqualTo(responses.get(2).jsonPath().getLong("id")));
+        assertThat(responses.stream().map(Response::statusCode).filter(s -> s == 201).count())
+                .as("messages created").isEqualTo(burst);
+        assertThat(responses.stream().limit(burst).map(r -> r.jsonPath().getLong("id")).distinct().count())
+                .as("distinct ids").isEqualTo(burst);
+        assertThat(chat.countMessages(conversation)).as("rows stored").isEqualTo(burst);
+        assertThat(chat.queryLong("SELECT count(DISTINCT content) FROM messages WHERE conversation_id = ?", conversation))
+                .as("distinct contents stored").isEqualTo(burst);
+    }
+
+    @Test
     void clientIdReusedInAnotherConversationIs409() {
         long cid = chat.newUser("Cid");
         long other = chat.conversation(ann, cid);

@@ -9,4 +9,18 @@ public interface ChatConfig {
     /** What a client is told to wait ({@code Retry-After}, seconds) when user-service cannot answer. */
     @WithDefault("5")
     int userServiceRetryAfterSeconds();
+
+    Messages messages();
+
+    /** How messages are written (see {@code MessageWriter}). */
+    interface Messages {
+
+        /** Batches of messages being written at once; what arrives meanwhile waits for the next batch. */
+        @WithDefault("2")
+        int writeBatches();
+
+        /** The most messages in one INSERT. */
+        @WithDefault("256")
+        int maxBatchSize();
+    }
 }

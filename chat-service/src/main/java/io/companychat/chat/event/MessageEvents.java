@@ -7,9 +7,10 @@ import io.quarkus.logging.Log;
 
 /**
  * The seam between storing a message and delivering it live: every committed message is fired
- * as an asynchronous CDI event, {@code @ObservesAsync MessageStored}. Observers (live delivery)
- * run off the request, so a failing or slow delivery never changes the answer to the sender,
- * whose message is already stored.
+ * as a CDI event, {@code @Observes MessageStored}, on the thread that saw the commit (a Vert.x
+ * event loop). Observers must not block: live delivery only queues frames on sockets and a
+ * notification for the other replicas. A failing observer is logged and never changes the
+ * answer to the sender, whose message is already stored.
  */
 @ApplicationScoped
 public class MessageEvents {
@@ -22,9 +23,10 @@ public class MessageEvents {
 
     /** Call only once the message is committed. */
     public void published(MessageStored event) {
-        stored.fireAsync(event).exceptionally(failure -> {
+        try {
+            stored.fire(event);
+        } catch (RuntimeException failure) {
             Log.warnf(failure, "Live delivery of message %d failed", event.message().id());
-            return null;
-        });
+        }
     }
 }

@@ -2,7 +2,6 @@ package io.companychat.chat.fanout;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.event.ObservesAsync;
 
 import io.companychat.chat.event.MessageStored;
 import io.companychat.chat.socket.LiveSockets;
@@ -27,7 +26,7 @@ public class LiveDelivery {
         bus.subscribe(sockets::deliver);
     }
 
-    void stored(@ObservesAsync MessageStored stored) {
+    void stored(@Observes MessageStored stored) {
         LiveMessage message = new LiveMessage(stored.message(), stored.senderId(), stored.recipientId(),
                 stored.originConnectionId());
         sockets.deliver(message);

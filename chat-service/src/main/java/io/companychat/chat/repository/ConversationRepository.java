@@ -1,6 +1,5 @@
 package io.companychat.chat.repository;
 
-import java.time.Instant;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,7 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.companychat.chat.Conversation;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
-import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
 
 @ApplicationScoped
@@ -46,19 +44,16 @@ public class ConversationRepository implements PanacheRepositoryBase<Conversatio
         return find("id = ?1 and (senderId = ?2 or recipientId = ?2)", conversationId, userId).firstResult();
     }
 
+    /**
+     * The user's conversations, most recent activity first: the date of the newest message (one
+     * probe of {@code messages_history_idx} each), or the conversation's creation when it has none.
+     */
     public Uni<List<Conversation>> listForParticipant(long userId) {
-        return list("senderId = ?1 or recipientId = ?1",
-                Sort.descending("lastActivityAt").and("id", Sort.Direction.Descending), userId);
-    }
-
-    /** Never moves activity back in time, whatever order concurrent posts commit in. */
-    public Uni<Integer> recordActivity(long conversationId, Instant at) {
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                UPDATE conversations
-                SET last_activity_at = GREATEST(last_activity_at, ?1), updated_at = GREATEST(updated_at, ?1)
-                WHERE id = ?2""")
-                .setParameter(1, at)
-                .setParameter(2, conversationId)
-                .executeUpdate());
+        // HQL rather than a native query: Hibernate caches no plan for a native query with an
+        // entity result (each call would add one), and this runs on every app start.
+        return list("""
+                from Conversation c where c.senderId = ?1 or c.recipientId = ?1
+                order by coalesce((select m.date from Message m where m.conversationId = c.id
+                                   order by m.id desc limit 1), c.insertedAt) desc, c.id desc""", userId);
     }
 }

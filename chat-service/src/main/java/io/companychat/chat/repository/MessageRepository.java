@@ -1,6 +1,5 @@
 package io.companychat.chat.repository;
 
-import java.time.Instant;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,32 +12,6 @@ import io.smallrye.mutiny.Uni;
 
 @ApplicationScoped
 public class MessageRepository implements PanacheRepositoryBase<Message, Long> {
-
-    /**
-     * Inserts the message unless its sender already used {@code clientId}. Two racing inserts
-     * with the same key serialise on {@code messages_sender_client_id_key}: the second waits for
-     * the first to commit and then does nothing.
-     *
-     * @return the new message, or null when the sender's client id was taken
-     */
-    public Uni<Message> insertUnlessDuplicate(long conversationId, long senderId, String content, Instant date,
-            String clientId) {
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                INSERT INTO messages (conversation_id, sender_id, content, date, client_id)
-                VALUES (?1, ?2, ?3, ?4, ?5)
-                ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-                RETURNING *""", Message.class)
-                .setParameter(1, conversationId)
-                .setParameter(2, senderId)
-                .setParameter(3, content)
-                .setParameter(4, date)
-                .setParameter(5, clientId)
-                .getSingleResultOrNull());
-    }
-
-    public Uni<Message> findByClientId(long senderId, String clientId) {
-        return find("senderId = ?1 and clientId = ?2", senderId, clientId).firstResult();
-    }
 
     /**
      * Up to {@code size} messages of the conversation, newest first, older than {@code beforeId}

@@ -11,18 +11,18 @@ import jakarta.ws.rs.NotFoundException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.companychat.chat.Conversation;
 import io.companychat.chat.Message;
 import io.companychat.chat.api.MessagePage;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewMessage;
 import io.companychat.chat.event.MessageEvents;
 import io.companychat.chat.event.MessageStored;
-import io.companychat.chat.repository.ConversationRepository;
+import io.companychat.chat.repository.ConversationParticipants;
 import io.companychat.chat.repository.MessageRepository;
+import io.companychat.chat.repository.MessageStore;
+import io.companychat.chat.repository.MessageStore.NewRow;
 import io.companychat.common.error.FieldValidationException;
 import io.companychat.common.error.ValidationMessages;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 
@@ -32,13 +32,18 @@ public class MessageService {
     static final String CONTENT = "content";
     static final String CLIENT_ID = "client_id";
 
-    private final ConversationRepository conversations;
+    private final ConversationParticipants participants;
     private final MessageRepository messages;
+    private final MessageStore store;
+    private final MessageWriter writer;
     private final MessageEvents events;
 
-    public MessageService(ConversationRepository conversations, MessageRepository messages, MessageEvents events) {
-        this.conversations = conversations;
+    public MessageService(ConversationParticipants participants,
+            MessageRepository messages, MessageStore store, MessageWriter writer, MessageEvents events) {
+        this.participants = participants;
         this.messages = messages;
+        this.store = store;
+        this.writer = writer;
         this.events = events;
     }
 
@@ -59,15 +64,25 @@ public class MessageService {
             String originConnectionId) {
         Instant receivedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Draft draft = validate(request);
-        // The transaction is explicit so that publishing happens after its commit, never before.
-        return Panache.withTransaction(() -> store(callerId, conversationId, draft, receivedAt, expectedRecipientId))
-                .invoke(stored -> {
-                    if (stored.created()) {
-                        events.published(new MessageStored(stored.message(), callerId, stored.recipientId(),
-                                originConnectionId));
-                    }
-                })
-                .map(stored -> new Outcome<>(stored.message(), stored.created()));
+        return participants.of(conversationId).chain(pair -> {
+            if (pair == null || !pair.includes(callerId)) {
+                return Uni.createFrom().failure(new NotFoundException());
+            }
+            long recipientId = pair.other(callerId);
+            if (expectedRecipientId != null && expectedRecipientId != recipientId) {
+                return Uni.createFrom().failure(FieldValidationException.of("user", "is not the other participant of conv"));
+            }
+            return writer.insertUnlessDuplicate(new NewRow(conversationId, callerId, draft.content(), receivedAt, draft.clientId()))
+                    .chain(inserted -> {
+                        if (inserted != null) {
+                            // Committed: publish it, then answer.
+                            events.published(new MessageStored(inserted, callerId, recipientId, originConnectionId));
+                            return Uni.createFrom().item(new Outcome<>(inserted, true));
+                        }
+                        return store.findByClientId(callerId, draft.clientId())
+                                .map(first -> new Outcome<>(repeated(first, conversationId), false));
+                    });
+        });
     }
 
     /** The user's messages newer than {@code sinceId} in all their conversations, oldest first (socket catch-up). */
@@ -80,8 +95,10 @@ public class MessageService {
     /** A page of the conversation's history, newest first; 404 unless the caller takes part in it. */
     @WithSession
     public Uni<MessagePage> history(long callerId, long conversationId, Long beforeId, int limit) {
-        return participantOnly(callerId, conversationId)
-                .chain(conversation -> messages.newestFirst(conversationId, beforeId, limit + 1))
+        return participants.of(conversationId)
+                .chain(pair -> pair != null && pair.includes(callerId)
+                        ? messages.newestFirst(conversationId, beforeId, limit + 1)
+                        : Uni.createFrom().failure(new NotFoundException()))
                 .map(found -> {
                     boolean more = found.size() > limit;
                     List<MessageView> page = found.stream().limit(limit).map(MessageView::of).toList();
@@ -90,34 +107,14 @@ public class MessageService {
                 });
     }
 
-    private Uni<Stored> store(long callerId, long conversationId, Draft draft, Instant receivedAt, Long expectedRecipientId) {
-        return participantOnly(callerId, conversationId).chain(conversation -> {
-            long recipientId = conversation.otherParticipant(callerId);
-            if (expectedRecipientId != null && expectedRecipientId != recipientId) {
-                return Uni.createFrom().failure(FieldValidationException.of("user", "is not the other participant of conv"));
-            }
-            return messages.insertUnlessDuplicate(conversationId, callerId, draft.content(), receivedAt, draft.clientId())
-                    .chain(inserted -> inserted != null
-                            ? conversations.recordActivity(conversationId, inserted.date)
-                                    .replaceWith(new Stored(MessageView.of(inserted), recipientId, true))
-                            : messages.findByClientId(callerId, draft.clientId())
-                                    .map(first -> repeated(first, conversationId, recipientId)));
-        });
-    }
-
-    private static Stored repeated(Message first, long conversationId, long recipientId) {
+    private static MessageView repeated(MessageView first, long conversationId) {
         if (first == null) {
             throw new IllegalStateException("client id conflict without a visible first message");
         }
-        if (first.conversationId != conversationId) {
+        if (first.conversationId() != conversationId) {
             throw RequestRejectedException.conflict("client_id was already used for a message in another conversation");
         }
-        return new Stored(MessageView.of(first), recipientId, false);
-    }
-
-    private Uni<Conversation> participantOnly(long callerId, long conversationId) {
-        return conversations.findForParticipant(conversationId, callerId)
-                .onItem().ifNull().failWith(NotFoundException::new);
+        return first;
     }
 
     private static Draft validate(NewMessage request) {
@@ -167,6 +164,4 @@ public class MessageService {
     private record Draft(String content, String clientId) {
     }
 
-    private record Stored(MessageView message, long recipientId, boolean created) {
-    }
 }
