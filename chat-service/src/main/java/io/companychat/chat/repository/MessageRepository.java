@@ -5,7 +5,6 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.companychat.chat.Message;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
@@ -24,17 +23,5 @@ public class MessageRepository implements PanacheRepositoryBase<Message, Long> {
                 ? find("conversationId = ?1", newestFirst, conversationId)
                 : find("conversationId = ?1 and id < ?2", newestFirst, conversationId, beforeId);
         return query.range(0, size - 1).list();
-    }
-
-    /** The user's messages after {@code sinceId} in any of their conversations, oldest first. */
-    public Uni<List<Message>> newerForParticipant(long userId, long sinceId, int limit) {
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE (c.sender_id = ?1 OR c.recipient_id = ?1) AND m.id > ?2
-                ORDER BY m.id LIMIT ?3""", Message.class)
-                .setParameter(1, userId)
-                .setParameter(2, sinceId)
-                .setParameter(3, limit)
-                .getResultList());
     }
 }

@@ -47,6 +47,12 @@ public class MessageStore {
             SELECT id, conversation_id, sender_id, content, date, client_id, inserted_at
             FROM messages WHERE id = $1""";
 
+    static final String NEWER_FOR_PARTICIPANT = """
+            SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at
+            FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE (c.sender_id = $1 OR c.recipient_id = $1) AND m.id > $2
+            ORDER BY m.id LIMIT $3""";
+
     /** A message to insert; {@code clientId} is the sender's optional idempotency key. */
     public record NewRow(long conversationId, long senderId, String content, Instant date, String clientId) {
     }
@@ -92,6 +98,16 @@ public class MessageStore {
 
     public Uni<MessageView> findById(long id) {
         return pool.preparedQuery(FIND_BY_ID).execute(Tuple.of(id)).map(MessageStore::firstOrNull);
+    }
+
+    /** The user's messages after {@code sinceId} in any of their conversations, oldest first. */
+    public Uni<List<MessageView>> newerForParticipant(long userId, long sinceId, int limit) {
+        return pool.preparedQuery(NEWER_FOR_PARTICIPANT).execute(Tuple.of(userId, sinceId, limit))
+                .map(rows -> {
+                    List<MessageView> found = new ArrayList<>(rows.size());
+                    rows.forEach(row -> found.add(toView(row)));
+                    return found;
+                });
     }
 
     /**

@@ -86,10 +86,8 @@ public class MessageService {
     }
 
     /** The user's messages newer than {@code sinceId} in all their conversations, oldest first (socket catch-up). */
-    @WithSession
     public Uni<List<MessageView>> newerFor(long userId, long sinceId, int limit) {
-        return messages.newerForParticipant(userId, sinceId, limit)
-                .map(found -> found.stream().map(MessageView::of).toList());
+        return store.newerForParticipant(userId, sinceId, limit);
     }
 
     /** A page of the conversation's history, newest first; 404 unless the caller takes part in it. */
