@@ -1,6 +1,8 @@
 package io.companychat.gateway.config;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
@@ -41,4 +43,12 @@ public interface GatewayConfig {
      */
     @WithDefault("64K")
     MemorySize maxBodySize();
+
+    /**
+     * The proxies in front of the gateway (the Ingress controller's pods), as IP addresses or CIDR blocks. When
+     * the TCP peer is one of them, the client address is taken from its {@code X-Forwarded-For}: the rightmost
+     * entry that is not itself a trusted proxy. Empty (the default): the peer is the client, and a client-sent
+     * {@code X-Forwarded-For} is ignored.
+     */
+    Optional<List<String>> trustedProxies();
 }

@@ -18,7 +18,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.HttpUtils;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -42,10 +41,12 @@ public class GatewayRoutes {
     private static final long MAX_DRAINED_BYTES = 1024 * 1024;
 
     private final ServiceProxies proxies;
+    private final ClientAddresses clientAddresses;
     private final long maxBodyBytes;
 
-    public GatewayRoutes(ServiceProxies proxies, GatewayConfig config) {
+    public GatewayRoutes(ServiceProxies proxies, ClientAddresses clientAddresses, GatewayConfig config) {
         this.proxies = proxies;
+        this.clientAddresses = clientAddresses;
         this.maxBodyBytes = config.maxBodySize().asLongValue();
     }
 
@@ -61,7 +62,7 @@ public class GatewayRoutes {
      * Regular expressions matched against the whole normalized path: unlike Vert.x's {@code /x/*}, which also matches
      * {@code /x}, they say exactly which paths API.md gives each service.
      */
-    private static void route(Router router, ServiceProxy proxy, String... pathPatterns) {
+    private void route(Router router, ServiceProxy proxy, String... pathPatterns) {
         for (String pattern : pathPatterns) {
             router.routeWithRegex(pattern).order(SERVICE_ORDER).handler(ctx -> forward(ctx, proxy));
         }
@@ -112,14 +113,14 @@ public class GatewayRoutes {
     }
 
     /** Runs synchronously on the event loop: the proxy must take the request before any body chunk is read. */
-    private static void forward(RoutingContext ctx, ServiceProxy proxy) {
+    private void forward(RoutingContext ctx, ServiceProxy proxy) {
         HttpServerRequest request = ctx.request();
+        String client = clientAddresses.of(request);
         // Set on the incoming request itself: ReverseProxy copies these headers for HTTP and WebSocket upgrades alike.
         MultiMap headers = request.headers();
         CLIENT_FORWARDING_HEADERS.forEach(headers::remove);
-        SocketAddress client = request.remoteAddress();
-        if (client != null && client.hostAddress() != null) {
-            headers.set(X_FORWARDED_FOR, client.hostAddress());
+        if (client != null) {
+            headers.set(X_FORWARDED_FOR, client);
         }
         proxy.forward(request);
     }
