@@ -115,6 +115,16 @@ class InternalCredentialsTest {
     }
 
     @Test
+    void aTokenListedAsAlsoAcceptedOpensInternalRoutesDuringARotation() {
+        // %test.internal.accepted-service-tokens: the next token, accepted before any service sends it
+        given().header("X-Service-Token", "test-only-next-service-token").when().get("/internal/users/" + userId)
+                .then().statusCode(200);
+        given().header("X-Service-Token", "test-only-next-service-token-2").when().get("/internal/users/" + userId)
+                .then().statusCode(401);
+        given().header("X-Service-Token", "").when().get("/internal/users/" + userId).then().statusCode(401);
+    }
+
+    @Test
     void aUserTokenIsNoServiceCredential() {
         Response response = given().auth().oauth2(tokens.tokenFor(userId, email)).contentType(ContentType.JSON)
                 .body(Map.of("email", email, "password", PASSWORD))
