@@ -70,7 +70,7 @@ class LoadIT {
     private static final int INTERVAL_MS = Integer.getInteger("load.interval-ms", FULL ? 5000 : 2000);
     private static final int HISTORY_READERS = 4;
     private static final long HEARTBEAT_MS = 20_000;
-    private static final Duration SETTLE = Duration.ofSeconds(60);
+    private static final Duration SETTLE = Duration.ofSeconds(120);
     private static final String CLIENT_ID_PREFIX = "load-";
 
     private static RunningSystem system;
