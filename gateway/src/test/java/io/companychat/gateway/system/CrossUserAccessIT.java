@@ -29,16 +29,17 @@ import io.companychat.gateway.system.RunningSystem.TestUser;
 
 /**
  * Issue 8, "Security": nobody reads or writes a conversation they are not in, over REST or the socket, by any id.
- * Ann and Ben talk; Cat (who talks with Dan) tries every route that takes a conversation or message id with the real
- * ids, their neighbours, ids of messages, and ids that are no ids at all. Every try gets API.md's refusal, nothing is
- * stored, and no socket of Cat ever carries a message of Ann and Ben (nor Ann's one of Cat and Dan).
+ * Ann and Ben talk (and Eve and Fay, in the next conversation); Cat (who talks with Dan) tries every route that takes
+ * a conversation or message id with the real ids, their neighbours, ids of messages, and ids that are no ids at all.
+ * Every try gets API.md's refusal, nothing is stored, and no socket of Cat ever carries a message of Ann and Ben (nor
+ * Ann's one of Cat and Dan).
  */
 @ExtendWith(SystemExtension.class)
 class CrossUserAccessIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration QUIET = Duration.ofSeconds(2);
-    /** Marks every message of Ann and Ben, so that any answer or frame carrying one is recognised. */
+    /** Marks every message of Ann and Ben (and Eve and Fay), so that any answer or frame carrying one is recognised. */
     private static final String SECRET = "ab-secret-" + UUID.randomUUID();
 
     private static RunningSystem system;
@@ -53,7 +54,8 @@ class CrossUserAccessIT {
     private static String danToken;
     private static long annBen;
     private static long catDan;
-    private static final List<Long> annBenMessages = new ArrayList<>();
+    private static long eveFay;
+    private static final List<Long> foreignMessages = new ArrayList<>();
 
     @BeforeAll
     static void setUp(RunningSystem runningSystem) throws Exception {
@@ -67,11 +69,16 @@ class CrossUserAccessIT {
         catToken = system.login(cat);
         danToken = system.login(dan);
         annBen = system.conversation(annToken, ben.id());
+        // A second foreign conversation right after Ann and Ben's, so that their neighbouring id is a real one too.
+        TestUser eve = system.register("Eve");
+        String eveToken = system.login(eve);
+        eveFay = system.conversation(eveToken, system.register("Fay").id());
         catDan = system.conversation(catToken, dan.id());
         for (int i = 0; i < 3; i++) {
-            annBenMessages.add(post(annToken, annBen, SECRET + " from Ann " + i, "ann-" + i));
-            annBenMessages.add(post(benToken, annBen, SECRET + " from Ben " + i, "ben-" + i));
+            foreignMessages.add(post(annToken, annBen, SECRET + " from Ann " + i, "ann-" + i));
+            foreignMessages.add(post(benToken, annBen, SECRET + " from Ben " + i, "ben-" + i));
         }
+        foreignMessages.add(post(eveToken, eveFay, SECRET + " from Eve", "eve-0"));
         post(catToken, catDan, "Cat to Dan", "cat-0");
     }
 
@@ -81,8 +88,8 @@ class CrossUserAccessIT {
         long catMessagesBefore = count("SELECT count(*) FROM messages WHERE sender_id = ?", cat.id());
         List<Long> annBenBefore = messageIdsIn(annBen);
         List<String> ids = foreignConversationIds(catsConversations);
-        long first = annBenMessages.get(0);
-        long last = annBenMessages.get(annBenMessages.size() - 1);
+        long first = foreignMessages.get(0);
+        long last = foreignMessages.get(foreignMessages.size() - 1);
         List<String> violations = new ArrayList<>();
         int tries = 0;
         for (String id : ids) {
@@ -143,7 +150,7 @@ class CrossUserAccessIT {
         assertThat(list.body()).doesNotContain("\"id\":" + annBen + ",");
 
         // A cursor taken from another conversation pages Cat's own conversation, nothing else.
-        for (long cursor : List.of(annBenMessages.get(0), annBenMessages.get(annBenMessages.size() - 1) + 1,
+        for (long cursor : List.of(foreignMessages.get(0), foreignMessages.get(foreignMessages.size() - 1) + 1,
                 Long.MAX_VALUE)) {
             Answer page = HTTP.call("GET", system.gatewayUrl(), "/api/conversations/" + catDan + "/messages?limit=100&before="
                     + cursor, catToken, null);
@@ -316,12 +323,13 @@ class CrossUserAccessIT {
     private static List<String> foreignConversationIds(Set<Long> catsConversations) throws SQLException {
         long maxConversation = count("SELECT coalesce(max(id), 0) FROM conversations");
         Set<String> ids = new LinkedHashSet<>();
-        for (long id : List.of(annBen, annBen - 1, annBen + 1, annBen + 2, maxConversation + 1, maxConversation + 1000)) {
+        for (long id : List.of(annBen, annBen - 1, annBen + 1, annBen + 2, eveFay, maxConversation + 1,
+                maxConversation + 1000)) {
             if (id > 0 && !catsConversations.contains(id)) {
                 ids.add(Long.toString(id));
             }
         }
-        for (long message : annBenMessages) {
+        for (long message : foreignMessages) {
             if (!catsConversations.contains(message)) {
                 ids.add(Long.toString(message));
             }
