@@ -21,9 +21,17 @@ public interface GatewayConfig {
     /** Base URL of chat-service, e.g. {@code http://localhost:8083}. */
     String chatServiceUrl();
 
-    /** Connections kept per service; each open WebSocket holds one while its upgrade is in flight. */
+    /** Connections kept per service for HTTP requests (WebSockets have a pool of their own, {@link #maxSockets()}). */
     @WithDefault("200")
     int maxPoolSize();
+
+    /**
+     * WebSockets open at once through the gateway to one service. Each holds its own connection to the service for
+     * as long as it is open, so they cannot share the HTTP pool: past its size every further upgrade waited for a
+     * free connection and got 502.
+     */
+    @WithDefault("100000")
+    int maxSockets();
 
     /** How long to wait for a TCP connection to a service before answering 502. */
     @WithDefault("3s")

@@ -3,6 +3,7 @@ package io.companychat.gateway.proxy;
 import io.companychat.gateway.error.ErrorResponses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
@@ -14,11 +15,13 @@ import io.vertx.httpproxy.ProxyContext;
 final class ServiceOrigin implements OriginRequestProvider {
 
     private final ServiceAddress address;
+    private final HttpClient sockets;
     private final long connectTimeoutMillis;
     private final long requestTimeoutMillis;
 
-    ServiceOrigin(ServiceAddress address, long connectTimeoutMillis, long requestTimeoutMillis) {
+    ServiceOrigin(ServiceAddress address, HttpClient sockets, long connectTimeoutMillis, long requestTimeoutMillis) {
         this.address = address;
+        this.sockets = sockets;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.requestTimeoutMillis = requestTimeoutMillis;
     }
@@ -38,7 +41,8 @@ final class ServiceOrigin implements OriginRequestProvider {
             // a failure here becomes an empty 502 that ForwardingInterceptor turns into the JSON answer
             return context.client().request(options);
         }
-        return context.client().request(options).recover(failure -> {
+        // WebSocket upgrades go through their own client: the connection stays taken for the socket's whole life.
+        return sockets.request(options).recover(failure -> {
             // On its WebSocket path ReverseProxy answers a failed origin with an empty 502 and runs no interceptor,
             // so the JSON answer is written here. The returned future never completes: ReverseProxy then neither
             // writes a second response nor touches the request again, and nothing keeps a reference to the future.

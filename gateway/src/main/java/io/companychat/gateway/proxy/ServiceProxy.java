@@ -10,9 +10,10 @@ public final class ServiceProxy {
 
     private final HttpProxy proxy;
 
-    ServiceProxy(ServiceAddress address, HttpClient client, long connectTimeoutMillis, long requestTimeoutMillis) {
+    ServiceProxy(ServiceAddress address, HttpClient client, HttpClient sockets, long connectTimeoutMillis,
+            long requestTimeoutMillis) {
         this.proxy = HttpProxy.reverseProxy(new ProxyOptions().setSupportWebSocket(true), client)
-                .origin(new ServiceOrigin(address, connectTimeoutMillis, requestTimeoutMillis))
+                .origin(new ServiceOrigin(address, sockets, connectTimeoutMillis, requestTimeoutMillis))
                 .addInterceptor(new ForwardingInterceptor(address.name()));
     }
 
