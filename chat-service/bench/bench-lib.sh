@@ -44,7 +44,7 @@ ensure_jar() {
     echo "bench: WARNING: $jar is $reason (BENCH_NO_BUILD=1: running it anyway)" >&2
   elif [ -n "$reason" ]; then
     echo "bench: packaging chat-service ($jar $reason)"
-    (cd "$root" && ./mvnw -B -q -f common/pom.xml install -DskipTests && ./mvnw -B -q -f chat-service/pom.xml package -DskipTests)
+    (cd "$root" && ./mvnw -B -q package -pl chat-service -am -DskipTests)
   fi
   cp -r "$(dirname "$jar")" "$work/quarkus-app"
 }
