@@ -16,9 +16,10 @@ import io.smallrye.mutiny.Uni;
  * The chat socket: Phoenix Channels over WebSocket (serializer 2.0.0), authenticated at the
  * upgrade by {@link SocketAuthenticator}. Frames of one socket are handled one after another.
  */
-@WebSocket(path = "/socket/websocket", endpointId = ChatSocket.ENDPOINT_ID)
+@WebSocket(path = ChatSocket.PATH, endpointId = ChatSocket.ENDPOINT_ID)
 public class ChatSocket {
 
+    static final String PATH = "/socket/websocket";
     static final String ENDPOINT_ID = "chat-socket";
     private static final String VERTX_WEBSOCKET = "io.vertx.core.http.impl.WebSocketImplBase";
     private static final CloseReason MESSAGE_TOO_BIG = new CloseReason(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(),
