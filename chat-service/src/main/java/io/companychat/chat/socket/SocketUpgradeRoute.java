@@ -14,7 +14,7 @@ import io.vertx.ext.web.Router;
  * upgrade, it keeps the routing context in the connection's {@code SecuritySupport}, so that
  * {@code SecurityIdentity} could be resolved later, and with it everything the request holds: the
  * Netty and Vert.x requests and response, their headers, the parameter map, the forwarded-header
- * wrappers, micrometer's request metric and the token-bearing URI in several copies (~9 KB per
+ * wrappers, micrometer's request metric and the token-bearing URI in several copies (~5 KB per
  * socket). The chat socket never uses {@code SecurityIdentity}: {@link SocketAuthenticator}
  * authenticates the upgrade itself and the connection carries the user in its user data. So the
  * deferred identity is dropped from the upgrade request, after the HTTP security filters (which
