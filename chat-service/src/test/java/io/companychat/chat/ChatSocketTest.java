@@ -195,6 +195,26 @@ class ChatSocketTest {
         assertThat(chat.countMessages(conversation)).isEqualTo(1);
     }
 
+    /** A heartbeat sent after a send_msg is answered after it, though it needs no database round trip. */
+    @Test
+    void framesOfOneSocketAreHandledOneAfterAnotherInOrder() {
+        try (PhoenixTestSocket sender = joined(ann)) {
+            List<String> refs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                refs.add(sender.push("room:chat", "send_msg", Map.of("user", ben, "conv", conversation, "message", "in order " + i)));
+                refs.add(sender.push("phoenix", "heartbeat", Map.of()));
+            }
+            String last = refs.get(refs.size() - 1);
+            assertThat(sender.awaitReply(last).path("status").asText()).isEqualTo("ok");
+            for (String ref : refs.subList(0, refs.size() - 1)) {
+                JsonNode reply = sender.await(frame -> "phx_reply".equals(frame.path(3).asText()) && ref.equals(frame.path(1).asText()),
+                        Duration.ZERO, "reply to ref " + ref + " before the reply to the last frame");
+                assertThat(reply.path(4).path("status").asText()).as("reply to ref %s", ref).isEqualTo("ok");
+            }
+        }
+        assertThat(chat.countMessages(conversation)).isEqualTo(5);
+    }
+
     @Test
     void revokedTokenClosesTheOpenSocketWithinOneSecond() throws Exception {
         String token = tokens.tokenFor(ann, "ann@example.com");

@@ -4,21 +4,27 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.InboundProcessingMode;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 
 /**
  * The chat socket: Phoenix Channels over WebSocket (serializer 2.0.0), authenticated at the
- * upgrade by {@link SocketAuthenticator}. Frames of one socket are handled one after another.
+ * upgrade by {@link SocketAuthenticator}. Frames of one socket are handled one after another
+ * ({@link SocketSession#inTurn}, rather than websockets-next's per-connection queue). Opening and
+ * closing stay in order with the frames: all three callbacks run on the connection's event loop
+ * (non-blocking), dispatched in the order the events came.
  */
-@WebSocket(path = "/socket/websocket", endpointId = ChatSocket.ENDPOINT_ID)
+@WebSocket(path = ChatSocket.PATH, endpointId = ChatSocket.ENDPOINT_ID, inboundProcessingMode = InboundProcessingMode.CONCURRENT)
 public class ChatSocket {
 
+    static final String PATH = "/socket/websocket";
     static final String ENDPOINT_ID = "chat-socket";
     private static final String VERTX_WEBSOCKET = "io.vertx.core.http.impl.WebSocketImplBase";
     private static final CloseReason MESSAGE_TOO_BIG = new CloseReason(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(),
@@ -33,16 +39,19 @@ public class ChatSocket {
     }
 
     @OnOpen
+    @NonBlocking
     public void opened(WebSocketConnection connection) {
         sessions.open(connection);
     }
 
     @OnTextMessage
     public Uni<Void> received(String text, WebSocketConnection connection) {
-        return channels.handle(sessions.of(connection), text);
+        SocketSession session = sessions.of(connection);
+        return session.inTurn(() -> channels.handle(session, text));
     }
 
     @OnClose
+    @NonBlocking
     public void closed(WebSocketConnection connection) {
         sessions.closed(connection);
     }

@@ -19,22 +19,37 @@ public class SocketSessions {
 
     private final Map<Long, SocketSession[]> byUser = new ConcurrentHashMap<>();
 
-    /** Registers a socket that passed {@link SocketAuthenticator} at its upgrade. */
+    /**
+     * Registers a socket that passed {@link SocketAuthenticator} at its upgrade, once: a frame
+     * handled before {@code @OnOpen} registers it too. A socket already closed is not registered.
+     */
     SocketSession open(WebSocketConnection connection) {
-        var data = connection.userData();
-        SocketSession session = new SocketSession(connection, data.remove(SocketAuthenticator.USER_ID),
-                data.remove(SocketAuthenticator.TOKEN_ID), data.remove(SocketAuthenticator.EXPIRES_AT));
-        data.put(SESSION, session);
-        byUser.merge(session.userId, new SocketSession[] { session }, SocketSessions::concat);
-        return session;
+        synchronized (connection) {
+            var data = connection.userData();
+            SocketSession session = data.get(SESSION);
+            if (session != null) {
+                return session;
+            }
+            session = new SocketSession(connection, data.remove(SocketAuthenticator.USER_ID),
+                    data.remove(SocketAuthenticator.TOKEN_ID), data.remove(SocketAuthenticator.EXPIRES_AT));
+            data.put(SESSION, session);
+            if (!connection.isClosed()) {
+                byUser.merge(session.userId, new SocketSession[] { session }, SocketSessions::concat);
+            }
+            return session;
+        }
     }
 
     SocketSession of(WebSocketConnection connection) {
-        return connection.userData().get(SESSION);
+        SocketSession session = connection.userData().get(SESSION);
+        return session != null ? session : open(connection);
     }
 
     void closed(WebSocketConnection connection) {
-        SocketSession session = connection.userData().remove(SESSION);
+        SocketSession session;
+        synchronized (connection) {
+            session = connection.userData().get(SESSION);
+        }
         if (session != null) {
             byUser.computeIfPresent(session.userId, (user, sessions) -> without(sessions, session));
         }
