@@ -29,7 +29,11 @@ import io.companychat.gateway.system.Sender.Attempt;
 @ExtendWith(SystemExtension.class)
 class ReplicaKillIT {
 
-    private static final Duration PATIENCE = Duration.ofSeconds(5);
+    /** How long a client waits for a reply before it counts the message as not acknowledged (a busy machine is slow). */
+    private static final Duration PATIENCE = Duration.ofSeconds(15);
+    /** The replica dies once this many messages were acknowledged (mid-traffic: the next one is on its way). */
+    private static final int MESSAGES_BEFORE_KILL = 5;
+    private static final Duration TRAFFIC_LIMIT = Duration.ofSeconds(30);
 
     private static RunningSystem system;
 
@@ -60,7 +64,10 @@ class ReplicaKillIT {
                 assertThat(annOn1.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
                 assertThat(benOn1.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
                 Sender sender = Sender.start("kill", Sender.socket(annOn1, ben.id(), conversation, PATIENCE));
-                ServiceProcess.sleep(2000);
+                long trafficUntil = System.currentTimeMillis() + TRAFFIC_LIMIT.toMillis();
+                while (sender.acknowledgedSince(0) < MESSAGES_BEFORE_KILL && System.currentTimeMillis() < trafficUntil) {
+                    ServiceProcess.sleep(50);
+                }
                 replica1.kill();
                 beforeKill = sender.stop();
                 closeCode = benOn1.awaitServerClose(Duration.ofSeconds(5));
@@ -68,7 +75,7 @@ class ReplicaKillIT {
             }
             assertThat(closeCode).as("ben's socket on the killed replica ended").isNotNull();
             assertThat(beforeKill.stream().filter(Attempt::acknowledged).count()).as("messages acknowledged before the kill")
-                    .isGreaterThanOrEqualTo(3);
+                    .isGreaterThanOrEqualTo(MESSAGES_BEFORE_KILL);
 
             // Both reconnect to the surviving replica, as a Phoenix client does (to whichever replica the balancer picks).
             try (PhoenixTestSocket annOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), annToken);

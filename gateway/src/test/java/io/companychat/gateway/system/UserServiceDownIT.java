@@ -24,6 +24,7 @@ class UserServiceDownIT {
     private static final Duration PATIENCE = Duration.ofSeconds(15);
     private static final long FAST_ERROR_MILLIS = 3000;
     private static final int CONCURRENT_REGISTRATIONS = 12;
+    private static final int STORED_BEFORE_KILL = 3;
 
     private static RunningSystem system;
 
@@ -71,7 +72,12 @@ class UserServiceDownIT {
                     () -> Exchange.post(system.gatewayUrl() + "/api/users", null, Exchange.user("Cut", email), PATIENCE)));
         }
         ServiceProcess users = system.service("user-service");
-        ServiceProcess.sleep(250);
+        // Killed once a few are stored: the others are then being hashed or written.
+        long until = System.currentTimeMillis() + PATIENCE.toMillis();
+        while (Exchange.count(system, "SELECT count(*) FROM users WHERE email LIKE ?", "cut-" + batch + "-%") < STORED_BEFORE_KILL
+                && System.currentTimeMillis() < until) {
+            ServiceProcess.sleep(20);
+        }
         users.kill();
         List<Exchange> exchanges = answers.stream().map(CompletableFuture::join).toList();
         users.restart();
