@@ -33,9 +33,8 @@ public class PgNotifications {
     private final Vertx vertx;
     private final PgConnectOptions options;
     private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
-    /** The connected subscriber; null while (re)connecting. Guarded by {@code this}. */
+    /** The subscriber connected or connecting; null between a lost connection and the next attempt. Guarded by {@code this}. */
     private PgSubscriber subscriber;
-    private boolean connecting;
     private volatile boolean stopped;
 
     public PgNotifications(Vertx vertx,
@@ -54,12 +53,11 @@ public class PgNotifications {
      * runs once listening has (re)started. Handlers run on the Vert.x event loop.
      */
     public void listen(String channel, Consumer<String> onNotification, Runnable onSubscribed) {
-        Listener listener = new Listener(channel, onNotification, onSubscribed);
-        if (listeners.putIfAbsent(channel, listener) == null) {
-            synchronized (this) {
-                if (subscriber != null) {
-                    listener.register(subscriber);
-                }
+        synchronized (this) {
+            Listener listener = new Listener(channel, onNotification, onSubscribed);
+            // A subscriber still connecting LISTENs to every channel it has once connected; a connected one at once.
+            if (listeners.putIfAbsent(channel, listener) == null && subscriber != null) {
+                listener.register(subscriber);
             }
         }
         connectUntilUp();
@@ -68,21 +66,22 @@ public class PgNotifications {
     private void connectUntilUp() {
         PgSubscriber fresh;
         synchronized (this) {
-            if (connecting || stopped || subscriber != null) {
+            if (stopped || subscriber != null) {
                 return;
             }
-            connecting = true;
             // No reconnect policy: when the connection is lost, the subscriber closes and a fresh one takes over.
             fresh = PgSubscriber.subscriber(vertx, options);
             listeners.values().forEach(listener -> listener.register(fresh));
             fresh.closeHandler(v -> lost(fresh));
+            subscriber = fresh;
         }
         fresh.connect().onComplete(result -> {
+            if (result.succeeded()) {
+                return;
+            }
             synchronized (this) {
-                connecting = false;
-                if (result.succeeded() && !stopped) {
-                    subscriber = fresh;
-                    return;
+                if (subscriber == fresh) {
+                    subscriber = null;
                 }
             }
             fresh.close();
