@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -109,10 +108,6 @@ class GracefulShutdownIT {
     }
 
     @Test
-    @Disabled("Known bug, not fixed: the gateway tunnels chat sockets with Vert.x's ReverseProxy, which has no frames to "
-            + "close; at SIGTERM they stay open until QUARKUS_SHUTDOWN_TIMEOUT (30 s), then are dropped without a close "
-            + "frame (1006). A tunnel that inserts a close frame passed this test but broke WebSocketTest when run after "
-            + "ServiceDownTest, for a reason not yet found, and was taken back.")
     void gatewayFinishesRequestsInFlightClosesTheSocketsItCarriesWithACloseFrameAndExitsWithinItsGrace() {
         TestUser ann = system.register("Ann");
         String annToken = system.login(ann);
