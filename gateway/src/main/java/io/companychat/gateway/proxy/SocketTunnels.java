@@ -15,6 +15,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -76,7 +77,14 @@ public class SocketTunnels {
             HttpClientRequest upgrade = created.result();
             upgrade.setMethod(HttpMethod.GET);
             upgrade.setURI(request.uri());
-            upgrade.headers().addAll(request.headers());
+            // As ReverseProxy does: the service gets its own Host, and a Connection header that asks only for the upgrade.
+            request.headers().forEach((name, value) -> {
+                if (HttpHeaders.CONNECTION.toString().equalsIgnoreCase(name)) {
+                    upgrade.headers().set(HttpHeaders.CONNECTION, HttpHeaders.UPGRADE);
+                } else if (!HttpHeaders.HOST.toString().equalsIgnoreCase(name)) {
+                    upgrade.headers().add(name, value);
+                }
+            });
             upgrade.connect().onComplete(answered -> {
                 if (answered.failed()) {
                     request.resume();
