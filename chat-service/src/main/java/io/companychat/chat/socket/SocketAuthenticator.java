@@ -16,8 +16,8 @@ import io.vertx.mutiny.core.Vertx;
 /**
  * Authenticates the chat socket at its upgrade, as Phoenix's {@code connect/3} did: the token
  * comes in {@code ?token=} (what Phoenix clients send) or in {@code Authorization: Bearer}. A
- * missing, forged, expired or revoked token refuses the upgrade with 403. The token is never
- * logged (it rides in the query string).
+ * missing, forged, expired or revoked token refuses the upgrade with 403; a replica that is stopping
+ * refuses it with 503. The token is never logged (it rides in the query string).
  */
 @ApplicationScoped
 public class SocketAuthenticator implements HttpUpgradeCheck {
@@ -30,11 +30,13 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     private final JWTParser parser;
     private final RevokedTokens revokedTokens;
     private final Vertx vertx;
+    private final SocketSweeper sweeper;
 
-    public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx) {
+    public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx, SocketSweeper sweeper) {
         this.parser = parser;
         this.revokedTokens = revokedTokens;
         this.vertx = vertx;
+        this.sweeper = sweeper;
     }
 
     @Override
@@ -44,6 +46,9 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
 
     @Override
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
+        if (sweeper.stopping()) {
+            return CheckResult.rejectUpgrade(503);
+        }
         String token = tokenOf(context.httpRequest());
         if (token == null) {
             return CheckResult.rejectUpgrade(403);

@@ -6,6 +6,7 @@ import jakarta.enterprise.event.ObservesAsync;
 
 import io.companychat.common.security.TokenRevoked;
 import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.websockets.next.CloseReason;
@@ -14,7 +15,7 @@ import io.vertx.core.Vertx;
 /**
  * Closes the sockets that must not stay open: silent for longer than the idle timeout, opened
  * with a token that has expired (within one sweep interval) or was revoked by a logout (at
- * once), and all of them, with a proper close frame, when the service shuts down.
+ * once), and all of them, with a proper close frame, as soon as the service is told to stop.
  */
 @ApplicationScoped
 public class SocketSweeper {
@@ -28,6 +29,7 @@ public class SocketSweeper {
     private final SocketConfig config;
     private final Vertx vertx;
     private long timerId = -1;
+    private volatile boolean stopping;
 
     public SocketSweeper(SocketSessions sessions, SocketConfig config, Vertx vertx) {
         this.sessions = sessions;
@@ -47,10 +49,30 @@ public class SocketSweeper {
         });
     }
 
+    /**
+     * SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this first): the sockets are closed now. Quarkus
+     * then waits for the requests in flight, and an open socket counts as one until it closes: left open, the
+     * sockets would hold the process for the whole shutdown timeout and then be dropped without a close frame.
+     */
+    void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) {
+        stopping = true;
+        closeAll();
+    }
+
     void stop(@Observes ShutdownEvent shutdown) {
+        stopping = true;
         if (timerId >= 0) {
             vertx.cancelTimer(timerId);
         }
+        closeAll();
+    }
+
+    /** Whether the service is stopping: no new socket is opened here then, the client goes to another replica. */
+    boolean stopping() {
+        return stopping;
+    }
+
+    private void closeAll() {
         int open = sessions.count();
         if (open > 0) {
             Log.infof("Closing %d chat sockets", open);

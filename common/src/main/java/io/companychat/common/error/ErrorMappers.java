@@ -30,6 +30,7 @@ import io.quarkus.logging.Log;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.pgclient.PgException;
 
 /**
  * Turns every failure of a REST call into the bodies of API.md: 422 with field messages for
@@ -184,9 +185,17 @@ public class ErrorMappers {
         };
     }
 
+    /**
+     * The database cannot answer now: unreachable, its connection lost, or PostgreSQL itself ending the connection
+     * (SQLSTATE class 08, and 57P01..57P03: terminated by an administrator, crashed, still starting up).
+     */
     private static boolean isDatabaseUnreachable(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String name = t.getClass().getName();
+            if (t instanceof PgException pg && pg.getSqlState() != null
+                    && (pg.getSqlState().startsWith("08") || pg.getSqlState().matches("57P0[123]"))) {
+                return true;
+            }
             if (t instanceof ConnectException || t instanceof TimeoutException
                     || name.equals("io.vertx.core.net.impl.ConnectionBase$ClosedConnectionException")
                     || name.endsWith("ClosedConnectionException")

@@ -13,7 +13,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.quarkus.logging.Log;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgChannel;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 
 /**
@@ -21,6 +20,10 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
  * connection is re-established every second until the database is back; each channel's
  * {@code onSubscribed} runs after every (re)subscription, so a listener can reload what it may
  * have missed while it was away.
+ * <p>
+ * Every connection gets a fresh {@link PgSubscriber}, with every channel registered anew: with one
+ * subscriber left to reconnect by itself (its reconnect policy), live delivery across chat
+ * replicas never came back after a database outage (gateway's DatabaseOutageIT).
  */
 @ApplicationScoped
 public class PgNotifications {
@@ -28,9 +31,10 @@ public class PgNotifications {
     static final long RECONNECT_DELAY_MS = 1000;
 
     private final Vertx vertx;
-    private final PgSubscriber subscriber;
-    private final Map<String, PgChannel> channels = new ConcurrentHashMap<>();
-    private volatile boolean connecting;
+    private final PgConnectOptions options;
+    private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+    /** The subscriber connected or connecting; null between a lost connection and the next attempt. Guarded by {@code this}. */
+    private PgSubscriber subscriber;
     private volatile boolean stopped;
 
     public PgNotifications(Vertx vertx,
@@ -38,13 +42,10 @@ public class PgNotifications {
             @ConfigProperty(name = "quarkus.datasource.username") Optional<String> user,
             @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password) {
         this.vertx = vertx;
-        PgConnectOptions options = PgConnectOptions.fromUri(url.startsWith("vertx-reactive:") ? url.substring(15) : url);
+        this.options = PgConnectOptions.fromUri(url.startsWith("vertx-reactive:") ? url.substring(15) : url);
         user.ifPresent(options::setUser);
         password.ifPresent(options::setPassword);
         options.setConnectTimeout(2000);
-        // After a lost connection the subscriber retries by itself, for as long as we run.
-        this.subscriber = PgSubscriber.subscriber(vertx, options)
-                .reconnectPolicy(retries -> stopped ? -1L : RECONNECT_DELAY_MS);
     }
 
     /**
@@ -52,36 +53,83 @@ public class PgNotifications {
      * runs once listening has (re)started. Handlers run on the Vert.x event loop.
      */
     public void listen(String channel, Consumer<String> onNotification, Runnable onSubscribed) {
-        channels.computeIfAbsent(channel, name -> subscriber.channel(name)
-                .subscribeHandler(v -> onSubscribed.run())
-                .handler(payload -> {
-                    try {
-                        onNotification.accept(payload);
-                    } catch (RuntimeException e) {
-                        Log.errorf(e, "Notification on %s could not be handled", name);
-                    }
-                }));
+        synchronized (this) {
+            Listener listener = new Listener(channel, onNotification, onSubscribed);
+            // A subscriber still connecting LISTENs to every channel it has once connected; a connected one at once.
+            if (listeners.putIfAbsent(channel, listener) == null && subscriber != null) {
+                listener.register(subscriber);
+            }
+        }
         connectUntilUp();
     }
 
-    /** The first connection: the subscriber's own retries start only once it has been connected. */
-    private synchronized void connectUntilUp() {
-        if (connecting || stopped || (subscriber.actualConnection() != null && !subscriber.closed())) {
-            return;
+    private void connectUntilUp() {
+        PgSubscriber fresh;
+        synchronized (this) {
+            if (stopped || subscriber != null) {
+                return;
+            }
+            // No reconnect policy: when the connection is lost, the subscriber closes and a fresh one takes over.
+            fresh = PgSubscriber.subscriber(vertx, options);
+            listeners.values().forEach(listener -> listener.register(fresh));
+            fresh.closeHandler(v -> lost(fresh));
+            subscriber = fresh;
         }
-        connecting = true;
-        subscriber.connect().onComplete(result -> {
-            connecting = false;
-            if (result.failed() && !stopped) {
-                Log.warnf("LISTEN connection failed (%s); retrying in %d ms", result.cause().getMessage(), RECONNECT_DELAY_MS);
+        fresh.connect().onComplete(result -> {
+            if (result.succeeded()) {
+                return;
+            }
+            synchronized (this) {
+                if (subscriber == fresh) {
+                    subscriber = null;
+                }
+            }
+            fresh.close();
+            if (!stopped) {
+                Log.warnf("LISTEN connection failed (%s); retrying in %d ms", result.cause(), RECONNECT_DELAY_MS);
                 vertx.setTimer(RECONNECT_DELAY_MS, id -> connectUntilUp());
             }
         });
     }
 
+    private void lost(PgSubscriber closed) {
+        synchronized (this) {
+            if (subscriber != closed) {
+                return;
+            }
+            subscriber = null;
+        }
+        if (!stopped) {
+            Log.warnf("LISTEN connection lost; reconnecting in %d ms", RECONNECT_DELAY_MS);
+            vertx.setTimer(RECONNECT_DELAY_MS, id -> connectUntilUp());
+        }
+    }
+
     @PreDestroy
     void stop() {
         stopped = true;
-        subscriber.close();
+        PgSubscriber current;
+        synchronized (this) {
+            current = subscriber;
+            subscriber = null;
+        }
+        if (current != null) {
+            current.close();
+        }
+    }
+
+    private record Listener(String channel, Consumer<String> onNotification, Runnable onSubscribed) {
+
+        void register(PgSubscriber subscriber) {
+            subscriber.channel(channel)
+                    .subscribeHandler(v -> onSubscribed.run())
+                    .handler(payload -> {
+                        try {
+                            onNotification.accept(payload);
+                        } catch (RuntimeException e) {
+                            Log.errorf(e, "Notification on %s could not be handled", channel);
+                        }
+                    });
+        }
     }
 }

@@ -15,7 +15,7 @@ public class ServiceProxies {
     private final ServiceProxy auth;
     private final ServiceProxy chat;
 
-    public ServiceProxies(Vertx vertx, GatewayConfig config) {
+    public ServiceProxies(Vertx vertx, GatewayConfig config, SocketTunnels tunnels) {
         long connectTimeoutMillis = config.connectTimeout().toMillis();
         long requestTimeoutMillis = config.requestTimeout().toMillis();
         // The pool limit applies per service address. Bodies are passed on as they are, never decompressed.
@@ -33,11 +33,11 @@ public class ServiceProxies {
                 .setKeepAlive(true)
                 .setDecompressionSupported(false));
         this.users = new ServiceProxy(ServiceAddress.parse("user-service", config.userServiceUrl()), client, sockets,
-                connectTimeoutMillis, requestTimeoutMillis);
+                connectTimeoutMillis, requestTimeoutMillis, tunnels);
         this.auth = new ServiceProxy(ServiceAddress.parse("auth-service", config.authServiceUrl()), client, sockets,
-                connectTimeoutMillis, requestTimeoutMillis);
+                connectTimeoutMillis, requestTimeoutMillis, tunnels);
         this.chat = new ServiceProxy(ServiceAddress.parse("chat-service", config.chatServiceUrl()), client, sockets,
-                connectTimeoutMillis, requestTimeoutMillis);
+                connectTimeoutMillis, requestTimeoutMillis, tunnels);
     }
 
     public ServiceProxy users() {

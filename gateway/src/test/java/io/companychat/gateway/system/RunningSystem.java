@@ -27,6 +27,7 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import com.icegreen.greenmail.util.ServerSetup;
 
+import io.companychat.common.testing.TcpRelay;
 import io.companychat.common.testing.TestDatabase;
 import io.restassured.http.ContentType;
 
@@ -35,16 +36,24 @@ import io.restassured.http.ContentType;
  * gateway, each a real process from its packaged jar, on a fresh PostgreSQL database, with a
  * real SMTP server (GreenMail) for the welcome emails. The gateway routes chat to the first
  * replica; the second is reached directly, as a load balancer would send other clients there.
+ * The services reach PostgreSQL and the SMTP server through {@link TcpRelay}s, so that a test can
+ * take either away for real (every connection dropped, new ones refused) and bring it back.
  */
 public final class RunningSystem implements AutoCloseable {
 
-    static final Duration START_LIMIT = Duration.ofSeconds(120);
+    static final Duration START_LIMIT = Duration.ofSeconds(240);
     static final Duration STOP_GRACE = Duration.ofSeconds(20);
+    /** QUARKUS_SHUTDOWN_TIMEOUT of each service, as in deploy/kubernetes/base/config. */
+    static final Map<String, Duration> SHUTDOWN_TIMEOUTS = Map.of(
+            "user-service", Duration.ofSeconds(20), "auth-service", Duration.ofSeconds(20),
+            "chat-service", Duration.ofSeconds(45), "gateway", Duration.ofSeconds(30));
 
     private final Path root;
     private final Path workDir;
     private final TestDatabase database;
     private final GreenMail smtp;
+    private final TcpRelay databaseRelay;
+    private final TcpRelay smtpRelay;
     private final String serviceToken;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     private Path signingKey;
@@ -55,6 +64,8 @@ public final class RunningSystem implements AutoCloseable {
         this.database = TestDatabase.create();
         this.smtp = new GreenMail(new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         this.smtp.start();
+        this.databaseRelay = TcpRelay.start(database.host(), database.port());
+        this.smtpRelay = TcpRelay.start("127.0.0.1", smtp.getSmtp().getPort());
         this.serviceToken = randomToken();
     }
 
@@ -79,8 +90,8 @@ public final class RunningSystem implements AutoCloseable {
         int gatewayPort = freePort();
         int gatewayManagementPort = freePort();
         Map<String, String> common = new HashMap<>();
-        common.put("PGHOST", database.host());
-        common.put("PGPORT", Integer.toString(database.port()));
+        common.put("PGHOST", "127.0.0.1");
+        common.put("PGPORT", Integer.toString(databaseRelay.port()));
         common.put("PGDATABASE", database.name());
         common.put("PGUSER", database.user());
         common.put("PGPASSWORD", database.password());
@@ -90,25 +101,54 @@ public final class RunningSystem implements AutoCloseable {
         common.put("CHAT_SERVICE_URL", "http://127.0.0.1:" + chatPort);
         common.put("QUARKUS_LOG_CONSOLE_COLOR", "false");
 
+        // As deploy/kubernetes/base/config/*.env set them: how long requests in flight may finish after SIGTERM.
+        Map<String, String> chat = new HashMap<>(common);
+        chat.put("QUARKUS_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUTS.get("chat-service").toSeconds() + "s");
+        common.put("QUARKUS_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUTS.get("user-service").toSeconds() + "s");
+
         Map<String, String> user = new HashMap<>(common);
         user.put("QUARKUS_MAILER_MOCK", "false");
         user.put("QUARKUS_MAILER_HOST", "127.0.0.1");
-        user.put("QUARKUS_MAILER_PORT", Integer.toString(smtp.getSmtp().getPort()));
+        user.put("QUARKUS_MAILER_PORT", Integer.toString(smtpRelay.port()));
         user.put("QUARKUS_MAILER_START_TLS", "DISABLED");
         user.put("QUARKUS_MAILER_TLS", "false");
         Map<String, String> auth = new HashMap<>(common);
         auth.put("AUTH_SIGNING_KEY_LOCATION", signingKey.toString());
         Map<String, String> gateway = new HashMap<>(common);
         gateway.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(gatewayManagementPort));
+        gateway.put("QUARKUS_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUTS.get("gateway").toSeconds() + "s");
 
         add("user-service", "user-service", user, userPort, "/q/health/ready");
         add("auth-service", "auth-service", auth, authPort, "/q/health/ready");
-        add("chat-service", "chat-service", common, chatPort, "/q/health/ready");
-        add("chat-service-2", "chat-service", common, chatReplicaPort, "/q/health/ready");
+        add("chat-service", "chat-service", chat, chatPort, "/q/health/ready");
+        add("chat-service-2", "chat-service", chat, chatReplicaPort, "/q/health/ready");
         services.put("gateway", new ServiceProcess("gateway", jar("gateway"), withPort(gateway, gatewayPort), gatewayPort,
                 "http://127.0.0.1:" + gatewayManagementPort + "/q/health/ready", workDir.resolve("logs/gateway.log")));
         services.values().forEach(ServiceProcess::start);
         services.values().forEach(service -> service.awaitReady(START_LIMIT));
+        warmUp();
+    }
+
+    /**
+     * One registration and login through every hop before the tests begin: on a busy machine the first calls
+     * between freshly started services can exceed their timeouts (login then answers 503, as it should), which
+     * is not what any test is about.
+     */
+    private void warmUp() {
+        TestUser user = register("Warm");
+        Instant deadline = Instant.now().plus(START_LIMIT);
+        while (true) {
+            int status = given().baseUri(gatewayUrl()).contentType(ContentType.JSON)
+                    .body(Map.of("creds", Map.of("email", user.email(), "password", user.password())))
+                    .when().post("/api/login").statusCode();
+            if (status == 200) {
+                return;
+            }
+            if (status != 503 || Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("warm-up login answered " + status);
+            }
+            ServiceProcess.sleep(500);
+        }
     }
 
     private void add(String name, String module, Map<String, String> environment, int port, String readinessPath) {
@@ -154,6 +194,16 @@ public final class RunningSystem implements AutoCloseable {
 
     public GreenMail smtp() {
         return smtp;
+    }
+
+    /** Between every service and PostgreSQL: {@link TcpRelay#cut()} takes the database away from them. */
+    public TcpRelay databaseRelay() {
+        return databaseRelay;
+    }
+
+    /** Between user-service and the SMTP server: {@link TcpRelay#cut()} takes the mail server away. */
+    public TcpRelay smtpRelay() {
+        return smtpRelay;
     }
 
     public String serviceToken() {
@@ -223,6 +273,8 @@ public final class RunningSystem implements AutoCloseable {
     @Override
     public void close() {
         services.values().forEach(service -> service.stop(STOP_GRACE));
+        smtpRelay.close();
+        databaseRelay.close();
         smtp.stop();
         database.close();
     }

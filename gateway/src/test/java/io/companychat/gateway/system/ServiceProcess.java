@@ -123,6 +123,35 @@ public final class ServiceProcess {
         }
     }
 
+    /** SIGTERM, without waiting: the process begins its graceful shutdown. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits up to {@code limit} for the process to exit; whether it did. */
+    public boolean awaitExit(Duration limit) {
+        try {
+            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The exit code of the process, which must have exited. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    /** Starts the process again (after a stop or kill) and waits until it is ready. */
+    public void restart() {
+        if (isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        start();
+        awaitReady(RunningSystem.START_LIMIT);
+    }
+
     /** SIGKILL: the process gets no chance to clean up. */
     public void kill() {
         if (process != null) {

@@ -38,6 +38,14 @@ public interface UserConfig {
         @WithDefault("2m")
         Duration lease();
 
+        /**
+         * A send not answered within this counts as a failed attempt and is retried. The mail client can wait
+         * forever on a connection the SMTP server accepted and dropped (SmtpOutageIT), and such a send holds every
+         * later poll until it ends. A welcome mail takes well under a second on a healthy server; below {@link #lease()}.
+         */
+        @WithDefault("20s")
+        Duration sendTimeout();
+
         /** Wait after the first failed attempt; doubled after each further failure, up to {@link #maxBackoff()}. */
         @WithDefault("1s")
         Duration initialBackoff();

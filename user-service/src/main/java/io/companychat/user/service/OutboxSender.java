@@ -2,6 +2,7 @@ package io.companychat.user.service;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -85,6 +86,8 @@ public class OutboxSender {
         // Deferred: the mailer throws (rather than fails the Uni) on an address it refuses.
         return Uni.createFrom().deferred(() -> mailer.send(Mail.withText(mail.recipient(), mail.subject(), mail.textBody())
                 .setHtml(mail.htmlBody())))
+                .ifNoItem().after(config.sendTimeout())
+                .failWith(() -> new TimeoutException("no answer from the mail server within " + config.sendTimeout()))
                 .onItemOrFailure().transformToUni((ignored, sendFailure) -> sendFailure == null
                         ? outbox.markSent(mail.id()).invoke(() -> {
                             sent.increment();

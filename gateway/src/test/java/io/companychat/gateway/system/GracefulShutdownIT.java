@@ -1,0 +1,173 @@
+package io.companychat.gateway.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.gateway.system.RunningSystem.TestUser;
+
+/**
+ * Issue 8, "faults, nothing lost": SIGTERM to each service while it works. Requests in flight
+ * finish with their normal answer, open chat sockets get a close frame (not a dropped
+ * connection), and the process exits within what Kubernetes gives it after SIGTERM
+ * (terminationGracePeriodSeconds minus the preStop sleep, deploy/kubernetes/base).
+ */
+@ExtendWith(SystemExtension.class)
+class GracefulShutdownIT {
+
+    /** terminationGracePeriodSeconds − preStop sleep, per deploy/kubernetes/base/*.yaml. */
+    private static final Map<String, Duration> SIGTERM_BUDGET = Map.of(
+            "user-service", Duration.ofSeconds(30 - 5), "auth-service", Duration.ofSeconds(30 - 5),
+            "chat-service", Duration.ofSeconds(60 - 10), "gateway", Duration.ofSeconds(45 - 10));
+    private static final int IN_FLIGHT = 16;
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+    /** Lets the requests reach the service before it is told to stop. */
+    private static final long HEAD_START_MILLIS = 200;
+    private static final int GOING_AWAY = 1001;
+
+    private static RunningSystem system;
+
+    @BeforeAll
+    static void setUp(RunningSystem runningSystem) {
+        system = runningSystem;
+    }
+
+    @Test
+    void userServiceFinishesRegistrationsInFlightAndExitsWithinItsGrace() {
+        ServiceProcess users = system.service("user-service");
+        String batch = UUID.randomUUID().toString().substring(0, 8);
+        IntFunction<String> email = i -> "term-" + batch + "-" + i + "@example.com";
+        Stopped stopped = stopUnderLoad(users, i -> Exchange.post(users.baseUrl() + "/api/users", null,
+                Exchange.user("Term", email.apply(i)), PATIENCE));
+        users.restart();
+
+        stopped.assertEveryAnswerIs(201);
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            system.awaitPassword(email.apply(i), Duration.ofSeconds(30));
+        }
+        ServiceProcess.sleep(2000);
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            assertThat(system.smtp().getReceivedMessagesForDomain(email.apply(i))).as("welcome emails to " + email.apply(i)).hasSize(1);
+        }
+    }
+
+    @Test
+    void authServiceFinishesLoginsInFlightAndExitsWithinItsGrace() {
+        TestUser eve = system.register("Eve");
+        ServiceProcess auth = system.service("auth-service");
+        Stopped stopped = stopUnderLoad(auth, i -> Exchange.post(auth.baseUrl() + "/api/login", null,
+                Map.of("creds", Map.of("email", eve.email(), "password", eve.password())), PATIENCE));
+        auth.restart();
+
+        stopped.assertEveryAnswerIs(200);
+    }
+
+    @Test
+    void chatServiceFinishesSendsInFlightClosesItsSocketsWithGoingAwayAndExitsWithinItsGrace() {
+        TestUser ann = system.register("Ann");
+        TestUser ben = system.register("Ben");
+        String annToken = system.login(ann);
+        String benToken = system.login(ben);
+        long conversation = system.conversation(annToken, ben.id());
+        ServiceProcess replica1 = system.service("chat-service");
+        String prefix = "term-" + UUID.randomUUID().toString().substring(0, 8);
+
+        Stopped stopped;
+        Integer annClose;
+        Integer benClose;
+        try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect(ws(replica1), annToken);
+                PhoenixTestSocket benSocket = PhoenixTestSocket.connect(ws(replica1), benToken)) {
+            assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+            assertThat(benSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+            stopped = stopUnderLoad(replica1, i -> Exchange.post(replica1.baseUrl() + "/api/conversations/" + conversation + "/messages",
+                    benToken, Map.of("content", prefix + "-" + i, "client_id", prefix + "-" + i), PATIENCE));
+            annClose = annSocket.awaitServerClose(Duration.ofSeconds(5));
+            benClose = benSocket.awaitServerClose(Duration.ofSeconds(5));
+        } finally {
+            if (!replica1.isAlive()) {
+                replica1.restart();
+            }
+        }
+
+        stopped.assertEveryAnswerIs(201);
+        assertThat(List.of(annClose, benClose)).as("close codes the open sockets got (-1: dropped without a close frame)")
+                .containsOnly(GOING_AWAY);
+        assertThat(Exchange.count(system, "SELECT count(*) FROM messages WHERE conversation_id = ? AND content LIKE ?",
+                conversation, prefix + "-%")).as("messages stored").isEqualTo(IN_FLIGHT);
+    }
+
+    @Test
+    void gatewayFinishesRequestsInFlightClosesTheSocketsItCarriesWithACloseFrameAndExitsWithinItsGrace() {
+        TestUser ann = system.register("Ann");
+        String annToken = system.login(ann);
+        ServiceProcess gateway = system.service("gateway");
+        String batch = UUID.randomUUID().toString().substring(0, 8);
+
+        Stopped stopped;
+        Integer closeCode;
+        try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect("ws://127.0.0.1:" + gateway.port(), annToken)) {
+            assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+            stopped = stopUnderLoad(gateway, i -> Exchange.post(gateway.baseUrl() + "/api/users", null,
+                    Exchange.user("Gate", "gate-" + batch + "-" + i + "@example.com"), PATIENCE));
+            closeCode = annSocket.awaitServerClose(Duration.ofSeconds(5));
+        } finally {
+            if (!gateway.isAlive()) {
+                gateway.restart();
+            }
+        }
+
+        stopped.assertEveryAnswerIs(201);
+        assertThat(closeCode).as("close code the socket through the gateway got (-1: dropped without a close frame)")
+                .isIn(1000, GOING_AWAY);
+    }
+
+    /**
+     * Sends {@link #IN_FLIGHT} requests at once, SIGTERMs the service while they are being worked on,
+     * and waits for it to exit within its budget.
+     */
+    private static Stopped stopUnderLoad(ServiceProcess service, IntFunction<Exchange> request) {
+        List<CompletableFuture<Exchange>> answers = new ArrayList<>();
+        for (int i = 0; i < IN_FLIGHT; i++) {
+            int n = i;
+            answers.add(CompletableFuture.supplyAsync(() -> request.apply(n)));
+        }
+        ServiceProcess.sleep(HEAD_START_MILLIS);
+        long terminatedAt = System.currentTimeMillis();
+        service.terminate();
+        Duration budget = SIGTERM_BUDGET.get(service.name());
+        boolean exited = service.awaitExit(budget);
+        long exitMillis = System.currentTimeMillis() - terminatedAt;
+        List<Exchange> exchanges = answers.stream().map(CompletableFuture::join).toList();
+        if (!exited) {
+            service.kill();
+        }
+        long answeredAfterSigterm = exchanges.stream().filter(e -> e.startedAtMillis() + e.millis() > terminatedAt).count();
+        System.out.printf("GracefulShutdownIT: %s exited %d ms after SIGTERM (code %s); %d of %d requests answered after it%n",
+                service.name(), exitMillis, exited ? service.exitValue() : "none, killed", answeredAfterSigterm, exchanges.size());
+        assertThat(exited).as("%s exited within %s of SIGTERM; see %s", service.name(), budget, service.log()).isTrue();
+        assertThat(answeredAfterSigterm).as("requests still in flight at SIGTERM (else the test proves nothing)").isPositive();
+        return new Stopped(service.name(), exchanges);
+    }
+
+    private record Stopped(String service, List<Exchange> exchanges) {
+        void assertEveryAnswerIs(int status) {
+            assertThat(exchanges).as("answers of %s to the requests in flight at SIGTERM", service)
+                    .allMatch(e -> e.status() == status);
+        }
+    }
+
+    private static String ws(ServiceProcess service) {
+        return "ws://127.0.0.1:" + service.port();
+    }
+}

@@ -1,0 +1,164 @@
+package io.companychat.gateway.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.gateway.system.Sender.Attempt;
+
+/**
+ * Issue 8, "faults, nothing lost": a chat-service replica dies (SIGKILL) while a client on it sends
+ * and another receives. Both reconnect to the other replica; the receiver rejoins with
+ * {@code since} and, live plus caught up, has seen every acknowledged message exactly once; the
+ * sender re-sends what got no reply with the same {@code client_id} and nothing is stored twice.
+ */
+@ExtendWith(SystemExtension.class)
+class ReplicaKillIT {
+
+    /** How long a client waits for a reply before it counts the message as not acknowledged (a busy machine is slow). */
+    private static final Duration PATIENCE = Duration.ofSeconds(15);
+    /** The replica dies once this many messages were acknowledged (mid-traffic: the next one is on its way). */
+    private static final int MESSAGES_BEFORE_KILL = 5;
+    private static final Duration TRAFFIC_LIMIT = Duration.ofSeconds(30);
+
+    private static RunningSystem system;
+
+    @BeforeAll
+    static void setUp(RunningSystem runningSystem) {
+        system = runningSystem;
+    }
+
+    @Test
+    void clientsOfAKilledReplicaReconnectToTheOtherAndCatchUpOnEveryAcknowledgedMessageExactlyOnce() {
+        TestUser ann = system.register("Ann");
+        TestUser ben = system.register("Ben");
+        String annToken = system.login(ann);
+        String benToken = system.login(ben);
+        long conversation = system.conversation(annToken, ben.id());
+        ServiceProcess replica1 = system.service("chat-service");
+
+        Map<Long, Integer> benSaw = new LinkedHashMap<>();
+        List<Attempt> beforeKill;
+        List<Attempt> afterKill;
+        List<Long> laptopSaw;
+        try (PhoenixTestSocket laptop = PhoenixTestSocket.connect(ws("chat-service-2"), benToken)) {
+            assertThat(laptop.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+            long lastSeen;
+            Integer closeCode;
+            try (PhoenixTestSocket annOn1 = PhoenixTestSocket.connect(ws("chat-service"), annToken);
+                    PhoenixTestSocket benOn1 = PhoenixTestSocket.connect(ws("chat-service"), benToken)) {
+                assertThat(annOn1.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+                assertThat(benOn1.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+                Sender sender = Sender.start("kill", Sender.socket(annOn1, ben.id(), conversation, PATIENCE));
+                long trafficUntil = System.currentTimeMillis() + TRAFFIC_LIMIT.toMillis();
+                while (sender.acknowledgedSince(0) < MESSAGES_BEFORE_KILL && System.currentTimeMillis() < trafficUntil) {
+                    ServiceProcess.sleep(50);
+                }
+                replica1.kill();
+                beforeKill = sender.stop();
+                closeCode = benOn1.awaitServerClose(Duration.ofSeconds(5));
+                lastSeen = drainReceived(benOn1, benSaw);
+            }
+            assertThat(closeCode).as("ben's socket on the killed replica ended").isNotNull();
+            assertThat(beforeKill.stream().filter(Attempt::acknowledged).count()).as("messages acknowledged before the kill")
+                    .isGreaterThanOrEqualTo(MESSAGES_BEFORE_KILL);
+
+            // Both reconnect to the surviving replica, as a Phoenix client does (to whichever replica the balancer picks).
+            try (PhoenixTestSocket annOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), annToken);
+                    PhoenixTestSocket benOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), benToken)) {
+                assertThat(annOn2.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+                Map<String, Object> since = lastSeen > 0 ? Map.of("since", lastSeen) : Map.of();
+                assertThat(benOn2.joinChat(since).path("status").asText()).isEqualTo("ok");
+
+                var resend = Sender.socket(annOn2, ben.id(), conversation, PATIENCE);
+                afterKill = new ArrayList<>();
+                beforeKill.stream().filter(a -> !a.acknowledged()).forEach(a -> afterKill.add(resend.apply(a.clientId())));
+                for (int i = 0; i < 3; i++) {
+                    afterKill.add(resend.apply("kill-after-" + i));
+                }
+                assertThat(afterKill).as("sends to the surviving replica").allMatch(Attempt::acknowledged);
+
+                Set<Long> acknowledged = new TreeSet<>();
+                beforeKill.stream().filter(Attempt::acknowledged).forEach(a -> acknowledged.add(a.id()));
+                afterKill.forEach(a -> acknowledged.add(a.id()));
+                long deadline = System.currentTimeMillis() + PhoenixTestSocket.WAIT.toMillis();
+                while (!benSaw.keySet().containsAll(acknowledged) && System.currentTimeMillis() < deadline) {
+                    try {
+                        JsonNode message = benOn2.awaitPush("receive_msg", Duration.ofMillis(500)).get("message");
+                        benSaw.merge(message.get("id").asLong(), 1, Integer::sum);
+                    } catch (AssertionError nothingYet) {
+                        // keep waiting until the deadline
+                    }
+                }
+                assertThat(benSaw.keySet()).as("ben saw (live on the killed replica, then caught up with since=%d on the other) "
+                        + "every acknowledged message", lastSeen).containsAll(acknowledged);
+                assertThat(benSaw.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList())
+                        .as("messages ben was given twice").isEmpty();
+                assertThat(benOn2.receivesPush("receive_msg", Duration.ofMillis(500))).as("a push beyond the acknowledged messages")
+                        .isFalse();
+
+                Map<String, Long> copies = Exchange.counts(system,
+                        "SELECT content, count(*) FROM messages WHERE conversation_id = ? GROUP BY content", conversation);
+                assertThat(copies.entrySet().stream().filter(e -> e.getValue() != 1).toList()).as("messages stored more than once")
+                        .isEmpty();
+                Set<String> sent = new TreeSet<>();
+                beforeKill.forEach(a -> sent.add(a.clientId()));
+                afterKill.forEach(a -> sent.add(a.clientId()));
+                assertThat(copies.keySet()).as("messages stored").isEqualTo(sent);
+                assertThat(acknowledged).as("one id per message sent").hasSize(sent.size());
+
+                laptopSaw = new ArrayList<>();
+                while (true) {
+                    try {
+                        laptopSaw.add(laptop.awaitPush("receive_msg", Duration.ofMillis(500)).at("/message/id").asLong());
+                    } catch (AssertionError none) {
+                        break;
+                    }
+                }
+                // ben's laptop stayed on the surviving replica all along: everything came to it live, once.
+                assertThat(laptopSaw).as("ben's laptop on the surviving replica").doesNotHaveDuplicates()
+                        .containsExactlyInAnyOrderElementsOf(acknowledged);
+            }
+        } finally {
+            if (!replica1.isAlive()) {
+                replica1.restart();
+            }
+        }
+        System.out.printf("ReplicaKillIT: %d sends before the kill (%d acknowledged), %d after; ben caught up from %d%n",
+                beforeKill.size(), beforeKill.stream().filter(Attempt::acknowledged).count(), afterKill.size(),
+                benSaw.size());
+    }
+
+    /** Takes every receive_msg that reached the socket before it died; the highest id seen. */
+    private static long drainReceived(PhoenixTestSocket socket, Map<Long, Integer> seen) {
+        long last = 0;
+        while (true) {
+            try {
+                JsonNode message = socket.awaitPush("receive_msg", Duration.ofMillis(200)).get("message");
+                long id = message.get("id").asLong();
+                seen.merge(id, 1, Integer::sum);
+                last = Math.max(last, id);
+            } catch (AssertionError none) {
+                return last;
+            }
+        }
+    }
+
+    private static String ws(String service) {
+        return "ws://127.0.0.1:" + system.service(service).port();
+    }
+}
