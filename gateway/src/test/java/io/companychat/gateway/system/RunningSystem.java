@@ -42,6 +42,8 @@ import io.restassured.http.ContentType;
 public final class RunningSystem implements AutoCloseable {
 
     static final Duration START_LIMIT = Duration.ofSeconds(240);
+    /** user-service's chat.outbox.lease in the system tests. */
+    static final Duration OUTBOX_LEASE = Duration.ofSeconds(30);
     static final Duration STOP_GRACE = Duration.ofSeconds(20);
     /** QUARKUS_SHUTDOWN_TIMEOUT of each service, as in deploy/kubernetes/base/config. */
     static final Map<String, Duration> SHUTDOWN_TIMEOUTS = Map.of(
@@ -112,6 +114,9 @@ public final class RunningSystem implements AutoCloseable {
         user.put("QUARKUS_MAILER_PORT", Integer.toString(smtpRelay.port()));
         user.put("QUARKUS_MAILER_START_TLS", "DISABLED");
         user.put("QUARKUS_MAILER_TLS", "false");
+        // A mail claimed by a killed user-service is due again when its lease ends: 2 min as deployed, shorter
+        // here so that UserServiceDownIT need not wait that long (still above the 20 s send timeout).
+        user.put("CHAT_OUTBOX_LEASE", OUTBOX_LEASE.toSeconds() + "s");
         Map<String, String> auth = new HashMap<>(common);
         auth.put("AUTH_SIGNING_KEY_LOCATION", signingKey.toString());
         Map<String, String> gateway = new HashMap<>(common);

@@ -25,8 +25,8 @@ class UserServiceDownIT {
     private static final long FAST_ERROR_MILLIS = 3000;
     private static final int CONCURRENT_REGISTRATIONS = 12;
     private static final int STORED_BEFORE_KILL = 3;
-    /** user-service's chat.outbox.lease. */
-    private static final Duration OUTBOX_LEASE = Duration.ofMinutes(2);
+    /** user-service's chat.outbox.lease in the system tests. */
+    private static final Duration OUTBOX_LEASE = RunningSystem.OUTBOX_LEASE;
 
     private static RunningSystem system;
 
@@ -101,7 +101,7 @@ class UserServiceDownIT {
             stored += rows.get(0);
         }
         // Every stored user gets exactly one welcome email, including those whose answer was lost in the kill. A mail
-        // the killed process had claimed is due again only when its lease (chat.outbox.lease, 2 min) runs out.
+        // the killed process had claimed is due again only when its lease (chat.outbox.lease, RunningSystem.OUTBOX_LEASE) runs out.
         for (String email : emails) {
             if (rowsFor(email).get(0) == 1) {
                 system.awaitPassword(email, OUTBOX_LEASE.plusSeconds(30));
