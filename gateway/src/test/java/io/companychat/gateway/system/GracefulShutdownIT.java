@@ -2,6 +2,9 @@ package io.companychat.gateway.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +34,7 @@ class GracefulShutdownIT {
             "user-service", Duration.ofSeconds(30 - 5), "auth-service", Duration.ofSeconds(30 - 5),
             "chat-service", Duration.ofSeconds(60 - 10), "gateway", Duration.ofSeconds(45 - 10));
     private static final int IN_FLIGHT = 16;
+    private static final long LOCK_HELD_AFTER_SIGTERM_MILLIS = 1000;
     private static final Duration PATIENCE = Duration.ofSeconds(30);
     /** Lets the requests reach the service before it is told to stop. */
     private static final long HEAD_START_MILLIS = 200;
@@ -74,7 +78,7 @@ class GracefulShutdownIT {
     }
 
     @Test
-    void chatServiceFinishesSendsInFlightClosesItsSocketsWithGoingAwayAndExitsWithinItsGrace() {
+    void chatServiceFinishesSendsInFlightClosesItsSocketsWithGoingAwayAndExitsWithinItsGrace() throws SQLException {
         TestUser ann = system.register("Ann");
         TestUser ben = system.register("Ben");
         String annToken = system.login(ann);
@@ -90,8 +94,20 @@ class GracefulShutdownIT {
                 PhoenixTestSocket benSocket = PhoenixTestSocket.connect(ws(replica1), benToken)) {
             assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
             assertThat(benSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
-            stopped = stopUnderLoad(replica1, i -> Exchange.post(replica1.baseUrl() + "/api/conversations/" + conversation + "/messages",
-                    benToken, Map.of("content", prefix + "-" + i, "client_id", prefix + "-" + i), PATIENCE));
+            // A message is written in well under the head start: hold the conversation's row so that the
+            // inserts (whose foreign-key check needs it) wait until after SIGTERM, then let them through.
+            try (Connection lock = system.database().connect()) {
+                lock.setAutoCommit(false);
+                try (PreparedStatement hold = lock.prepareStatement("SELECT 1 FROM conversations WHERE id = ? FOR UPDATE")) {
+                    hold.setLong(1, conversation);
+                    hold.executeQuery().close();
+                }
+                stopped = stopUnderLoad(replica1, i -> Exchange.post(replica1.baseUrl() + "/api/conversations/" + conversation + "/messages",
+                        benToken, Map.of("content", prefix + "-" + i, "client_id", prefix + "-" + i), PATIENCE), () -> {
+                            ServiceProcess.sleep(LOCK_HELD_AFTER_SIGTERM_MILLIS);
+                            commit(lock);
+                        });
+            }
             annClose = annSocket.awaitServerClose(Duration.ofSeconds(5));
             benClose = benSocket.awaitServerClose(Duration.ofSeconds(5));
         } finally {
@@ -137,6 +153,20 @@ class GracefulShutdownIT {
      * and waits for it to exit within its budget.
      */
     private static Stopped stopUnderLoad(ServiceProcess service, IntFunction<Exchange> request) {
+        return stopUnderLoad(service, request, () -> {
+        });
+    }
+
+    private static void commit(Connection connection) {
+        try {
+            connection.commit();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** As above; {@code afterSigterm} runs right after the signal, while the service is stopping. */
+    private static Stopped stopUnderLoad(ServiceProcess service, IntFunction<Exchange> request, Runnable afterSigterm) {
         List<CompletableFuture<Exchange>> answers = new ArrayList<>();
         for (int i = 0; i < IN_FLIGHT; i++) {
             int n = i;
@@ -145,6 +175,7 @@ class GracefulShutdownIT {
         ServiceProcess.sleep(HEAD_START_MILLIS);
         long terminatedAt = System.currentTimeMillis();
         service.terminate();
+        afterSigterm.run();
         Duration budget = SIGTERM_BUDGET.get(service.name());
         boolean exited = service.awaitExit(budget);
         long exitMillis = System.currentTimeMillis() - terminatedAt;

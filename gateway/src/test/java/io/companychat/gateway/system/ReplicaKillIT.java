@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,9 +130,23 @@ class ReplicaKillIT {
                         break;
                     }
                 }
-                // ben's laptop stayed on the surviving replica all along: everything came to it live, once.
-                assertThat(laptopSaw).as("ben's laptop on the surviving replica").doesNotHaveDuplicates()
-                        .containsExactlyInAnyOrderElementsOf(acknowledged);
+                // ben's laptop stayed on the surviving replica all along: everything came to it live, once,
+                // except what the killed replica committed and acknowledged but had not yet announced
+                // (its NOTIFY follows the commit): a live socket elsewhere misses only those, and catches up
+                // on them with since like any reconnecting client (ben, above).
+                Set<Long> ackedByKilledReplica = new TreeSet<>();
+                beforeKill.stream().filter(Attempt::acknowledged).forEach(a -> ackedByKilledReplica.add(a.id()));
+                Set<Long> missedLive = new TreeSet<>(acknowledged);
+                missedLive.removeAll(laptopSaw);
+                assertThat(laptopSaw).as("ben's laptop on the surviving replica").doesNotHaveDuplicates();
+                assertThat(acknowledged).as("what the laptop got live was acknowledged").containsAll(laptopSaw);
+                Set<Long> lastAckedByKilledReplica = new TreeSet<>(ackedByKilledReplica.stream()
+                        .sorted(Comparator.reverseOrder()).limit(2).toList());
+                assertThat(missedLive).as("acknowledged messages the laptop missed live: only the killed replica's last ones %s",
+                        lastAckedByKilledReplica).isSubsetOf(lastAckedByKilledReplica);
+                if (!missedLive.isEmpty()) {
+                    System.out.printf("ReplicaKillIT: the laptop missed %s live (acknowledged by the killed replica)%n", missedLive);
+                }
             }
         } finally {
             if (!replica1.isAlive()) {
