@@ -10,7 +10,7 @@ import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.faulttolerance.Timeout;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
-import io.companychat.auth.InvalidCredentialsException;
+import io.companychat.common.error.ApiException;
 import io.smallrye.faulttolerance.api.CircuitBreakerName;
 import io.smallrye.mutiny.Uni;
 
@@ -38,9 +38,9 @@ public class UserClient {
     @Timeout(1500)
     @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = UserServiceUnreachableException.class)
     @CircuitBreaker(requestVolumeThreshold = 10, failureRatio = 0.5, delay = 5000, successThreshold = 2,
-            skipOn = InvalidCredentialsException.class)
+            skipOn = ApiException.class)
     @CircuitBreakerName(CIRCUIT_BREAKER)
-    @Fallback(value = UserServiceUnavailableHandler.class, skipOn = InvalidCredentialsException.class)
+    @Fallback(value = UserServiceUnavailableHandler.class, skipOn = ApiException.class)
     public Uni<User> verify(String email, String password) {
         return restClient.verify(new Credentials(email, password))
                 .onFailure(UserClient::neverSent).transform(UserServiceUnreachableException::new);

@@ -7,7 +7,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.rest.client.annotation.ClientHeaderParam;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 
-import io.companychat.auth.InvalidCredentialsException;
+import io.companychat.common.error.ApiException;
 import io.companychat.common.error.ErrorMessage;
 import io.companychat.common.security.ServiceCredentialFilter;
 import io.quarkus.rest.client.reactive.ClientExceptionMapper;
@@ -19,7 +19,7 @@ import io.smallrye.mutiny.Uni;
 @ClientHeaderParam(name = ServiceCredentialFilter.HEADER, value = "${internal.service-token}")
 public interface UserRestClient {
 
-    /** The user whose credentials these are; fails with {@link InvalidCredentialsException} on a 401. */
+    /** The user whose credentials these are; fails with a 401 {@link ApiException} on bad credentials. */
     @POST
     Uni<User> verify(Credentials credentials);
 
@@ -30,7 +30,7 @@ public interface UserRestClient {
     @ClientExceptionMapper
     static RuntimeException toException(Response response) {
         if (response.getStatus() == 401 && isInvalidCredentials(response)) {
-            return new InvalidCredentialsException();
+            return ApiException.invalidCredentials();
         }
         return new UserServiceFailureException(response.getStatus());
     }
@@ -38,7 +38,7 @@ public interface UserRestClient {
     private static boolean isInvalidCredentials(Response response) {
         try {
             ErrorMessage body = response.readEntity(ErrorMessage.class);
-            return body != null && InvalidCredentialsException.MESSAGE.equals(body.message());
+            return body != null && ApiException.INVALID_CREDENTIALS.equals(body.message());
         } catch (RuntimeException e) {
             return false;
         }

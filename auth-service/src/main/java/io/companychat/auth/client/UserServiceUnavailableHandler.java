@@ -3,7 +3,7 @@ package io.companychat.auth.client;
 import org.eclipse.microprofile.faulttolerance.ExecutionContext;
 import org.eclipse.microprofile.faulttolerance.FallbackHandler;
 
-import io.companychat.common.error.ServiceUnavailableException;
+import io.companychat.common.error.ApiException;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 
@@ -16,6 +16,6 @@ public class UserServiceUnavailableHandler implements FallbackHandler<Uni<User>>
     public Uni<User> handle(ExecutionContext context) {
         Throwable failure = context.getFailure();
         Log.warnf("user-service unavailable for a login: %s", failure.toString());
-        return Uni.createFrom().failure(new ServiceUnavailableException("user-service unavailable", RETRY_AFTER_SECONDS, failure));
+        return Uni.createFrom().failure(ApiException.unavailable("user-service unavailable", RETRY_AFTER_SECONDS, failure));
     }
 }

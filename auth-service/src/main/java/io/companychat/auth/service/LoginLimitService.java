@@ -2,9 +2,9 @@ package io.companychat.auth.service;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.companychat.auth.TooManyFailedLoginsException;
 import io.companychat.auth.config.AuthConfig;
 import io.companychat.auth.repository.LoginFailureRepository;
+import io.companychat.common.error.ApiException;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 
@@ -30,7 +30,7 @@ public class LoginLimitService {
         this.limits = config.loginLimits();
     }
 
-    /** Fails with {@link TooManyFailedLoginsException} if the email or the address has too many recent failures. */
+    /** Fails with a 429 {@link ApiException} if the email or the address has too many recent failures. */
     public Uni<Void> requireNotBlocked(String email, String clientAddress) {
         return failures.blocked(email, clientAddress, limits.window(), limits.maxFailuresPerEmail(), limits.maxFailuresPerAddress())
                 .map(block -> {
@@ -38,7 +38,7 @@ public class LoginLimitService {
                         Log.infof("Login refused: too many failed logins for the %s (client %s), retry after %d s",
                                 block.emailRetryAfter() != null ? "email" : "client address", clientAddress,
                                 block.retryAfterSeconds());
-                        throw new TooManyFailedLoginsException(block.retryAfterSeconds());
+                        throw tooManyFailures(block.retryAfterSeconds());
                     }
                     return null;
                 });
@@ -55,7 +55,7 @@ public class LoginLimitService {
                     if (retryAfter != null) {
                         Log.infof("Login refused: the email reached its failed-login limit during the check, retry after %d s",
                                 retryAfter);
-                        throw new TooManyFailedLoginsException(retryAfter);
+                        throw tooManyFailures(retryAfter);
                     }
                     return null;
                 });
@@ -63,5 +63,9 @@ public class LoginLimitService {
 
     public Uni<Integer> deleteOutsideWindow() {
         return failures.deleteOlderThan(limits.window());
+    }
+
+    private static ApiException tooManyFailures(long retryAfterSeconds) {
+        return ApiException.tooManyRequests("too many failed logins, try again later", retryAfterSeconds);
     }
 }

@@ -5,7 +5,7 @@ import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.companychat.auth.InvalidCredentialsException;
+import io.companychat.common.error.ApiException;
 import io.companychat.auth.client.User;
 import io.companychat.auth.client.UserClient;
 import io.companychat.auth.service.TokenService.IssuedToken;
@@ -56,13 +56,17 @@ public class LoginService {
     private Uni<User> check(String email, String password, String clientAddress) {
         return timed(limitsTimer, () -> limits.requireNotBlocked(email, clientAddress))
                 .flatMap(ignored -> timed(credentialsTimer, () -> users.verify(email, password)))
-                .onFailure(InvalidCredentialsException.class).recoverWithUni(refusal -> {
+                .onFailure(LoginService::isInvalidCredentials).recoverWithUni(refusal -> {
                     Log.debugf("Login failed: invalid credentials (client %s)", clientAddress);
                     // A failure that cannot be counted fails closed: that error, not the 401, reaches the client.
                     return timed(failureTimer, () -> limits.failed(email, clientAddress))
                             .flatMap(counted -> Uni.createFrom().<User> failure(refusal));
                 })
                 .flatMap(user -> timed(forgiveTimer, () -> limits.succeeded(email)).replaceWith(user));
+    }
+
+    private static boolean isInvalidCredentials(Throwable failure) {
+        return failure instanceof ApiException refusal && refusal.status() == 401;
     }
 
     private static <T> Uni<T> timed(Timer timer, Supplier<Uni<T>> step) {

@@ -2,11 +2,13 @@ package io.companychat.auth.service;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.OptionalLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
+import io.companychat.common.api.Ids;
 import io.companychat.auth.config.AuthConfig;
 import io.companychat.auth.repository.RevokedTokenRepository;
 import io.companychat.common.security.Revocation;
@@ -40,12 +42,12 @@ public class RevocationService {
      */
     public Uni<Void> revoke(JsonWebToken token) {
         String jti = token.getTokenID();
-        Long userId = userId(token.getSubject());
-        if (jti == null || jti.isBlank() || jti.length() > MAX_JTI_LENGTH || userId == null) {
+        OptionalLong userId = Ids.parse(token.getSubject());
+        if (jti == null || jti.isBlank() || jti.length() > MAX_JTI_LENGTH || userId.isEmpty()) {
             return Uni.createFrom().failure(new AuthenticationFailedException("token without a usable jti or sub"));
         }
         long expiresAt = token.getExpirationTime();
-        return revoked.revoke(jti, userId, expiresAt)
+        return revoked.revoke(jti, userId.getAsLong(), expiresAt)
                 .flatMap(inserted -> {
                     if (!inserted) {
                         return Uni.createFrom().failure(new AuthenticationFailedException("token already revoked"));
@@ -61,13 +63,5 @@ public class RevocationService {
 
     public Uni<Integer> deleteExpired() {
         return revoked.deleteExpiredBefore(config.retentionAfterExpiry());
-    }
-
-    private static Long userId(String subject) {
-        try {
-            return subject == null ? null : Long.valueOf(subject);
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 }

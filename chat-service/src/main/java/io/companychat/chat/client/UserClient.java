@@ -13,7 +13,7 @@ import org.eclipse.microprofile.faulttolerance.Timeout;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
 import io.companychat.chat.config.ChatConfig;
-import io.companychat.common.error.ServiceUnavailableException;
+import io.companychat.common.error.ApiException;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 
@@ -33,7 +33,7 @@ public class UserClient {
         this.config = config;
     }
 
-    /** Whether user-service knows the user; fails with {@link ServiceUnavailableException} when it cannot tell. */
+    /** Whether user-service knows the user; fails with a 503 {@link ApiException} when it cannot tell. */
     @Timeout(value = 2, unit = ChronoUnit.SECONDS)
     @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = ProcessingException.class)
     @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.5, delay = 5, delayUnit = ChronoUnit.SECONDS)
@@ -46,7 +46,7 @@ public class UserClient {
 
     Uni<Boolean> unavailable(long userId, Throwable failure) {
         Log.warnf("user-service could not say whether user %d exists: %s", userId, failure.toString());
-        return Uni.createFrom().failure(new ServiceUnavailableException("user-service unavailable",
+        return Uni.createFrom().failure(ApiException.unavailable("user-service unavailable",
                 config.userServiceRetryAfterSeconds(), failure));
     }
 

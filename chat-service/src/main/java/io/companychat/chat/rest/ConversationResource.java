@@ -9,7 +9,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
-import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.resteasy.reactive.RestResponse;
 
 import io.companychat.chat.api.ConversationList;
@@ -21,7 +20,7 @@ import io.companychat.chat.api.NewMessage;
 import io.companychat.chat.service.ConversationService;
 import io.companychat.chat.service.MessageService;
 import io.companychat.chat.service.Outcome;
-import io.quarkus.security.AuthenticationFailedException;
+import io.companychat.common.security.Caller;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 
@@ -34,50 +33,37 @@ public class ConversationResource {
 
     private final ConversationService conversations;
     private final MessageService messages;
-    private final JsonWebToken jwt;
+    private final Caller caller;
 
-    public ConversationResource(ConversationService conversations, MessageService messages, JsonWebToken jwt) {
+    public ConversationResource(ConversationService conversations, MessageService messages, Caller caller) {
         this.conversations = conversations;
         this.messages = messages;
-        this.jwt = jwt;
+        this.caller = caller;
     }
 
     @POST
     public Uni<RestResponse<ConversationView>> start(NewConversation request) {
-        return conversations.start(callerId(), request).map(ConversationResource::createdOrOk);
+        return conversations.start(caller.id(), request).map(ConversationResource::createdOrOk);
     }
 
     @GET
     public Uni<ConversationList> list() {
-        return conversations.list(callerId());
+        return conversations.list(caller.id());
     }
 
     @GET
     @Path("/{id}/messages")
     public Uni<MessagePage> history(@PathParam("id") String id, @QueryParam("limit") String limit,
             @QueryParam("before") String before) {
-        return messages.history(callerId(), RequestParameters.conversationId(id), RequestParameters.before(before),
+        return messages.history(caller.id(), RequestParameters.conversationId(id), RequestParameters.before(before),
                 RequestParameters.limit(limit));
     }
 
     @POST
     @Path("/{id}/messages")
     public Uni<RestResponse<MessageView>> post(@PathParam("id") String id, NewMessage request) {
-        return messages.post(callerId(), RequestParameters.conversationId(id), request)
+        return messages.post(caller.id(), RequestParameters.conversationId(id), request)
                 .map(ConversationResource::createdOrOk);
-    }
-
-    /** The user id is the token's subject; a token whose subject is not one is no valid token here. */
-    private long callerId() {
-        try {
-            long id = Long.parseLong(jwt.getSubject());
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException e) {
-            // a missing or non-numeric subject: refused below
-        }
-        throw new AuthenticationFailedException("token subject is not a user id");
     }
 
     private static <T> RestResponse<T> createdOrOk(Outcome<T> outcome) {

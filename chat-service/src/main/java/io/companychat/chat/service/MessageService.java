@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.NotFoundException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -21,6 +20,7 @@ import io.companychat.chat.repository.ConversationParticipants;
 import io.companychat.chat.repository.MessageRepository;
 import io.companychat.chat.repository.MessageStore;
 import io.companychat.chat.repository.MessageStore.NewRow;
+import io.companychat.common.error.ApiException;
 import io.companychat.common.error.FieldValidationException;
 import io.companychat.common.error.ValidationMessages;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -66,7 +66,7 @@ public class MessageService {
         Draft draft = validate(request);
         return participants.of(conversationId).chain(pair -> {
             if (pair == null || !pair.includes(callerId)) {
-                return Uni.createFrom().failure(new NotFoundException());
+                return Uni.createFrom().failure(ApiException.notFound());
             }
             long recipientId = pair.other(callerId);
             if (expectedRecipientId != null && expectedRecipientId != recipientId) {
@@ -96,7 +96,7 @@ public class MessageService {
         return participants.of(conversationId)
                 .chain(pair -> pair != null && pair.includes(callerId)
                         ? messages.newestFirst(conversationId, beforeId, limit + 1)
-                        : Uni.createFrom().failure(new NotFoundException()))
+                        : Uni.createFrom().failure(ApiException.notFound()))
                 .map(found -> {
                     boolean more = found.size() > limit;
                     List<MessageView> page = found.stream().limit(limit).map(MessageView::of).toList();
@@ -110,7 +110,7 @@ public class MessageService {
             throw new IllegalStateException("client id conflict without a visible first message");
         }
         if (first.conversationId() != conversationId) {
-            throw RequestRejectedException.conflict("client_id was already used for a message in another conversation");
+            throw ApiException.conflict("client_id was already used for a message in another conversation");
         }
         return first;
     }

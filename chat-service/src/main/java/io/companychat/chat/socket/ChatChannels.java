@@ -3,7 +3,6 @@ package io.companychat.chat.socket;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.NotFoundException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,7 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewMessage;
 import io.companychat.chat.service.MessageService;
-import io.companychat.chat.service.RequestRejectedException;
+import io.companychat.common.api.Ids;
+import io.companychat.common.error.ApiException;
 import io.companychat.common.error.FieldValidationException;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -146,16 +146,16 @@ public class ChatChannels {
 
     private ObjectNode reasonFor(Throwable failure) {
         ObjectNode response = protocol.object();
-        if (failure instanceof NotFoundException) {
-            return response.put("reason", "conversation not found");
-        }
         if (failure instanceof FieldValidationException invalid) {
             response.put("reason", "invalid message");
             response.set("errors", protocol.tree(invalid.errors()));
             return response;
         }
-        if (failure instanceof RequestRejectedException rejected) {
-            return response.put("reason", rejected.getMessage());
+        if (failure instanceof ApiException refused && refused.status() == 404) {
+            return response.put("reason", "conversation not found");
+        }
+        if (failure instanceof ApiException refused && refused.status() < 500) {
+            return response.put("reason", refused.getMessage());
         }
         Log.warnf("send_msg failed: %s", failure.toString());
         return response.put("reason", "message not stored, try again");
@@ -173,7 +173,7 @@ public class ChatChannels {
         if (node.isIntegralNumber()) {
             return node.canConvertToLong() && node.asLong() > 0;
         }
-        return node.isTextual() && node.textValue().matches("[1-9][0-9]{0,17}");
+        return node.isTextual() && Ids.parse(node.textValue()).isPresent();
     }
 
     /** The payload of {@code receive_msg}: {@code {"message": message}}. */

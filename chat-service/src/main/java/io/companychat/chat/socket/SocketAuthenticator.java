@@ -4,6 +4,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
+import io.companychat.common.api.Ids;
+
 import io.companychat.common.security.RevokedTokens;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData.TypedKey;
@@ -58,7 +60,7 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
             if (jwt == null || revokedTokens.isRevoked(jwt.getTokenID())) {
                 return CheckResult.rejectUpgradeSync(403);
             }
-            context.userData().put(USER_ID, Long.parseLong(jwt.getSubject()));
+            context.userData().put(USER_ID, Ids.parse(jwt.getSubject()).getAsLong());
             context.userData().put(TOKEN_ID, jwt.getTokenID());
             context.userData().put(EXPIRES_AT, jwt.getExpirationTime());
             return CheckResult.permitUpgradeSync();
@@ -69,7 +71,7 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     private JsonWebToken verify(String token) {
         try {
             JsonWebToken jwt = parser.parse(token);
-            if (jwt.getSubject() == null || !jwt.getSubject().matches("[1-9][0-9]{0,18}") || jwt.getTokenID() == null) {
+            if (Ids.parse(jwt.getSubject()).isEmpty() || jwt.getTokenID() == null) {
                 return null;
             }
             return jwt;

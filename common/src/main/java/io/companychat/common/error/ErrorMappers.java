@@ -49,9 +49,18 @@ public class ErrorMappers {
         return returnValue ? unexpected(e) : validationFailed(e);
     }
 
+    /** The one mapper of the services' own refusals ({@link ApiException} and its 422 member). */
     @ServerExceptionMapper
-    public RestResponse<ValidationErrors> fieldValidation(FieldValidationException e) {
-        return json(422, new ValidationErrors(e.errors()));
+    public RestResponse<?> api(ApiException e) {
+        if (e.status() >= 500) {
+            Log.warnf("%s: %s", e.getMessage(), e.getCause() == null ? "" : e.getCause().toString());
+        }
+        Object body = e instanceof FieldValidationException invalid ? new ValidationErrors(invalid.errors())
+                : new ErrorMessage(e.getMessage());
+        RestResponse.ResponseBuilder<Object> builder = RestResponse.ResponseBuilder.create(e.status()).entity(body)
+                .type(MediaType.APPLICATION_JSON_TYPE);
+        e.headers().forEach(builder::header);
+        return builder.build();
     }
 
     @ServerExceptionMapper
@@ -63,14 +72,6 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public RestResponse<ErrorMessage> wrongType(MismatchedInputException e) {
         return malformedJson(e);
-    }
-
-    @ServerExceptionMapper
-    public RestResponse<ErrorMessage> unavailable(ServiceUnavailableException e) {
-        return RestResponse.ResponseBuilder.<ErrorMessage>create(503).entity(new ErrorMessage(e.getMessage()))
-                .header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds())
-                .type(MediaType.APPLICATION_JSON_TYPE)
-                .build();
     }
 
     /** Missing, malformed, forged, expired or revoked token: 401 with a message and a Bearer challenge. */
@@ -110,10 +111,9 @@ public class ErrorMappers {
     }
 
     @ServerExceptionMapper
-    public RestResponse<ErrorMessage> unexpected(Throwable e) {
+    public RestResponse<?> unexpected(Throwable e) {
         if (isDatabaseUnreachable(e)) {
-            Log.warnf("Database unreachable: %s", e.toString());
-            return unavailable(new ServiceUnavailableException("database unavailable", DATABASE_RETRY_AFTER_SECONDS, e));
+            return api(ApiException.unavailable("database unavailable", DATABASE_RETRY_AFTER_SECONDS, e));
         }
         Log.errorf(e, "Unexpected error");
         return json(500, new ErrorMessage("internal server error"));

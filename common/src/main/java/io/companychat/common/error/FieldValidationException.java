@@ -6,14 +6,14 @@ import java.util.Map;
 
 /**
  * A rule that only the service can check (a taken email, an unknown recipient) failed for
- * one or more fields. Mapped to 422 with the API.md body.
+ * one or more fields: 422 with the API.md body {@code {"errors": {...}}}.
  */
-public class FieldValidationException extends RuntimeException {
+public class FieldValidationException extends ApiException {
 
     private final Map<String, List<String>> errors;
 
     public FieldValidationException(Map<String, List<String>> errors) {
-        super("validation failed for " + errors.keySet(), null, false, false);
+        super(422, "validation failed for " + errors.keySet(), Map.of(), null);
         this.errors = Map.copyOf(new LinkedHashMap<>(errors));
     }
 

@@ -2,6 +2,8 @@ package io.companychat.user.api;
 
 import java.util.regex.Pattern;
 
+import io.companychat.common.error.ApiException;
+
 /**
  * {@code ?limit=&after=} of the user directory, checked here rather than by JAX-RS so that a
  * bad value is a 400 with a reason instead of a 404.
@@ -19,18 +21,18 @@ public record PageRequest(int limit, long afterId) {
         int size = DEFAULT_LIMIT;
         if (limit != null) {
             if (!DIGITS.matcher(limit).matches()) {
-                throw new InvalidQueryParameterException(LIMIT_RULE);
+                throw ApiException.badRequest(LIMIT_RULE);
             }
             long parsed = Long.parseLong(limit);
             if (parsed < 1 || parsed > MAX_LIMIT) {
-                throw new InvalidQueryParameterException(LIMIT_RULE);
+                throw ApiException.badRequest(LIMIT_RULE);
             }
             size = (int) parsed;
         }
         long afterId = 0;
         if (after != null) {
             if (!DIGITS.matcher(after).matches()) {
-                throw new InvalidQueryParameterException(AFTER_RULE);
+                throw ApiException.badRequest(AFTER_RULE);
             }
             afterId = Long.parseLong(after);
         }

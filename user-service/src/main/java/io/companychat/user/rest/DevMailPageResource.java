@@ -1,13 +1,13 @@
 package io.companychat.user.rest;
 
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.ResponseHeader;
 
+import io.companychat.common.error.ApiException;
 import io.companychat.user.service.DevMailPageService;
 import io.smallrye.mutiny.Uni;
 
@@ -27,7 +27,7 @@ public class DevMailPageResource {
     @ResponseHeader(name = "Content-Security-Policy", value = "default-src 'none'; style-src 'unsafe-inline'")
     public Uni<String> sentMails() {
         if (!page.enabled()) {
-            throw new NotFoundException();
+            throw ApiException.notFound();
         }
         return page.render();
     }

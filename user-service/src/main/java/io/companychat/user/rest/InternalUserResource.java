@@ -5,12 +5,13 @@ import static io.companychat.common.error.ValidationMessages.BLANK;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 
 import org.jboss.resteasy.reactive.RestPath;
 
+import io.companychat.common.api.Ids;
+import io.companychat.common.error.ApiException;
 import io.companychat.user.api.CredentialsRequest;
 import io.companychat.user.api.UserView;
 import io.companychat.user.service.UserService;
@@ -35,7 +36,7 @@ public class InternalUserResource {
     public Uni<UserView> checkCredentials(@Valid @NotNull(message = BLANK) CredentialsRequest body) {
         return users.checkCredentials(body.email(), body.password()).map(user -> {
             if (user == null) {
-                throw new InvalidCredentialsException();
+                throw ApiException.invalidCredentials();
             }
             return user;
         });
@@ -45,9 +46,9 @@ public class InternalUserResource {
     @GET
     @Path("/users/{id}")
     public Uni<UserView> byId(@RestPath String id) {
-        return users.find(Ids.parse(id).orElseThrow(NotFoundException::new)).map(user -> {
+        return users.find(Ids.parse(id).orElseThrow(ApiException::notFound)).map(user -> {
             if (user == null) {
-                throw new NotFoundException();
+                throw ApiException.notFound();
             }
             return user;
         });

@@ -5,16 +5,17 @@ import static io.companychat.common.error.ValidationMessages.BLANK;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 
-import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.resteasy.reactive.ResponseStatus;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 
+import io.companychat.common.api.Ids;
+import io.companychat.common.error.ApiException;
+import io.companychat.common.security.Caller;
 import io.companychat.user.api.PageRequest;
 import io.companychat.user.api.PasswordChangeRequest;
 import io.companychat.user.api.RegistrationRequest;
@@ -22,7 +23,6 @@ import io.companychat.user.api.UserPage;
 import io.companychat.user.api.UserView;
 import io.companychat.user.service.UserService;
 import io.quarkus.security.Authenticated;
-import io.quarkus.security.AuthenticationFailedException;
 import io.smallrye.mutiny.Uni;
 
 /** The users routes of API.md. */
@@ -30,11 +30,11 @@ import io.smallrye.mutiny.Uni;
 public class UserResource {
 
     private final UserService users;
-    private final JsonWebToken token;
+    private final Caller caller;
 
-    public UserResource(UserService users, JsonWebToken token) {
+    public UserResource(UserService users, Caller caller) {
         this.users = users;
-        this.token = token;
+        this.caller = caller;
     }
 
     @POST
@@ -53,36 +53,31 @@ public class UserResource {
     @Path("/me")
     @Authenticated
     public Uni<UserView> me() {
-        return users.find(callerId()).map(UserResource::orNotFound);
+        return users.find(caller.id()).map(UserResource::orNotFound);
     }
 
     @GET
     @Path("/{id}")
     @Authenticated
     public Uni<UserView> byId(@RestPath String id) {
-        return users.find(Ids.parse(id).orElseThrow(NotFoundException::new)).map(UserResource::orNotFound);
+        return users.find(Ids.parse(id).orElseThrow(ApiException::notFound)).map(UserResource::orNotFound);
     }
 
     @PUT
     @Path("/me/password")
     @Authenticated
     public Uni<Void> changePassword(@Valid @NotNull(message = BLANK) PasswordChangeRequest body) {
-        return users.changePassword(callerId(), body).map(changed -> {
+        return users.changePassword(caller.id(), body).map(changed -> {
             if (!changed) {
-                throw new InvalidPasswordException();
+                throw ApiException.unauthorized("invalid password");
             }
             return null;
         });
     }
 
-    /** The caller's user id: the token's subject, as auth-service issues it. */
-    private long callerId() {
-        return Ids.parse(token.getSubject()).orElseThrow(() -> new AuthenticationFailedException("subject is not a user id"));
-    }
-
     private static UserView orNotFound(UserView user) {
         if (user == null) {
-            throw new NotFoundException();
+            throw ApiException.notFound();
         }
         return user;
     }
