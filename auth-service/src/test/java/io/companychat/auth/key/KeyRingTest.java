@@ -98,6 +98,7 @@ class KeyRingTest {
         KeyRing ring = KeyRing.load(new Keys(Optional.empty(), Optional.empty(), true));
 
         assertThat(ring.jwks()).hasSize(1);
+        assertThat(ring.jwks().get(0)).containsEntry("kty", "RSA").containsEntry("alg", "RS256");
         assertThat(ring.signingKeyId()).isEqualTo(ring.jwks().get(0).get("kid"));
     }
 
