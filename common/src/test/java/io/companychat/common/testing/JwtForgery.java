@@ -6,6 +6,7 @@ import java.security.PrivateKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -26,7 +27,6 @@ import org.jose4j.jwx.JsonWebStructure;
 import org.jose4j.keys.BigEndianBigInteger;
 import org.jose4j.lang.JoseException;
 
-import io.companychat.common.security.TokenClaims;
 
 /**
  * Keys and tokens for tests, good and forged, made with jose4j (the JOSE library smallrye-jwt itself uses): RSA keys
@@ -36,6 +36,12 @@ import io.companychat.common.security.TokenClaims;
 public final class JwtForgery {
 
     public static final Duration LIFETIME = Duration.ofHours(1);
+    /**
+     * API.md's issuer and groups. Spelled here rather than taken from common's TokenClaims: the gateway's system tests
+     * have this test-jar without common's main classes (JwtForgeryTest keeps the two the same).
+     */
+    public static final String ISSUER = "company-chat";
+    public static final List<String> GROUPS = List.of("user");
 
     private JwtForgery() {
     }
@@ -77,10 +83,10 @@ public final class JwtForgery {
     /** The claims auth-service issues for the user, valid for {@link #LIFETIME}. */
     public static JwtClaims claims(long userId, String email) {
         JwtClaims claims = new JwtClaims();
-        claims.setIssuer(TokenClaims.ISSUER);
+        claims.setIssuer(ISSUER);
         claims.setSubject(Long.toString(userId));
         claims.setClaim("upn", email);
-        claims.setStringListClaim("groups", TokenClaims.GROUPS.stream().toList());
+        claims.setStringListClaim("groups", GROUPS);
         claims.setJwtId(UUID.randomUUID().toString());
         Instant now = Instant.now();
         claims.setIssuedAt(NumericDate.fromSeconds(now.getEpochSecond()));
