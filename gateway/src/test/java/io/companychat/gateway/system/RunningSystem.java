@@ -59,10 +59,12 @@ public final class RunningSystem implements AutoCloseable {
         /** user-service's chat.outbox.max-backoff (5 min deployed): a retry after an outage comes within it. */
         static final Duration OUTBOX_MAX_BACKOFF = Duration.ofSeconds(2);
         /**
-         * QUARKUS_SHUTDOWN_TIMEOUT of every service (20–45 s deployed): how long requests in flight may still finish
-         * after SIGTERM. chat-service and the gateway wait all of it once a socket was open.
+         * QUARKUS_SHUTDOWN_TIMEOUT of chat-service and the gateway (45 s and 30 s deployed): how long requests in
+         * flight may still finish after SIGTERM. Both wait all of it once a socket was open (Quarkus never sees an
+         * upgraded request end), so a test that stops them waits this long. user- and auth-service keep the deployed
+         * 20 s: they exit as soon as their requests are answered.
          */
-        static final Duration SHUTDOWN = Duration.ofSeconds(6);
+        static final Duration SOCKET_SERVICES_SHUTDOWN = Duration.ofSeconds(10);
 
         private ShorterTimeouts() {
         }
@@ -121,7 +123,7 @@ public final class RunningSystem implements AutoCloseable {
         common.put("AUTH_SERVICE_URL", "http://127.0.0.1:" + authPort);
         common.put("CHAT_SERVICE_URL", "http://127.0.0.1:" + chatPort);
         common.put("QUARKUS_LOG_CONSOLE_COLOR", "false");
-        common.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SHUTDOWN.toSeconds() + "s");
+        common.put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
         // API.md's abuse limits are tested on their own; the other system tests register and send far more
         // from one address and one user than a person would.
         common.put("CHAT_REGISTRATION_LIMIT", "0");
@@ -129,6 +131,7 @@ public final class RunningSystem implements AutoCloseable {
         common.put("CHAT_SOCKETS_PER_USER", "0");
 
         Map<String, String> chat = new HashMap<>(common);
+        chat.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
 
         Map<String, String> user = new HashMap<>(common);
         user.put("QUARKUS_MAILER_MOCK", "false");
@@ -143,6 +146,7 @@ public final class RunningSystem implements AutoCloseable {
         auth.put("AUTH_SIGNING_KEY_LOCATION", signingKeyFile.toString());
         Map<String, String> gateway = new HashMap<>(common);
         gateway.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(gatewayManagementPort));
+        gateway.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
 
         add("user-service", "user-service", user, userPort, "/q/health/ready");
         add("auth-service", "auth-service", auth, authPort, "/q/health/ready");
