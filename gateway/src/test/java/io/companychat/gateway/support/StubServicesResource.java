@@ -33,7 +33,10 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
 
     /** Request headers the stubs echo, all lower case. */
     private static final String[] ECHOED_HEADERS = { "x-forwarded-for", "forwarded", "x-forwarded-proto",
-            "x-forwarded-host", "x-real-ip", "x-custom", "content-type" };
+            "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-ssl", "x-forwarded-server",
+            "x-real-ip", "x-service-token", "x-custom", "content-type" };
+    /** The gateway's idle timeout in these tests: above the request timeout and any idle wait of the other tests. */
+    public static final int IDLE_TIMEOUT_SECONDS = 6;
 
     private Vertx vertx;
 
@@ -44,7 +47,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
                 "gateway.user-service-url", "http://localhost:" + startStub("user-service"),
                 "gateway.auth-service-url", "http://localhost:" + startStub("auth-service"),
                 "gateway.chat-service-url", "http://localhost:" + startStub("chat-service"),
-                "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s");
+                "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s",
+                "GATEWAY_IDLE_TIMEOUT", IDLE_TIMEOUT_SECONDS + "s");
     }
 
     @Override
