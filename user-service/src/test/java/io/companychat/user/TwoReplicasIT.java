@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,14 +29,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import io.companychat.common.testing.TestDatabase;
+import io.companychat.common.testing.TestTokensResource;
 import io.companychat.user.support.Rows;
 import io.companychat.user.support.TestMailServer;
 import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 
 /**
  * Two real user-service processes (the packaged jar, prod profile) on one database and one SMTP
  * server, as two replicas run in production: every outbox mail is sent exactly once, both
- * replicas take part, and a mail accepted by a replica that then dies is still delivered.
+ * replicas take part, the registrations of a client address are counted by both together, and a
+ * mail accepted by a replica that then dies is still delivered.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoReplicasIT {
@@ -47,10 +51,16 @@ class TwoReplicasIT {
     private static final int REGISTRATIONS = 40;
     /** Small batches, so that neither replica can take the whole outbox in one poll. */
     private static final int BATCH_SIZE = 2;
+    /** CHAT_REGISTRATION_LIMIT's default: registrations per client address per hour. */
+    private static final int REGISTRATION_LIMIT = 10;
+    private static final AtomicInteger CLIENT_ADDRESSES = new AtomicInteger();
     private static final Pattern SENT_COUNTER = Pattern.compile("(?m)^users_outbox_sent_total(?:\\{[^}]*})? ([0-9.E]+)$");
 
     private static TestDatabase database;
     private static TestMailServer mailServer;
+    /** auth-service's JWKS and revoked-token list: a replica is not ready before it has loaded the list. */
+    private static TestTokensResource authService;
+    private static Map<String, String> authServiceConfig;
     private static Replica first;
     private static Replica second;
 
@@ -66,6 +76,8 @@ class TwoReplicasIT {
         assertThat(JAR).as("the packaged service (mvn package)").exists();
         database = TestDatabase.create();
         mailServer = TestMailServer.startOnFreePort();
+        authService = new TestTokensResource();
+        authServiceConfig = authService.start();
         // Flyway runs in both; its advisory lock lets them start together.
         first = start("replica-a");
         second = start("replica-b");
@@ -88,6 +100,9 @@ class TwoReplicasIT {
         if (mailServer != null) {
             mailServer.close();
         }
+        if (authService != null) {
+            authService.stop();
+        }
         if (database != null) {
             database.close();
         }
@@ -101,9 +116,7 @@ class TwoReplicasIT {
             String email = uniqueEmail("replicas");
             emails.add(email);
             Replica via = i % 2 == 0 ? first : second;
-            given().baseUri(via.url()).contentType(ContentType.JSON).body(registration(email))
-                    .when().post("/api/users")
-                    .then().statusCode(201);
+            register(via, nextClientAddress(), email).then().statusCode(201);
         }
 
         for (String email : emails) {
@@ -128,12 +141,28 @@ class TwoReplicasIT {
 
     @Test
     @Order(2)
+    void registrationsOfAClientAddressAreCountedByBothReplicasTogether() {
+        String client = nextClientAddress();
+        for (int i = 0; i < REGISTRATION_LIMIT; i++) {
+            Replica via = i % 2 == 0 ? first : second;
+            register(via, client, uniqueEmail("counted")).then().statusCode(201);
+        }
+
+        for (Replica via : new Replica[] { first, second }) {
+            Response refused = register(via, client, uniqueEmail("counted"));
+            assertThat(refused.statusCode()).as("registration %d of %s, through %s", REGISTRATION_LIMIT + 1, client, via.name())
+                    .isEqualTo(429);
+            assertThat(refused.header("Retry-After")).isNotNull();
+        }
+        register(first, nextClientAddress(), uniqueEmail("counted")).then().statusCode(201);
+    }
+
+    @Test
+    @Order(3)
     void mailOfARegistrationWhoseReplicaDiedIsSentByTheOther() {
         mailServer.stop();
         String email = uniqueEmail("orphaned");
-        given().baseUri(second.url()).contentType(ContentType.JSON).body(registration(email))
-                .when().post("/api/users")
-                .then().statusCode(201);
+        register(second, nextClientAddress(), email).then().statusCode(201);
 
         second.process().destroyForcibly();
         waitFor(second.process());
@@ -147,9 +176,6 @@ class TwoReplicasIT {
     private static Replica start(String name) throws IOException {
         int port = freePort();
         Path log = Path.of("target", "two-replicas-" + name + ".log");
-        Path jwks = Files.createTempFile("two-replicas-jwks", ".json");
-        jwks.toFile().deleteOnExit();
-        Files.writeString(jwks, "{\"keys\":[]}");
         Map<String, String> config = Map.ofEntries(
                 Map.entry("quarkus.http.port", Integer.toString(port)),
                 Map.entry("quarkus.datasource.reactive.url",
@@ -162,9 +188,9 @@ class TwoReplicasIT {
                 Map.entry("quarkus.mailer.port", Integer.toString(mailServer.port())),
                 Map.entry("quarkus.mailer.start-tls", "DISABLED"),
                 Map.entry("chat.outbox.batch-size", Integer.toString(BATCH_SIZE)),
-                Map.entry("internal.service-token", "two-replicas-it"),
-                Map.entry("mp.jwt.verify.publickey.location", jwks.toUri().toString()),
-                Map.entry("quarkus.rest-client.auth-service.url", "http://127.0.0.1:" + freePort()));
+                Map.entry("internal.service-token", TestTokensResource.SERVICE_TOKEN),
+                Map.entry("mp.jwt.verify.publickey.location", authServiceConfig.get("mp.jwt.verify.publickey.location")),
+                Map.entry("quarkus.rest-client.auth-service.url", authServiceConfig.get("quarkus.rest-client.auth-service.url")));
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         config.forEach((key, value) -> command.add("-D" + key + "=" + value));
@@ -191,6 +217,17 @@ class TwoReplicasIT {
             sleep(Duration.ofMillis(500));
         }
         throw new AssertionError(replica.name() + " not ready within " + START_TIMEOUT.toSeconds() + " s; log in " + replica.log());
+    }
+
+    /** As through the gateway (a trusted proxy on loopback): the replica counts the forwarded client address. */
+    private static Response register(Replica via, String clientAddress, String email) {
+        return given().baseUri(via.url()).header("X-Forwarded-For", clientAddress).contentType(ContentType.JSON)
+                .body(registration(email)).when().post("/api/users");
+    }
+
+    private static String nextClientAddress() {
+        int n = CLIENT_ADDRESSES.incrementAndGet();
+        return "198.18." + (n / 250) + "." + (1 + n % 250);
     }
 
     private static long sentCounter(Replica replica) {

@@ -117,6 +117,9 @@ public final class RunningSystem implements AutoCloseable {
         // A mail claimed by a killed user-service is due again when its lease ends: 2 min as deployed, shorter
         // here so that UserServiceDownIT need not wait that long (still above the 20 s send timeout).
         user.put("CHAT_OUTBOX_LEASE", OUTBOX_LEASE.toSeconds() + "s");
+        // Every registration of the system tests comes from this JVM, one client address: no per-address limit here
+        // (user-service's RegistrationLimitsTest and TwoReplicasIT test it).
+        user.put("CHAT_REGISTRATION_LIMIT", "0");
         Map<String, String> auth = new HashMap<>(common);
         auth.put("AUTH_SIGNING_KEY_LOCATION", signingKey.toString());
         Map<String, String> gateway = new HashMap<>(common);
