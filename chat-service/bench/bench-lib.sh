@@ -67,7 +67,8 @@ make_keys() {
 
 # Nothing answers on AUTH_SERVICE_URL's port 9 (discard): the revocation list stays empty (the
 # service retries its load in the background, logging a warning) and no other running service is
-# asked anything.
+# asked anything. So the service never turns ready (it is not, until it knows every revoked token):
+# the bench waits for it to be live.
 start_service() {
   local db=$1 port=$2
   shift 2
@@ -81,7 +82,7 @@ start_service() {
     java "$@" -jar "$work/quarkus-app/quarkus-run.jar" > "$work/service.log" 2>&1 &
   service_pid=$!
   for _ in $(seq 1 120); do
-    if curl -fs "http://127.0.0.1:$port/q/health/ready" > /dev/null 2>&1; then
+    if curl -fs "http://127.0.0.1:$port/q/health/live" > /dev/null 2>&1; then
       return
     fi
     if ! kill -0 "$service_pid" 2>/dev/null; then

@@ -5,7 +5,8 @@
 //   3. no object carries a key the schema does not define (kubernetes-models accepts those);
 //   4. the project's rules: probes, resources, non-root, read-only root filesystem, no privilege
 //      escalation, graceful shutdown, secrets only by reference, the gateway as the only entry
-//      point, network policies, chat-service's disruption budget and autoscaler;
+//      point, no query strings in the Ingress's access log, network policies, chat-service's
+//      disruption budget and autoscaler;
 //   5. self-test: every fixture under fixtures/ (the dev overlay plus one deliberate defect) must be rejected by
 //      the check its "# expect:" line names.
 // One line per check, then "N passed, N failed"; the exit status is 1 when anything failed.
@@ -385,6 +386,14 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
     ...backends.filter((b) => b.name === "gateway" && ![8080, "http"].includes(b.port)).map((b) => `the gateway is exposed on port ${b.port}, not 8080`),
     ...services.filter((s) => (s.spec?.type ?? "ClusterIP") !== "ClusterIP").map((s) => `${id(s)} is of type ${s.spec.type}`),
   ]);
+
+  // Tokens ride in ?token= on /socket/*: the Ingress controller's default access log line ($request)
+  // would write them to disk. ingress-nginx: no access log for this Ingress.
+  check("Ingress access log without query strings", ingresses.map((i) => {
+    const accessLog = i.metadata?.annotations?.["nginx.ingress.kubernetes.io/enable-access-log"];
+    return accessLog !== "false" &&
+      `${id(i)} keeps the controller's access log, which records query strings (?token=): set nginx.ingress.kubernetes.io/enable-access-log: "false"`;
+  }));
 
   // network policies
   const selecting = (labels) => policies.filter((p) => matches(p.spec?.podSelector, labels) || Object.keys(p.spec?.podSelector ?? {}).length === 0);

@@ -10,8 +10,11 @@ usage() {
 usage: deploy/local/run.sh [--build]
   --build   run "./mvnw -B -q package -DskipTests" even if the jars already exist
 Environment: PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD (defaults localhost 5432 chat
-postgres ""), GATEWAY_MANAGEMENT_PORT (9000), READY_TIMEOUT (seconds, 90),
+postgres ""), GATEWAY_HOST (address the gateway listens on, 127.0.0.1; 0.0.0.0 to let other
+machines in), GATEWAY_MANAGEMENT_PORT (9000), READY_TIMEOUT (seconds, 90),
 AUTH_SIGNING_KEY_LOCATION and INTERNAL_SERVICE_TOKEN (default: kept in deploy/local/.keys).
+The services, their /internal/* routes, the gateway's health port and the mail page (which shows
+generated passwords) listen on 127.0.0.1 only.
 Logs: deploy/local/.logs/. Embedded database: deploy/local/.data/postgres. See README.md.
 EOF
 }
@@ -40,16 +43,26 @@ export PGUSER="${PGUSER:-postgres}"
 export PGPASSWORD="${PGPASSWORD:-}"
 GATEWAY_MANAGEMENT_PORT="${GATEWAY_MANAGEMENT_PORT:-9000}"
 READY_TIMEOUT="${READY_TIMEOUT:-90}"
+# Everything listens on loopback only: the services (and their /internal/* routes, health and
+# metrics) are reached through the gateway, and the gateway itself only from this machine unless
+# GATEWAY_HOST says otherwise (e.g. 0.0.0.0 to try it from a phone on the LAN).
+LOOPBACK=127.0.0.1
+GATEWAY_HOST="${GATEWAY_HOST:-$LOOPBACK}"
 
 # name, HTTP port and readiness port of each service, in start order
 SERVICES=(user-service auth-service chat-service gateway)
 HTTP_PORTS=(8081 8082 8083 8080)
 HEALTH_PORTS=(8081 8082 8083 "$GATEWAY_MANAGEMENT_PORT")
-GATEWAY_URL="http://localhost:8080"
+LISTEN_HOSTS=("$LOOPBACK" "$LOOPBACK" "$LOOPBACK" "$GATEWAY_HOST")
+case "$GATEWAY_HOST" in
+  0.0.0.0 | :: | "[::]") GATEWAY_URL="http://localhost:8080 (and every address of this machine)" ;;
+  *:*) GATEWAY_URL="http://[$GATEWAY_HOST]:8080" ;;
+  *) GATEWAY_URL="http://$GATEWAY_HOST:8080" ;;
+esac
 
-export USER_SERVICE_URL="http://localhost:8081"
-export AUTH_SERVICE_URL="http://localhost:8082"
-export CHAT_SERVICE_URL="http://localhost:8083"
+export USER_SERVICE_URL="http://$LOOPBACK:8081"
+export AUTH_SERVICE_URL="http://$LOOPBACK:8082"
+export CHAT_SERVICE_URL="http://$LOOPBACK:8083"
 
 # ------------------------------------------------------------------ helpers
 
@@ -93,11 +106,11 @@ port_in_use() {
   tcp_open 127.0.0.1 "$1"
 }
 
-# 0 if GET http://localhost:<port><path> answers 200 (curl if present, else bash /dev/tcp)
+# 0 if GET http://127.0.0.1:<port><path> answers 200 (curl if present, else bash /dev/tcp)
 http_ok() {
   local port=$1 path=$2 status
   if command -v curl >/dev/null 2>&1; then
-    status=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://localhost:$port$path" 2>/dev/null) || return 1
+    status=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port$path" 2>/dev/null) || return 1
   else
     # shellcheck disable=SC2016  # the inner script expands its own arguments
     status=$(bash -c '
@@ -291,7 +304,7 @@ fi
 # be read on its dev page; with QUARKUS_MAILER_HOST set, real SMTP is used.
 if [ -z "${QUARKUS_MAILER_HOST:-}" ]; then
   export QUARKUS_MAILER_MOCK=true CHAT_DEV_MAIL_PAGE_ENABLED=true
-  MAIL_PAGE="http://localhost:${HTTP_PORTS[0]}/dev/sent-mails"
+  MAIL_PAGE="http://$LOOPBACK:${HTTP_PORTS[0]}/dev/sent-mails (from this machine only)"
 else
   export QUARKUS_MAILER_MOCK=${QUARKUS_MAILER_MOCK:-false}
   MAIL_PAGE=""
@@ -302,9 +315,9 @@ fi
 for i in "${!SERVICES[@]}"; do
   svc=${SERVICES[$i]}
   extra=()
-  [ "$svc" = gateway ] && extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT")
+  [ "$svc" = gateway ] && extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT" "QUARKUS_MANAGEMENT_HOST=$LOOPBACK")
   # shellcheck disable=SC2046  # one option per word
-  env QUARKUS_HTTP_PORT="${HTTP_PORTS[$i]}" ${extra[@]+"${extra[@]}"} \
+  env QUARKUS_HTTP_PORT="${HTTP_PORTS[$i]}" QUARKUS_HTTP_HOST="${LISTEN_HOSTS[$i]}" ${extra[@]+"${extra[@]}"} \
     java $(jvm_options "$svc") -jar "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &
   PIDS+=($!)
   NAMES+=("$svc")

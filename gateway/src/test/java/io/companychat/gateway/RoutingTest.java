@@ -141,6 +141,10 @@ class RoutingTest {
                 .header("X-Real-IP", SPOOFED_ADDRESS)
                 .header("X-Forwarded-Proto", "https")
                 .header("X-Forwarded-Host", "evil.example.com")
+                .header("X-Forwarded-Port", "443")
+                .header("X-Forwarded-Prefix", "/internal")
+                .header("x-forwarded-ssl", "on")
+                .header("X-FORWARDED-SERVER", "evil.example.com")
                 .post("/api/login").then().statusCode(200).extract().jsonPath();
 
         String forwardedFor = echoed.getString("headers.x-forwarded-for");
@@ -150,5 +154,18 @@ class RoutingTest {
         assertThat(echoed.getString("headers.x-real-ip")).as("client-sent X-Real-IP").isNull();
         assertThat(echoed.getString("headers.x-forwarded-proto")).as("client-sent X-Forwarded-Proto").isNull();
         assertThat(echoed.getString("headers.x-forwarded-host")).as("client-sent X-Forwarded-Host").isNull();
+        for (String header : new String[] { "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-ssl", "x-forwarded-server" }) {
+            assertThat(echoed.getString("headers." + header)).as("client-sent %s", header).isNull();
+        }
+    }
+
+    @Test
+    void clientSentServiceCredentialIsNeverForwarded() {
+        for (String path : new String[] { "/api/users", "/api/login", "/api/conversations" }) {
+            JsonPath echoed = given().header("X-Service-Token", "guessed-credential").post(path)
+                    .then().statusCode(200).extract().jsonPath();
+
+            assertThat(echoed.getString("headers.x-service-token")).as("X-Service-Token the service got on %s", path).isNull();
+        }
     }
 }

@@ -64,7 +64,8 @@ class WebSocketTest {
     @Test
     void webSocketUpgradeCarriesQueryAndClientAddress() throws Exception {
         RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI, "X-Forwarded-For", SPOOFED_ADDRESS,
-                "X-Real-IP", SPOOFED_ADDRESS);
+                "X-Real-IP", SPOOFED_ADDRESS, "X-Forwarded-Proto", "https", "X-Forwarded-Prefix", "/internal",
+                "X-Service-Token", "guessed-credential");
         try {
             ws.socket().writeTextMessage(WHOAMI_FRAME);
             String reply = ws.nextText();
@@ -78,6 +79,9 @@ class WebSocketTest {
             assertThat(InetAddress.getByName(forwardedFor).isLoopbackAddress())
                     .as("X-Forwarded-For %s is the test client's loopback address", forwardedFor).isTrue();
             assertThat(upgrade.getJsonObject("headers").getString("x-real-ip")).isNull();
+            for (String header : new String[] { "x-forwarded-proto", "x-forwarded-prefix", "x-service-token" }) {
+                assertThat(upgrade.getJsonObject("headers").getString(header)).as("client-sent %s on the upgrade", header).isNull();
+            }
         } finally {
             ws.socket().close();
         }

@@ -4,7 +4,12 @@ import static io.companychat.user.support.Fixtures.uniqueEmail;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
@@ -20,6 +25,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.restassured.response.Response;
 
 /** The local run: no SMTP server, the mock mailer keeps the mails, and /dev/sent-mails shows them. */
@@ -35,7 +41,8 @@ class DevMailPageEnabledTest {
     public static class LocalRun implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.mailer.mock", "true", "chat.dev-mail-page.enabled", "true");
+            // Listening on every interface (as the local run once did) so that a caller from elsewhere can be tried.
+            return Map.of("quarkus.mailer.mock", "true", "chat.dev-mail-page.enabled", "true", "quarkus.http.host", "0.0.0.0");
         }
     }
 
@@ -68,6 +75,24 @@ class DevMailPageEnabledTest {
     }
 
     @Test
+    void pageIs404ToACallerFromAnotherAddress() throws SocketException {
+        String address = nonLoopbackAddress();
+
+        Response response = given().baseUri("http://" + address).port(RestAssured.port).when().get(PAGE);
+
+        assertThat(response.statusCode()).as("the page asked for over %s", address).isEqualTo(404);
+        assertThat(response.jsonPath().getString("message")).isEqualTo("not found");
+        assertThat(response.asString()).doesNotContain("Generated password");
+    }
+
+    @Test
+    void pageIs404ToARequestRelayedFromElsewhereByAProxyOnThisMachine() {
+        Response response = given().header("X-Forwarded-For", "203.0.113.9").when().get(PAGE);
+
+        assertThat(response.statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void pageIsHtmlAndNeverCached() {
         Response response = given().when().get(PAGE);
 
@@ -75,6 +100,21 @@ class DevMailPageEnabledTest {
         assertThat(response.contentType()).startsWith("text/html");
         assertThat(response.header("Cache-Control")).isEqualTo("no-store");
         assertThat(response.header("Content-Security-Policy")).contains("default-src 'none'");
+    }
+
+    /** An address of this machine that is not loopback (the test machines have one on their network interface). */
+    private static String nonLoopbackAddress() throws SocketException {
+        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!nic.isUp() || nic.isLoopback()) {
+                continue;
+            }
+            for (InetAddress address : Collections.list(nic.getInetAddresses())) {
+                if (address instanceof Inet4Address && !address.isLoopbackAddress() && !address.isLinkLocalAddress()) {
+                    return address.getHostAddress();
+                }
+            }
+        }
+        throw new AssertionError("this machine has no non-loopback IPv4 address to call from");
     }
 
     private static String awaitPageContaining(String text) {

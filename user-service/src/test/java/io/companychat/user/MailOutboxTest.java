@@ -193,7 +193,9 @@ class MailOutboxTest {
         Map<String, Object> row = awaitOutboxRow(refused, r -> "FAILED".equals(r.get("status")));
         assertThat(row.get("attempts")).isEqualTo(1);
         assertThat((String) row.get("last_error")).contains("invalid");
-        assertThat(row.get("text_body")).as("kept, so that an operator can re-queue the mail").isNotNull();
+        assertThat(row.get("text_body")).as("text body (the password) of a mail given up").isNull();
+        assertThat(row.get("html_body")).as("HTML body (the password) of a mail given up").isNull();
+        assertThat(row).containsEntry("recipient", refused).containsEntry("subject", "Generated password");
     }
 
     private Map<String, Object> awaitOutboxRow(String recipient, Predicate<Map<String, Object>> condition) {

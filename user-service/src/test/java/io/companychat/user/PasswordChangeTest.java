@@ -4,8 +4,15 @@ import static io.companychat.user.support.Fixtures.uniqueEmail;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +42,9 @@ class PasswordChangeTest {
     private static final String CURRENT = "current-password-1";
     private static final String NEW = "a-brand-new-password";
     private static final String CURRENT_HASH = BcryptUtil.bcryptHash(CURRENT, 10);
+    /** API.md, Limits: wrong current passwords per user per 15 minutes. */
+    private static final int MAX_FAILURES = 5;
+    private static final Duration WINDOW = Duration.ofMinutes(15);
 
     @InjectTestDatabase
     TestDatabase database;
@@ -83,6 +93,69 @@ class PasswordChangeTest {
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.jsonPath().getString("message")).isEqualTo("invalid password");
         assertThat(storedHash()).isEqualTo(CURRENT_HASH);
+    }
+
+    @Test
+    void afterFiveWrongCurrentPasswordsEveryTryIs429UntilTheWindowEndsEvenTheRightOne() {
+        for (int i = 1; i <= MAX_FAILURES; i++) {
+            assertThat(change(token, wrongGuess(i)).statusCode()).as("wrong guess %d", i).isEqualTo(401);
+        }
+
+        Response sixth = change(token, wrongGuess(MAX_FAILURES + 1));
+        Response right = change(token, Map.of("current_password", CURRENT, "new_password", NEW));
+
+        for (Response refused : List.of(sixth, right)) {
+            assertThat(refused.statusCode()).as(refused.asString()).isEqualTo(429);
+            assertThat(refused.jsonPath().getMap("")).containsOnlyKeys("message");
+            long retryAfter = Long.parseLong(refused.header("Retry-After"));
+            assertThat(retryAfter).as("Retry-After: until the first failure leaves the 15-minute window")
+                    .isBetween(WINDOW.toSeconds() - 120, WINDOW.toSeconds());
+        }
+        assertThat(storedHash()).as("the right password changed nothing once blocked").isEqualTo(CURRENT_HASH);
+    }
+
+    @Test
+    void parallelGuessesGetAtMostFiveAnswers() throws Exception {
+        int guesses = 4 * MAX_FAILURES;
+        ExecutorService threads = Executors.newFixedThreadPool(guesses);
+        try {
+            List<Future<Integer>> statuses = new ArrayList<>();
+            for (int i = 0; i < guesses; i++) {
+                Map<String, Object> guess = wrongGuess(i);
+                statuses.add(threads.submit(() -> change(token, guess).statusCode()));
+            }
+            Map<Integer, Long> byStatus = new TreeMap<>();
+            for (Future<Integer> status : statuses) {
+                byStatus.merge(status.get(60, TimeUnit.SECONDS), 1L, Long::sum);
+            }
+            assertThat(byStatus).as("statuses of %d parallel wrong guesses", guesses)
+                    .containsOnlyKeys(401, 429).containsEntry(401, (long) MAX_FAILURES);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void theRightPasswordForgivesEarlierWrongOnes() {
+        for (int i = 1; i < MAX_FAILURES; i++) {
+            change(token, wrongGuess(i)).then().statusCode(401);
+        }
+        change(token, Map.of("current_password", CURRENT, "new_password", NEW)).then().statusCode(204);
+
+        for (int i = 1; i <= MAX_FAILURES; i++) {
+            assertThat(change(token, wrongGuess(i)).statusCode()).as("wrong guess %d after the right one", i).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void eachUserHasItsOwnCount() {
+        for (int i = 1; i <= MAX_FAILURES; i++) {
+            change(token, wrongGuess(i)).then().statusCode(401);
+        }
+        String otherEmail = uniqueEmail("other");
+        long other = rows.insertUser("Other", otherEmail, CURRENT_HASH);
+
+        change(tokens.tokenFor(other, otherEmail), Map.of("current_password", CURRENT, "new_password", NEW)).then().statusCode(204);
     }
 
     @Test
@@ -136,6 +209,10 @@ class PasswordChangeTest {
                 .when().put(PASSWORD_ROUTE)
                 .then().statusCode(401);
         assertThat(storedHash()).isEqualTo(CURRENT_HASH);
+    }
+
+    private static Map<String, Object> wrongGuess(int i) {
+        return Map.of("current_password", "wrong-guess-" + i, "new_password", NEW);
     }
 
     private Response change(String bearer, Map<String, Object> body) {

@@ -13,19 +13,17 @@ import org.jboss.resteasy.reactive.RestResponse;
 
 import io.companychat.auth.service.LoginService;
 import io.companychat.auth.service.RevocationService;
+import io.companychat.common.api.ClientAddress;
 import io.companychat.common.error.FieldValidationException;
 import io.companychat.common.error.ValidationMessages;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.SocketAddress;
 
 /** Sessions (API.md): log in for a token, log out to revoke it. */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
 public class SessionResource {
-
-    private static final int MAX_ADDRESS_LENGTH = 64;
 
     private final LoginService logins;
     private final RevocationService revocations;
@@ -45,7 +43,7 @@ public class SessionResource {
         if (request == null) {
             throw FieldValidationException.of("creds", ValidationMessages.BLANK);
         }
-        return logins.login(request.creds().email(), request.creds().password(), clientAddress(http))
+        return logins.login(request.creds().email(), request.creds().password(), ClientAddress.of(http))
                 .map(session -> RestResponse.ResponseBuilder
                         .ok(new LoginResponse(new LoginResponse.Data(session.user(), session.token().token(),
                                 session.token().expiresAt())))
@@ -60,18 +58,5 @@ public class SessionResource {
     @Authenticated
     public Uni<Void> logout() {
         return revocations.revoke(caller);
-    }
-
-    /**
-     * The client's address: Vert.x takes it from X-Forwarded-For / Forwarded only when the request comes from a
-     * trusted proxy (quarkus.http.proxy.trusted-proxies, i.e. the gateway), else it is the peer's own address.
-     */
-    private static String clientAddress(HttpServerRequest http) {
-        SocketAddress remote = http.remoteAddress();
-        String address = remote == null ? null : remote.hostAddress() != null ? remote.hostAddress() : remote.host();
-        if (address == null || address.isBlank()) {
-            return "unknown";
-        }
-        return address.length() > MAX_ADDRESS_LENGTH ? address.substring(0, MAX_ADDRESS_LENGTH) : address;
     }
 }

@@ -7,6 +7,7 @@ public final class ValidationMessages {
     public static final String INVALID_FORMAT = "has invalid format";
     public static final String TAKEN = "has already been taken";
     public static final String DOES_NOT_EXIST = "does not exist";
+    public static final String INVALID = "is invalid";
     /** Bean Validation interpolates {max} from {@code @Size}. */
     public static final String TOO_LONG = "should be at most {max} character(s)";
 

@@ -2,6 +2,7 @@ package io.companychat.common.testing;
 
 import java.util.Map;
 
+import io.companychat.common.notify.PgNotifications;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -24,7 +25,10 @@ public class PostgresTestResource implements QuarkusTestResourceLifecycleManager
                 "quarkus.datasource.reactive.url", "postgresql://" + address,
                 "quarkus.datasource.jdbc.url", "jdbc:postgresql://" + address,
                 "quarkus.datasource.username", database.user(),
-                "quarkus.datasource.password", database.password());
+                "quarkus.datasource.password", database.password(),
+                // A LISTEN connection that died silently is noticed within seconds, not the deployed 10 + 5 s.
+                PgNotifications.HEARTBEAT_INTERVAL_KEY, "1s",
+                PgNotifications.HEARTBEAT_TIMEOUT_KEY, "3s");
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,6 +23,8 @@ public final class TcpRelay implements AutoCloseable {
     private final int targetPort;
     private final int port;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    /** Relayed connections by the local port of their server-side socket (what the server sees as the client's port). */
+    private final Map<Integer, Link> links = new ConcurrentHashMap<>();
     private volatile ServerSocket server;
 
     private TcpRelay(String targetHost, int targetPort) {
@@ -59,6 +62,20 @@ public final class TcpRelay implements AutoCloseable {
         }
     }
 
+    /**
+     * The relayed connection whose server-side socket has this local port (PostgreSQL's
+     * {@code pg_stat_activity.client_port}) goes silent: it stays open at both ends, but every byte
+     * either way is dropped from now on. False if there is no such connection.
+     */
+    public boolean silence(int serverSidePort) {
+        Link link = links.get(serverSidePort);
+        if (link == null) {
+            return false;
+        }
+        link.silenced = true;
+        return true;
+    }
+
     @Override
     public void close() {
         cut();
@@ -93,19 +110,24 @@ public final class TcpRelay implements AutoCloseable {
                 upstream.connect(new InetSocketAddress(targetHost, targetPort), 3000);
                 open.add(client);
                 open.add(upstream);
-                daemon("tcp-relay-up", () -> pump(client, upstream)).start();
-                daemon("tcp-relay-down", () -> pump(upstream, client)).start();
+                Link link = new Link(upstream.getLocalPort());
+                links.put(link.serverSidePort, link);
+                daemon("tcp-relay-up", () -> pump(client, upstream, link)).start();
+                daemon("tcp-relay-down", () -> pump(upstream, client, link)).start();
             } catch (IOException e) {
                 closeQuietly(client);
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, Link link) {
         byte[] buffer = new byte[16 * 1024];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int read;
             while ((read = in.read(buffer)) != -1) {
+                if (link.silenced) {
+                    continue;
+                }
                 out.write(buffer, 0, read);
                 out.flush();
             }
@@ -116,6 +138,16 @@ public final class TcpRelay implements AutoCloseable {
             closeQuietly(to);
             open.remove(from);
             open.remove(to);
+            links.remove(link.serverSidePort, link);
+        }
+    }
+
+    private static final class Link {
+        final int serverSidePort;
+        volatile boolean silenced;
+
+        Link(int serverSidePort) {
+            this.serverSidePort = serverSidePort;
         }
     }
 

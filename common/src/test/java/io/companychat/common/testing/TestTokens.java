@@ -25,6 +25,7 @@ public final class TestTokens {
     private final RsaJsonWebKey key;
     private final String keyId;
     private final Map<String, Instant> revokedAtAuthService = new ConcurrentHashMap<>();
+    private volatile boolean revocationListAvailable = true;
 
     private TestTokens(RsaJsonWebKey key) {
         this.key = key;
@@ -46,6 +47,15 @@ public final class TestTokens {
      */
     public void revokeSilently(String token) {
         revokedAtAuthService.put(jtiOf(token), Instant.now().plus(LIFETIME));
+    }
+
+    /** Whether the auth-service stand-in answers {@code GET /internal/revoked-tokens} (otherwise 503), as when auth-service is down. */
+    public void revocationListAvailable(boolean available) {
+        revocationListAvailable = available;
+    }
+
+    public boolean revocationListAvailable() {
+        return revocationListAvailable;
     }
 
     /** The body of auth-service's {@code GET /internal/revoked-tokens}. */

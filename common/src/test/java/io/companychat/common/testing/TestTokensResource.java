@@ -39,6 +39,8 @@ public class TestTokensResource implements QuarkusTestResourceLifecycleManager {
         server.createContext("/internal/revoked-tokens", exchange -> {
             if (!SERVICE_TOKEN.equals(exchange.getRequestHeaders().getFirst("X-Service-Token"))) {
                 respond(exchange, 401, "{\"message\":\"service credential required\"}");
+            } else if (!tokens.revocationListAvailable()) {
+                respond(exchange, 503, "{\"message\":\"auth-service is unavailable\"}");
             } else {
                 respond(exchange, 200, tokens.revocationListJson());
             }

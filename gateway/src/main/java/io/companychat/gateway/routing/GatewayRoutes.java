@@ -28,9 +28,13 @@ import io.vertx.ext.web.RoutingContext;
 @ApplicationScoped
 public class GatewayRoutes {
 
-    /** Client-supplied forwarding headers; services trust these only as set by the gateway. */
-    private static final List<String> CLIENT_FORWARDING_HEADERS = List.of(
-            "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP");
+    /**
+     * Client-sent headers that the services would believe: forwarding headers (the services trust them from the
+     * gateway's address, and Quarkus reads X-Forwarded-Port, -Prefix, -Ssl and others besides -For) and the
+     * service credential of {@code /internal/*}. Besides these, every {@code X-Forwarded-*} header is removed.
+     */
+    private static final List<String> CLIENT_HEADERS_REMOVED = List.of("Forwarded", "X-Real-IP", "X-Service-Token");
+    private static final String X_FORWARDED_PREFIX = "x-forwarded-";
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
 
     private static final int GUARD_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT;
@@ -118,11 +122,19 @@ public class GatewayRoutes {
         String client = clientAddresses.of(request);
         // Set on the incoming request itself: ReverseProxy copies these headers for HTTP and WebSocket upgrades alike.
         MultiMap headers = request.headers();
-        CLIENT_FORWARDING_HEADERS.forEach(headers::remove);
+        removeClientSentTrustedHeaders(headers);
         if (client != null) {
             headers.set(X_FORWARDED_FOR, client);
         }
         proxy.forward(request);
+    }
+
+    /** Only the gateway may set what the services trust: whatever the client sent under those names goes. */
+    private static void removeClientSentTrustedHeaders(MultiMap headers) {
+        CLIENT_HEADERS_REMOVED.forEach(headers::remove);
+        List<String> forwarded = headers.names().stream()
+                .filter(name -> name.regionMatches(true, 0, X_FORWARDED_PREFIX, 0, X_FORWARDED_PREFIX.length())).toList();
+        forwarded.forEach(headers::remove);
     }
 
     private void failure(RoutingContext ctx) {

@@ -38,7 +38,10 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
 
     /** Request headers the stubs echo, all lower case. */
     private static final String[] ECHOED_HEADERS = { "x-forwarded-for", "forwarded", "x-forwarded-proto",
-            "x-forwarded-host", "x-real-ip", "x-custom", "content-type" };
+            "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-ssl", "x-forwarded-server",
+            "x-real-ip", "x-service-token", "x-custom", "content-type" };
+    /** The gateway's idle timeout in these tests: above the request timeout and any idle wait of the other tests. */
+    public static final int IDLE_TIMEOUT_SECONDS = 6;
 
     private Vertx vertx;
     private StubServices stubs;
@@ -51,7 +54,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
                 "gateway.user-service-url", "http://localhost:" + stubs.start("user-service", 0),
                 "gateway.auth-service-url", "http://localhost:" + stubs.start("auth-service", 0),
                 "gateway.chat-service-url", "http://localhost:" + stubs.start("chat-service", 0),
-                "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s");
+                "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s",
+                "GATEWAY_IDLE_TIMEOUT", IDLE_TIMEOUT_SECONDS + "s");
     }
 
     @Override

@@ -1,6 +1,9 @@
 package io.companychat.user.config;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -11,6 +14,10 @@ public interface UserConfig {
 
     Password password();
 
+    Registration registration();
+
+    PasswordChange passwordChange();
+
     Outbox outbox();
 
     DevMailPage devMailPage();
@@ -19,6 +26,44 @@ public interface UserConfig {
         /** bcrypt cost (log2 of the rounds); 10 costs about 55 ms per hash on this project's machines. */
         @WithDefault("10")
         int bcryptCost();
+
+        /** Threads that run bcrypt (and nothing else); default: one per available processor. */
+        OptionalInt hashThreads();
+
+        /**
+         * Registrations that may wait for a bcrypt thread; one more is refused with 503 and Retry-After. Password
+         * checks (logins, password changes) always go first, so a registration flood cannot slow logins down by more
+         * than the one hash each thread is busy with.
+         */
+        @WithDefault("8")
+        int maxWaitingRegistrations();
+
+        /** Password checks (logins, password changes) that may wait for a bcrypt thread; one more gets 503. */
+        @WithDefault("100")
+        int maxWaitingChecks();
+    }
+
+    /** Who may register, and how often (API.md, Limits). */
+    interface Registration {
+        /** Registrations per client address per {@link #window()}, counted by all replicas together; 0: no limit. */
+        @WithDefault("10")
+        int limit();
+
+        @WithDefault("1h")
+        Duration window();
+
+        /** Email domains that may register (exact, case-insensitive); absent: any domain. */
+        Optional<List<String>> domains();
+    }
+
+    /** Guessing the current password with a stolen token (API.md, Limits). */
+    interface PasswordChange {
+        /** Wrong current passwords per user per {@link #window()}; then every try is refused until the window ends. 0: no limit. */
+        @WithDefault("5")
+        int maxFailures();
+
+        @WithDefault("15m")
+        Duration window();
     }
 
     /** The welcome-mail outbox sender. */

@@ -47,9 +47,12 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
             WHERE id = $1
             """;
 
+    /** A mail given up ({@code FAILED}) loses its bodies: they hold the password, and nothing will send them any more. */
     static final String MARK_FAILED = """
             UPDATE mail_outbox SET status = $2, attempts = $3, last_error = $4,
-                next_attempt_at = now() + make_interval(secs => $5)
+                next_attempt_at = now() + make_interval(secs => $5),
+                text_body = CASE WHEN $2 = 'FAILED' THEN NULL ELSE text_body END,
+                html_body = CASE WHEN $2 = 'FAILED' THEN NULL ELSE html_body END
             WHERE id = $1
             """;
 
@@ -90,7 +93,7 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
         return pool.preparedQuery(MARK_SENT).execute(Tuple.of(id)).replaceWithVoid();
     }
 
-    /** Records a failed attempt: due again after {@code retryIn}, or given up as {@code FAILED}. */
+    /** Records a failed attempt: due again after {@code retryIn}, or given up as {@code FAILED} (bodies removed). */
     public Uni<Void> markFailed(long id, OutboxMail.Status status, int attempts, String error, Duration retryIn) {
         return pool.preparedQuery(MARK_FAILED)
                 .execute(Tuple.tuple(List.of(id, status.name(), attempts, error, seconds(retryIn))))

@@ -13,6 +13,7 @@ import org.jboss.resteasy.reactive.ResponseStatus;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 
+import io.companychat.common.api.ClientAddress;
 import io.companychat.common.api.Ids;
 import io.companychat.common.error.ApiException;
 import io.companychat.common.security.Caller;
@@ -24,6 +25,7 @@ import io.companychat.user.api.UserView;
 import io.companychat.user.service.UserService;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 
 /** The users routes of API.md. */
 @Path("/api/users")
@@ -39,8 +41,8 @@ public class UserResource {
 
     @POST
     @ResponseStatus(201)
-    public Uni<UserView> register(@Valid @NotNull(message = BLANK) RegistrationRequest body) {
-        return users.register(body.user());
+    public Uni<UserView> register(@Valid @NotNull(message = BLANK) RegistrationRequest body, HttpServerRequest http) {
+        return users.register(body.user(), ClientAddress.of(http));
     }
 
     @GET

@@ -1,19 +1,19 @@
 package io.companychat.user.service;
 
 import java.security.SecureRandom;
-import java.util.concurrent.Callable;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.companychat.user.config.UserConfig;
+import io.companychat.user.service.HashingPool.Priority;
 import io.quarkus.elytron.security.common.BcryptUtil;
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.Vertx;
 
 /**
- * Generates, hashes and checks passwords. bcrypt is slow on purpose, so it always runs on a
- * worker thread, never on the event loop; the work resumes on the caller's Vert.x context.
+ * Generates, hashes and checks passwords. bcrypt is slow on purpose, so it always runs on the
+ * {@link HashingPool}'s threads, never on the event loop, with checks (logins, password changes)
+ * ahead of registrations; the work resumes on the caller's Vert.x context.
  */
 @Startup
 @ApplicationScoped
@@ -25,7 +25,7 @@ public class PasswordService {
     public static final int GENERATED_LENGTH = 20;
 
     private final SecureRandom random = new SecureRandom();
-    private final Vertx vertx;
+    private final HashingPool pool;
     private final int cost;
     /**
      * Checked when no user has the email, so that an unknown email costs the same bcrypt
@@ -33,8 +33,8 @@ public class PasswordService {
      */
     private final String unknownUserHash;
 
-    public PasswordService(Vertx vertx, UserConfig config) {
-        this.vertx = vertx;
+    public PasswordService(HashingPool pool, UserConfig config) {
+        this.pool = pool;
         this.cost = config.password().bcryptCost();
         this.unknownUserHash = BcryptUtil.bcryptHash(generate(), cost);
     }
@@ -48,8 +48,14 @@ public class PasswordService {
         return password.toString();
     }
 
+    /** The hash of a user's new password (a password change): ahead of registrations. */
     public Uni<String> hash(String password) {
-        return onWorker(() -> BcryptUtil.bcryptHash(password, cost));
+        return pool.run(Priority.CHECK, () -> BcryptUtil.bcryptHash(password, cost));
+    }
+
+    /** The hash of a new user's generated password: after every check, and refused (503) when too many wait. */
+    public Uni<String> hashForRegistration(String password) {
+        return pool.run(Priority.REGISTRATION, () -> BcryptUtil.bcryptHash(password, cost));
     }
 
     /**
@@ -57,13 +63,9 @@ public class PasswordService {
      * dummy hash first, so both failures take the same time, and never matches.
      */
     public Uni<Boolean> matches(String password, String hashOrNull) {
-        return onWorker(() -> {
+        return pool.run(Priority.CHECK, () -> {
             boolean matches = BcryptUtil.matches(password, hashOrNull == null ? unknownUserHash : hashOrNull);
             return matches && hashOrNull != null;
         });
-    }
-
-    private <T> Uni<T> onWorker(Callable<T> work) {
-        return vertx.executeBlocking(work, false);
     }
 }

@@ -1,11 +1,15 @@
 package io.companychat.user.service;
 
+import static io.companychat.common.error.ValidationMessages.INVALID;
 import static io.companychat.common.error.ValidationMessages.TAKEN;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -16,7 +20,9 @@ import io.companychat.user.api.PageRequest;
 import io.companychat.user.api.PasswordChangeRequest;
 import io.companychat.user.api.UserPage;
 import io.companychat.user.api.UserView;
+import io.companychat.user.config.UserConfig;
 import io.companychat.user.repository.MailOutboxRepository;
+import io.companychat.user.repository.RateLimitRepository.Reservation;
 import io.companychat.user.repository.UserRepository;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -34,13 +40,21 @@ public class UserService {
     private final UserRepository users;
     private final MailOutboxRepository outbox;
     private final PasswordService passwords;
+    private final RateLimitService limits;
+    /** Lower-case; empty: every domain may register. */
+    private final Set<String> allowedDomains;
     private final Timer hashTimer;
     private final Timer storeTimer;
 
-    public UserService(UserRepository users, MailOutboxRepository outbox, PasswordService passwords, MeterRegistry registry) {
+    public UserService(UserRepository users, MailOutboxRepository outbox, PasswordService passwords, RateLimitService limits,
+            UserConfig config, MeterRegistry registry) {
         this.users = users;
         this.outbox = outbox;
         this.passwords = passwords;
+        this.limits = limits;
+        this.allowedDomains = config.registration().domains().orElse(List.of()).stream()
+                .map(domain -> domain.trim().toLowerCase(Locale.ROOT)).filter(domain -> !domain.isEmpty())
+                .collect(Collectors.toUnmodifiableSet());
         this.hashTimer = Timer.builder("users.registration.hash")
                 .description("bcrypt hashing of the generated password of a registration").register(registry);
         this.storeTimer = Timer.builder("users.registration.store")
@@ -50,15 +64,41 @@ public class UserService {
     /**
      * Registers a user with a generated password: the user and the welcome mail that carries the
      * password are stored in one transaction, so the mail cannot be lost; the outbox sender
-     * delivers it. The password is hashed before the transaction, so no connection waits on bcrypt.
+     * delivers it. Cheapest refusals first: a domain that may not register (422), the client
+     * address's registrations for the hour (429, counted for every replica), an email already taken
+     * (422, checked before any bcrypt work), a full bcrypt queue (503, and the attempt is not counted).
+     * The password is hashed before the transaction, so no connection waits on bcrypt.
      */
-    public Uni<UserView> register(NewUser fields) {
-        String password = passwords.generate();
-        return timed(hashTimer, passwords.hash(password))
-                .chain(hash -> timed(storeTimer, Panache.withTransaction(() -> insert(fields, hash, password))))
+    public Uni<UserView> register(NewUser fields, String clientAddress) {
+        if (!domainMayRegister(fields.email())) {
+            return Uni.createFrom().failure(FieldValidationException.of("email", INVALID));
+        }
+        return limits.reserveRegistration(clientAddress)
+                .chain(reservation -> users.emailTaken(fields.email()).chain(taken -> {
+                    if (taken) {
+                        return Uni.createFrom().<UserView> failure(FieldValidationException.of("email", TAKEN));
+                    }
+                    return hashAndStore(fields, reservation);
+                }))
                 .onFailure(UserService::isEmailUniqueViolation)
                 .transform(e -> FieldValidationException.of("email", TAKEN))
                 .invoke(user -> Log.infof("Registered user %d", user.id()));
+    }
+
+    private Uni<UserView> hashAndStore(NewUser fields, Reservation reservation) {
+        String password = passwords.generate();
+        return timed(hashTimer, passwords.hashForRegistration(password))
+                // Only a refusal (503, too many waiting) fails here: the client will retry, so it does not count.
+                .onFailure().call(() -> limits.release(reservation))
+                .chain(hash -> timed(storeTimer, Panache.withTransaction(() -> insert(fields, hash, password))));
+    }
+
+    private boolean domainMayRegister(String email) {
+        if (allowedDomains.isEmpty()) {
+            return true;
+        }
+        String domain = email.substring(email.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
+        return allowedDomains.contains(domain);
     }
 
     private Uni<UserView> insert(NewUser fields, String passwordHash, String password) {
@@ -103,19 +143,26 @@ public class UserService {
 
     /**
      * Changes the password of the user after checking the current one. Returns false when the
-     * current password is wrong or the user is gone. The caller's other tokens stay valid (API.md).
+     * current password is wrong or the user is gone. Each attempt counts as a wrong password until it
+     * proves right, and too many wrong ones in the window refuse every attempt (429) until the window
+     * ends, so that a stolen token cannot be used to guess the password. The caller's other tokens
+     * stay valid (API.md).
      */
     public Uni<Boolean> changePassword(long userId, PasswordChangeRequest change) {
-        return users.findById(userId).chain(user -> passwords.matches(change.currentPassword(), user == null ? null : user.passwordHash)
+        return limits.reservePasswordAttempt(userId)
+                .chain(() -> users.findById(userId))
+                .chain(user -> passwords.matches(change.currentPassword(), user == null ? null : user.passwordHash))
                 .chain(matches -> {
                     if (!matches) {
+                        Log.infof("User %d gave a wrong current password", userId);
                         return Uni.createFrom().item(false);
                     }
-                    return passwords.hash(change.newPassword())
+                    return limits.passwordAccepted(userId)
+                            .chain(() -> passwords.hash(change.newPassword()))
                             .chain(hash -> Panache.withTransaction(() -> users.updatePasswordHash(userId, hash, now())))
                             .map(updated -> updated == 1)
                             .invoke(updated -> Log.infof("User %d changed their password", userId));
-                }));
+                });
     }
 
     /** The unique index on lower(email) fired: a registration with the same email won the race. */
