@@ -1,13 +1,14 @@
 package io.companychat.chat.socket;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.companychat.chat.socket.WaitingFrames.Admission;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
@@ -35,10 +36,13 @@ final class SocketSession {
     private volatile JsonNode chatJoinRef;
     /** Live frames held back while a join's catch-up is replayed; null when not replaying. */
     private List<HeldFrame> heldDuringReplay;
-    /** Whether a received frame is being handled; guarded by this. */
-    private boolean handlingFrame;
-    /** Received frames waiting for the one being handled, oldest first; null when none waits. Guarded by this. */
-    private ArrayDeque<Runnable> waitingFrames;
+    /**
+     * The received frames: null while none is being handled, {@link WaitingFrames#NONE} while one is and none waits,
+     * else the ones waiting behind it, oldest first. Guarded by this.
+     */
+    private WaitingFrames inbound;
+    /** Where this socket is in its user's {@link UserSockets}; -1 when in none. Guarded by that. */
+    int slot = -1;
 
     SocketSession(WebSocketConnection connection, long userId, String tokenId, long tokenExpiresAtSecond) {
         this.connection = connection;
@@ -78,9 +82,15 @@ final class SocketSession {
      * has completed, then runs on the Vert.x context it was received on. This is what
      * websockets-next's default {@code InboundProcessingMode.SERIAL} does, but its queue costs
      * ~1.1 KB per connection from the start (a 128-slot array), while this one exists only while
-     * frames are actually waiting: an idle socket pays two fields.
+     * frames are actually waiting: an idle socket pays one field.
+     * <p>
+     * At most {@code maxWaiting} frames of {@code maxWaitingChars} characters in all wait. A frame beyond that is
+     * not kept: {@code refusal} gets what {@link WaitingFrames#offer} made of it, at once. From the
+     * {@link Admission#CLOSE} on, the socket is being closed: the frames still waiting are dropped unhandled, and
+     * every later one too.
      */
-    Uni<Void> inTurn(Supplier<Uni<Void>> handling) {
+    Uni<Void> inTurn(Supplier<Uni<Void>> handling, int length, int maxWaiting, int maxWaitingChars,
+            Function<Admission, Uni<Void>> refusal) {
         return Uni.createFrom().emitter(emitter -> {
             Runnable handle = () -> Uni.createFrom().deferred(() -> handling.get()).subscribe().with(
                     ok -> {
@@ -91,21 +101,31 @@ final class SocketSession {
                         frameHandled();
                         emitter.fail(failure);
                     });
-            boolean now;
+            boolean now = false;
+            Admission admission = Admission.QUEUED;
+            List<Runnable> dropped = List.of();
             synchronized (this) {
-                now = !handlingFrame;
-                if (now) {
-                    handlingFrame = true;
+                if (inbound == null) {
+                    inbound = WaitingFrames.NONE;
+                    now = true;
                 } else {
-                    if (waitingFrames == null) {
-                        waitingFrames = new ArrayDeque<>(4);
+                    if (inbound.isNone()) {
+                        inbound = WaitingFrames.create();
                     }
                     Context context = Vertx.currentContext();
-                    waitingFrames.add(context == null ? handle : () -> context.runOnContext(ignored -> handle.run()));
+                    admission = inbound.offer(context == null ? handle : () -> context.runOnContext(ignored -> handle.run()),
+                            () -> emitter.complete(null), length, maxWaiting, maxWaitingChars);
+                    if (admission == Admission.CLOSE) {
+                        dropped = inbound.close();
+                    }
                 }
             }
             if (now) {
                 handle.run();
+            } else if (admission != Admission.QUEUED) {
+                dropped.forEach(Runnable::run);
+                Admission refused = admission;
+                Uni.createFrom().deferred(() -> refusal.apply(refused)).subscribe().with(ok -> emitter.complete(null), emitter::fail);
             }
         });
     }
@@ -113,10 +133,15 @@ final class SocketSession {
     private void frameHandled() {
         Runnable next;
         synchronized (this) {
-            next = waitingFrames == null ? null : waitingFrames.poll();
+            if (inbound.isClosed()) {
+                return;
+            }
+            next = inbound.isNone() ? null : inbound.next();
             if (next == null) {
-                handlingFrame = false;
-                waitingFrames = null;
+                inbound = null;
+            } else if (inbound.isEmpty()) {
+                // Caught up: the refusals before are forgiven.
+                inbound = WaitingFrames.NONE;
             }
         }
         if (next != null) {

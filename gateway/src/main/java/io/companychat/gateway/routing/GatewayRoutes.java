@@ -18,6 +18,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.HttpUtils;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -32,6 +33,7 @@ public class GatewayRoutes {
     private static final List<String> CLIENT_FORWARDING_HEADERS = List.of(
             "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP");
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+    private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
 
     private static final int GUARD_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT;
     private static final int SERVICE_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT + 1;
@@ -121,6 +123,12 @@ public class GatewayRoutes {
         CLIENT_FORWARDING_HEADERS.forEach(headers::remove);
         if (client != null) {
             headers.set(X_FORWARDED_FOR, client);
+        }
+        // The host the client addressed (its Host header): chat-service's socket Origin check compares the page's
+        // origin with it, since the services get their own Host.
+        HostAndPort authority = request.authority();
+        if (authority != null) {
+            headers.set(X_FORWARDED_HOST, authority.toString());
         }
         proxy.forward(request);
     }

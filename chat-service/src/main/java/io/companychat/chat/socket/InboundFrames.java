@@ -1,0 +1,59 @@
+package io.companychat.chat.socket;
+
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.companychat.chat.socket.WaitingFrames.Admission;
+import io.quarkus.logging.Log;
+import io.quarkus.websockets.next.CloseReason;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Bounded inbound work per socket. A socket's frames are handled one after another ({@link SocketSession#inTurn});
+ * while one is being handled (a {@code send_msg} waits for its database round trip), at most
+ * {@code chat.socket.max-waiting-frames} frames of {@code chat.socket.max-waiting-chars} characters wait behind it.
+ * A frame beyond that is answered at once with an error reply and dropped; a client that goes on sending as many
+ * again before its socket has caught up is closed with 1008 (policy violation). Whatever a client sends, a socket
+ * holds at most those frames, and the refusals cost one parse and one small reply each.
+ */
+@ApplicationScoped
+public class InboundFrames {
+
+    static final String SLOW_DOWN = "too many frames waiting, slow down";
+    static final CloseReason TOO_MANY_WAITING = new CloseReason(1008, "too many frames waiting");
+
+    private final ChatChannels channels;
+    private final PhoenixProtocol protocol;
+    private final SocketConfig config;
+
+    public InboundFrames(ChatChannels channels, PhoenixProtocol protocol, SocketConfig config) {
+        this.channels = channels;
+        this.protocol = protocol;
+        this.config = config;
+    }
+
+    Uni<Void> received(SocketSession session, String text) {
+        return session.inTurn(() -> channels.handle(session, text), text.length(), config.maxWaitingFrames(),
+                config.maxWaitingChars(), admission -> refuse(session, text, admission));
+    }
+
+    private Uni<Void> refuse(SocketSession session, String text, Admission admission) {
+        switch (admission) {
+            case REFUSED -> {
+                PhoenixFrame frame = protocol.parse(text);
+                session.send(frame != null ? protocol.replyError(frame, SLOW_DOWN)
+                        : protocol.push(PhoenixProtocol.PHOENIX_TOPIC, PhoenixProtocol.ERROR, Map.of("reason", SLOW_DOWN)),
+                        config.maxPendingFrames());
+            }
+            case CLOSE -> {
+                Log.debugf("Closing a socket of user %d: it kept sending faster than it was served", session.userId);
+                return session.connection.close(TOO_MANY_WAITING).onFailure().recoverWithNull();
+            }
+            default -> {
+                // DROPPED: the socket is being closed.
+            }
+        }
+        return Uni.createFrom().voidItem();
+    }
+}
