@@ -153,6 +153,60 @@ class MessageRateLimitTest {
         }
     }
 
+    /**
+     * Refused frames are answered at once, without waiting; a client that goes on sending them regardless (past 300
+     * refusals beyond 100 per second) is closed rather than answered frame by frame.
+     */
+    @Test
+    void socketThatGoesOnSendingPastTheRateIsClosedWith1008() {
+        int chunk = 50;
+        int rateLimited = 0;
+        int accepted = 0;
+        int sent = 0;
+        Integer code = null;
+        long start = System.nanoTime();
+        try (PhoenixTestSocket socket = PhoenixTestSocket.connect("ws://" + root.getHost() + ":" + root.getPort(), chat.tokenFor(ann))) {
+            socket.joinChat(Map.of());
+            while (code == null && sent < 100 * chunk) {
+                List<String> refs = new ArrayList<>();
+                try {
+                    for (int i = 0; i < chunk; i++, sent++) {
+                        refs.add(socket.push("room:chat", "send_msg", Map.of("conv", conversation, "message", "flood " + sent)));
+                    }
+                    String last = refs.get(refs.size() - 1);
+                    socket.await(frame -> "phx_reply".equals(frame.path(3).asText()) && last.equals(frame.path(1).asText()),
+                            Duration.ofSeconds(3), "reply to " + last);
+                } catch (RuntimeException | AssertionError closedMeanwhile) {
+                    // closed while sending or before the last reply
+                }
+                for (String ref : refs) {
+                    try {
+                        JsonNode reply = socket.await(frame -> "phx_reply".equals(frame.path(3).asText()) && ref.equals(frame.path(1).asText()),
+                                Duration.ZERO, "reply to " + ref).get(4);
+                        if ("ok".equals(reply.path("status").asText())) {
+                            accepted++;
+                        } else if (reply.at("/response/reason").asText().contains("rate limited")) {
+                            rateLimited++;
+                        }
+                    } catch (AssertionError noReply) {
+                        // dropped with the socket
+                    }
+                }
+                code = socket.awaitServerClose(Duration.ZERO);
+            }
+            if (code == null) {
+                code = socket.awaitServerClose(PhoenixTestSocket.WAIT);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertThat(code).as("close code after %d frames, %d accepted, %d refused as rate limited, in %.2f s", sent, accepted,
+                rateLimited, seconds).isEqualTo(1008);
+        assertThat(rateLimited).as("rate limited replies before the close").isGreaterThanOrEqualTo(10 * BURST);
+        assertThat(accepted).as("accepted").isBetween(BURST, BURST + (int) Math.ceil(seconds * RATE));
+        assertThat(chat.countMessages(conversation)).as("stored: the accepted ones only").isEqualTo(accepted);
+    }
+
     private Response post(long user, String content) {
         return chat.as(user).body(Map.of("content", content)).post(messagesOf(conversation));
     }

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.companychat.chat.service.MessageRateLimiter;
 import io.companychat.chat.socket.WaitingFrames.Admission;
 import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
@@ -16,24 +17,38 @@ import io.smallrye.mutiny.Uni;
  * A frame beyond that is answered at once with an error reply and dropped; a client that goes on sending as many
  * again before its socket has caught up is closed with 1008 (policy violation). Whatever a client sends, a socket
  * holds at most those frames, and the refusals cost one parse and one small reply each.
+ * <p>
+ * Frames refused by the message rate are answered at once, so they never wait: a client that goes on sending them
+ * regardless would keep an event loop busy answering. Once its user counts as flooding
+ * ({@link MessageRateLimiter#isFlooding}), a socket that sends a frame is closed with 1008 instead.
  */
 @ApplicationScoped
 public class InboundFrames {
 
     static final String SLOW_DOWN = "too many frames waiting, slow down";
     static final CloseReason TOO_MANY_WAITING = new CloseReason(1008, "too many frames waiting");
+    static final CloseReason FLOODING = new CloseReason(1008, "rate limited: sending regardless");
 
     private final ChatChannels channels;
     private final PhoenixProtocol protocol;
     private final SocketConfig config;
+    private final MessageRateLimiter rateLimiter;
 
-    public InboundFrames(ChatChannels channels, PhoenixProtocol protocol, SocketConfig config) {
+    public InboundFrames(ChatChannels channels, PhoenixProtocol protocol, SocketConfig config, MessageRateLimiter rateLimiter) {
         this.channels = channels;
         this.protocol = protocol;
         this.config = config;
+        this.rateLimiter = rateLimiter;
     }
 
     Uni<Void> received(SocketSession session, String text) {
+        if (rateLimiter.isFlooding(session.userId)) {
+            if (session.stopInbound()) {
+                Log.debugf("Closing a socket of user %d: it kept sending past the message rate", session.userId);
+                return session.connection.close(FLOODING).onFailure().recoverWithNull();
+            }
+            return Uni.createFrom().voidItem();
+        }
         return session.inTurn(() -> channels.handle(session, text), text.length(), config.maxWaitingFrames(),
                 config.maxWaitingChars(), admission -> refuse(session, text, admission));
     }

@@ -130,6 +130,24 @@ final class SocketSession {
         });
     }
 
+    /**
+     * Stops handling this socket's frames, as an {@link Admission#CLOSE} does: those waiting are dropped unhandled,
+     * and every later one too. Whether this call stopped it (false if it was stopped already).
+     */
+    boolean stopInbound() {
+        List<Runnable> dropped;
+        synchronized (this) {
+            if (inbound != null && inbound.isClosed()) {
+                return false;
+            }
+            WaitingFrames closing = inbound == null || inbound.isNone() ? WaitingFrames.create() : inbound;
+            dropped = closing.close();
+            inbound = closing;
+        }
+        dropped.forEach(Runnable::run);
+        return true;
+    }
+
     private void frameHandled() {
         Runnable next;
         synchronized (this) {

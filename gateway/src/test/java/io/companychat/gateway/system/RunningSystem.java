@@ -106,6 +106,9 @@ public final class RunningSystem implements AutoCloseable {
         // As deploy/kubernetes/base/config/*.env set them: how long requests in flight may finish after SIGTERM.
         Map<String, String> chat = new HashMap<>(common);
         chat.put("QUARKUS_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUTS.get("chat-service").toSeconds() + "s");
+        // The fault tests' senders send one message after another as fast as they are answered, and expect every
+        // refusal to be the fault's (503); chat-service's MessageRateLimitTest tests the per-user rate.
+        chat.put("CHAT_MESSAGE_RATE", "0");
         common.put("QUARKUS_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUTS.get("user-service").toSeconds() + "s");
 
         Map<String, String> user = new HashMap<>(common);
