@@ -9,6 +9,9 @@ import io.companychat.chat.socket.WaitingFrames.Admission;
 import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * Bounded inbound work per socket. A socket's frames are handled one after another ({@link SocketSession#inTurn});
@@ -28,24 +31,29 @@ public class InboundFrames {
     static final String SLOW_DOWN = "too many frames waiting, slow down";
     static final CloseReason TOO_MANY_WAITING = new CloseReason(1008, "too many frames waiting");
     static final CloseReason FLOODING = new CloseReason(1008, "rate limited: sending regardless");
+    /** How long the close frame has to leave before the TCP connection of an abusive client is closed. */
+    static final long CLOSE_FRAME_GRACE_MILLIS = 200;
 
     private final ChatChannels channels;
     private final PhoenixProtocol protocol;
     private final SocketConfig config;
     private final MessageRateLimiter rateLimiter;
+    private final Vertx vertx;
 
-    public InboundFrames(ChatChannels channels, PhoenixProtocol protocol, SocketConfig config, MessageRateLimiter rateLimiter) {
+    public InboundFrames(ChatChannels channels, PhoenixProtocol protocol, SocketConfig config, MessageRateLimiter rateLimiter,
+            Vertx vertx) {
         this.channels = channels;
         this.protocol = protocol;
         this.config = config;
         this.rateLimiter = rateLimiter;
+        this.vertx = vertx;
     }
 
     Uni<Void> received(SocketSession session, String text) {
         if (rateLimiter.isFlooding(session.userId)) {
             if (session.stopInbound()) {
                 Log.debugf("Closing a socket of user %d: it kept sending past the message rate", session.userId);
-                return session.connection.close(FLOODING).onFailure().recoverWithNull();
+                return cutOff(session, FLOODING);
             }
             return Uni.createFrom().voidItem();
         }
@@ -63,12 +71,28 @@ public class InboundFrames {
             }
             case CLOSE -> {
                 Log.debugf("Closing a socket of user %d: it kept sending faster than it was served", session.userId);
-                return session.connection.close(TOO_MANY_WAITING).onFailure().recoverWithNull();
+                return cutOff(session, TOO_MANY_WAITING);
             }
             default -> {
                 // DROPPED: the socket is being closed.
             }
         }
         return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * Closes the socket of a client that abuses it, without reading any more of what it sends: the close frame goes
+     * out, the connection stops reading at once (what the client keeps sending stays in the TCP buffers, costing
+     * nothing here: websockets-next would otherwise read, copy and dispatch every frame until the client answered
+     * the close frame, which a flooding client's own frames hold up), and the TCP connection is closed shortly after.
+     */
+    private Uni<Void> cutOff(SocketSession session, CloseReason reason) {
+        Uni<Void> closing = session.connection.close(reason).onFailure().recoverWithNull();
+        HttpConnection transport = session.transport;
+        if (transport instanceof ConnectionBase tcp) {
+            tcp.channel().config().setAutoRead(false);
+            vertx.setTimer(CLOSE_FRAME_GRACE_MILLIS, id -> transport.close());
+        }
+        return closing;
     }
 }

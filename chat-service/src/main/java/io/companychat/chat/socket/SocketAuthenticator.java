@@ -12,6 +12,7 @@ import io.quarkus.websockets.next.UserData.TypedKey;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.mutiny.core.Vertx;
 
@@ -28,6 +29,7 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     static final TypedKey<Long> USER_ID = TypedKey.forLong("chat.user-id");
     static final TypedKey<String> TOKEN_ID = TypedKey.forString("chat.token-id");
     static final TypedKey<Long> EXPIRES_AT = TypedKey.forLong("chat.token-expires-at");
+    static final TypedKey<HttpConnection> TRANSPORT = new TypedKey<>("chat.transport");
     private static final String BEARER = "Bearer ";
 
     private final JWTParser parser;
@@ -72,6 +74,7 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
             context.userData().put(USER_ID, userId);
             context.userData().put(TOKEN_ID, jwt.getTokenID());
             context.userData().put(EXPIRES_AT, jwt.getExpirationTime());
+            context.userData().put(TRANSPORT, context.httpRequest().connection());
             return CheckResult.permitUpgradeSync();
         });
     }

@@ -14,6 +14,7 @@ import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 
 /**
  * What the server keeps for one open socket: who it belongs to, the token it was opened with,
@@ -28,6 +29,11 @@ final class SocketSession {
     static final CloseReason SLOW_CONSUMER = new CloseReason(1008, "slow consumer");
 
     final WebSocketConnection connection;
+    /**
+     * The TCP connection under the socket (which Vert.x keeps anyway): what lets an abusive client be cut off at
+     * once ({@link InboundFrames}); null if the upgrade did not come over one this service can pause.
+     */
+    final HttpConnection transport;
     final long userId;
     final String tokenId;
     final long tokenExpiresAtSecond;
@@ -44,8 +50,10 @@ final class SocketSession {
     /** Where this socket is in its user's {@link UserSockets}; -1 when in none. Guarded by that. */
     int slot = -1;
 
-    SocketSession(WebSocketConnection connection, long userId, String tokenId, long tokenExpiresAtSecond) {
+    SocketSession(WebSocketConnection connection, HttpConnection transport, long userId, String tokenId,
+            long tokenExpiresAtSecond) {
         this.connection = connection;
+        this.transport = transport;
         this.userId = userId;
         this.tokenId = tokenId;
         this.tokenExpiresAtSecond = tokenExpiresAtSecond;

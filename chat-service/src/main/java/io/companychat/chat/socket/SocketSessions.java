@@ -42,7 +42,7 @@ public class SocketSessions {
             if (session != null) {
                 return session;
             }
-            session = new SocketSession(connection, data.remove(SocketAuthenticator.USER_ID),
+            session = new SocketSession(connection, data.remove(SocketAuthenticator.TRANSPORT), data.remove(SocketAuthenticator.USER_ID),
                     data.remove(SocketAuthenticator.TOKEN_ID), data.remove(SocketAuthenticator.EXPIRES_AT));
             data.put(SESSION, session);
             if (connection.isClosed()) {
