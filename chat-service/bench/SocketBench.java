@@ -890,6 +890,7 @@ public class SocketBench {
         long stoppedAt;
         long seq;
         String firstOther;
+        String firstRefusal;
 
         Flooder(long user, long recipient, long conversation) {
             this.user = user;
@@ -908,6 +909,7 @@ public class SocketBench {
             refusedUpgrades.set(0);
             closes.clear();
             firstOther = null;
+            firstRefusal = null;
             startedAt = System.nanoTime();
             on = true;
             floodVertx.runOnContext(v -> connect());
@@ -934,7 +936,9 @@ public class SocketBench {
             client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
                     .setURI("/socket/websocket?token=" + HistoryBench.token(key, user) + "&vsn=2.0.0"))
                     .onFailure(failure -> {
-                        refusedUpgrades.incrementAndGet();
+                        if (refusedUpgrades.getAndIncrement() == 0) {
+                            firstRefusal = failure.toString();
+                        }
                         floodVertx.setTimer(100, id -> connect());
                     })
                     .onSuccess(socket -> {
@@ -982,9 +986,10 @@ public class SocketBench {
         String summary() {
             double seconds = ((on ? System.nanoTime() : stoppedAt) - startedAt) / 1e9;
             return String.format(Locale.ROOT, "%,d frames sent in %.0f s (%,.0f/s); replies: %,d ok (stored), %,d rate limited, %,d slow down, "
-                    + "%,d other%s; %d connections, %d upgrades refused; closed by the server: %s", sent.get(), seconds, sent.get() / seconds,
+                    + "%,d other%s; %d connections, %d upgrades refused%s; closed by the server: %s", sent.get(), seconds, sent.get() / seconds,
                     ok.get(), rateLimited.get(), slowDown.get(), otherReplies.get(), firstOther == null ? "" : " (first: " + firstOther + ")",
-                    connections.get(), refusedUpgrades.get(), closes.isEmpty() ? "never" : closes.toString());
+                    connections.get(), refusedUpgrades.get(), firstRefusal == null ? "" : " (first: " + firstRefusal + ")",
+                    closes.isEmpty() ? "never" : closes.toString());
         }
     }
 

@@ -100,6 +100,9 @@ class SocketLimitsTest {
                         SLOW_DOWN, MAX_WAITING_FRAMES).isEqualTo(MAX_WAITING_FRAMES);
                 assertThat(bystander.awaitReply(bystander.push("phoenix", "heartbeat", Map.of())).path("status").asText())
                         .as("another user's socket meanwhile").isEqualTo("ok");
+                assertThat(upgradeStatus(ann, Map.of())).as("the flooder reconnecting at once (chat.socket.abuse-cut-off)")
+                        .isEqualTo(429);
+                assertThat(upgradeStatus(ben, Map.of())).as("another user's upgrade meanwhile").isEqualTo(101);
             }
             // Released: the first message is stored; what waited behind it was dropped with the socket, and nothing
             // refused is stored.

@@ -38,14 +38,16 @@ public class InboundFrames {
     private final PhoenixProtocol protocol;
     private final SocketConfig config;
     private final MessageRateLimiter rateLimiter;
+    private final SocketSessions sessions;
     private final Vertx vertx;
 
     public InboundFrames(ChatChannels channels, PhoenixProtocol protocol, SocketConfig config, MessageRateLimiter rateLimiter,
-            Vertx vertx) {
+            SocketSessions sessions, Vertx vertx) {
         this.channels = channels;
         this.protocol = protocol;
         this.config = config;
         this.rateLimiter = rateLimiter;
+        this.sessions = sessions;
         this.vertx = vertx;
     }
 
@@ -85,8 +87,10 @@ public class InboundFrames {
      * out, the connection stops reading at once (what the client keeps sending stays in the TCP buffers, costing
      * nothing here: websockets-next would otherwise read, copy and dispatch every frame until the client answered
      * the close frame, which a flooding client's own frames hold up), and the TCP connection is closed shortly after.
+     * The user may open no new socket here for a while ({@link SocketSessions#cutOff}).
      */
     private Uni<Void> cutOff(SocketSession session, CloseReason reason) {
+        sessions.cutOff(session.userId);
         Uni<Void> closing = session.connection.close(reason).onFailure().recoverWithNull();
         HttpConnection transport = session.transport;
         if (transport instanceof ConnectionBase tcp) {

@@ -34,6 +34,13 @@ public interface SocketConfig {
     @WithDefault("262144")
     int maxWaitingChars();
 
+    /**
+     * After a socket was closed for flooding (too many frames waiting, or sending on past the message rate), its
+     * user may open no socket on this replica for this long (429 at the upgrade).
+     */
+    @WithDefault("10s")
+    Duration abuseCutOff();
+
     /** Open sockets one user may hold on this replica ({@code CHAT_SOCKETS_PER_USER}); 0 = no limit. */
     @WithDefault("20")
     int maxPerUser();

@@ -22,10 +22,14 @@ public class SocketSessions {
     static final CloseReason TOO_MANY_SOCKETS = new CloseReason(1008, "too many sockets");
 
     private final Map<Long, UserSockets> byUser = new ConcurrentHashMap<>();
+    /** Users whose socket was cut off for abuse → until when ({@link System#nanoTime()}) they may open none. */
+    private final Map<Long, Long> cutOffUntil = new ConcurrentHashMap<>();
     private final int maxPerUser;
+    private final long cutOffNanos;
 
     public SocketSessions(SocketConfig config) {
         this.maxPerUser = Math.max(0, config.maxPerUser());
+        this.cutOffNanos = config.abuseCutOff().toNanos();
     }
 
     /**
@@ -81,13 +85,33 @@ public class SocketSessions {
         }
     }
 
-    /** Whether the user may open one more socket here (the upgrade is refused with 429 otherwise). */
+    /**
+     * Whether the user may open one more socket here (the upgrade is refused with 429 otherwise): not if they hold
+     * the most already, nor for a while after one of their sockets was cut off for abuse.
+     */
     boolean admitsAnother(long userId) {
+        Long until = cutOffUntil.get(userId);
+        if (until != null) {
+            if (until - System.nanoTime() > 0) {
+                return false;
+            }
+            cutOffUntil.remove(userId, until);
+        }
         if (maxPerUser == 0) {
             return true;
         }
         UserSockets sockets = byUser.get(userId);
         return sockets == null || sockets.count() < maxPerUser;
+    }
+
+    /**
+     * A socket of the user was closed for abuse (flooding): no new one for {@code chat.socket.abuse-cut-off}, so
+     * that a client that reconnects at once to flood again is refused at the upgrade rather than read again.
+     */
+    void cutOff(long userId) {
+        long now = System.nanoTime();
+        cutOffUntil.values().removeIf(until -> until - now <= 0);
+        cutOffUntil.put(userId, now + cutOffNanos);
     }
 
     /** Whether the user has an open socket on this replica. */
