@@ -18,12 +18,12 @@ import io.vertx.core.net.impl.ConnectionBase;
  * while one is being handled (a {@code send_msg} waits for its database round trip), at most
  * {@code chat.socket.max-waiting-frames} frames of {@code chat.socket.max-waiting-chars} characters wait behind it.
  * A frame beyond that is answered at once with an error reply and dropped; a client that goes on sending as many
- * again before its socket has caught up is closed with 1008 (policy violation). Whatever a client sends, a socket
+ * again before its socket has caught up is cut off ({@link #cutOff}: closed with 1008, policy violation). Whatever a client sends, a socket
  * holds at most those frames, and the refusals cost one parse and one small reply each.
  * <p>
  * Frames refused by the message rate are answered at once, so they never wait: a client that goes on sending them
  * regardless would keep an event loop busy answering. Once its user counts as flooding
- * ({@link MessageRateLimiter#isFlooding}), a socket that sends a frame is closed with 1008 instead.
+ * ({@link MessageRateLimiter#isFlooding}), a socket that sends a frame is cut off instead.
  */
 @ApplicationScoped
 public class InboundFrames {
