@@ -49,6 +49,9 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * and heap after a full GC at each N, the least-squares slope and the class histogram delta.
  * messages: pairs of a sender and a recipient socket, a steady total rate of send_msg, the
  * sender→recipient latency of each receive_msg, and the database checked for every ok'd message.
+ * flood: the messages load at one rate, in rounds without and with one hostile socket that sends
+ * send_msg as fast as the connection takes them (reconnecting whenever it is closed); the normal
+ * pairs' latency both ways, and the server's heap before, during and after.
  */
 public class SocketBench {
 
@@ -105,13 +108,17 @@ public class SocketBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5 || !List.of("idle", "messages", "all").contains(args[0])) {
-            System.err.println("usage: SocketBench idle|messages|all <dir> <port> <server pid> <database>");
+        if (args.length != 5 || !List.of("idle", "messages", "all", "flood").contains(args[0])) {
+            System.err.println("usage: SocketBench idle|messages|all|flood <dir> <port> <server pid> <database>");
             System.exit(2);
         }
         SocketBench bench = new SocketBench(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]), args[4]);
         try {
             bench.header();
+            if (args[0].equals("flood")) {
+                bench.flood();
+                return;
+            }
             if (!args[0].equals("messages")) {
                 bench.idle();
             }
@@ -546,7 +553,11 @@ public class SocketBench {
 
     volatile Run current;
 
-    void messages() throws Exception {
+    /**
+     * The sockets of the message pairs, opened and joined: user 2k-1 (index 2k-2) sends to user 2k (index 2k-1) in
+     * conversation k; replies and pushes go to the current {@link Run}.
+     */
+    List<Sock> openPairs() throws Exception {
         long[] users = new long[2 * pairs];
         for (int i = 0; i < users.length; i++) {
             users[i] = i + 1;
@@ -575,15 +586,24 @@ public class SocketBench {
                 }
             };
         }
+        return socks;
+    }
+
+    static void printRunHeader() {
+        System.out.printf(Locale.ROOT, "%3s %6s %7s %9s %7s %7s %7s %4s %6s %6s %6s %7s %7s %7s %7s %5s %5s %5s %5s %5s %5s %5s %5s %5s  %s%n",
+                "run", "target", "sent/s", "stored+dl", "ok", "pushes", "errors", "dup", "p50", "p90", "p99", "p99.9", "max",
+                "ackp50", "ackp99", "cpu%", "srv%", "pg%", "gen%", "other", "srvms", "pgms", "load", "lag", "database");
+    }
+
+    void messages() throws Exception {
+        List<Sock> socks = openPairs();
         System.out.printf(Locale.ROOT, "%nMESSAGES: %d pairs (user 2k-1 sends to user 2k in conversation k, one socket each); "
                 + "run 0 warms the service up for %d s at half the first rate; then per run %d s warm-up + %d s measured.%n"
                 + "Latency (ms) = the recipient's receive_msg - the send, both on the generator's clock; ack = the sender's ok reply - the send.%n"
                 + "stored+dl = receive_msg per second in the measured window; cpu%% = the machine (200 = both cores), srv/pg/gen%% = the service, "
                 + "PostgreSQL, this generator (100 = one core), other = the rest of the machine; srvms/pgms = CPU ms per delivered message in the service/PostgreSQL; lag = the generator's worst delay behind its schedule (ms).%n",
                 pairs, serverWarmupSeconds, warmupSeconds, measureSeconds);
-        System.out.printf(Locale.ROOT, "%3s %6s %7s %9s %7s %7s %7s %4s %6s %6s %6s %7s %7s %7s %7s %5s %5s %5s %5s %5s %5s %5s %5s %5s  %s%n",
-                "run", "target", "sent/s", "stored+dl", "ok", "pushes", "errors", "dup", "p50", "p90", "p99", "p99.9", "max",
-                "ackp50", "ackp99", "cpu%", "srv%", "pg%", "gen%", "other", "srvms", "pgms", "load", "lag", "database");
+        printRunHeader();
         String stamp = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000);
         Map<Integer, List<double[]>> byRate = new LinkedHashMap<>();
         if (serverWarmupSeconds > 0) {
@@ -763,6 +783,279 @@ public class SocketBench {
         boolean good = rows == run.ok.get() && distinct == rows && idSum == run.okIdSum.get();
         return (good ? "OK " : "MISMATCH ") + rows + " rows" + (distinct == rows ? "" : ", " + distinct + " distinct")
                 + (idSum == run.okIdSum.get() ? "" : ", ids differ from the ok replies'");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Flood phase
+
+    final int floodRate = Integer.getInteger("bench.floodRate", 500);
+    final int floodRounds = Integer.getInteger("bench.floodRounds", 2);
+    /** Characters of each flooding message's content (4000 is the most a message may hold). */
+    final int floodChars = Integer.getInteger("bench.floodChars", 32);
+    final int heapSampleMillis = Integer.getInteger("bench.heapSampleMillis", 2000);
+
+    /**
+     * Rounds of a quiet run and a flooded run of the same normal load: {@code pairs} pairs sending {@code floodRate}
+     * messages/s in all, and in the flooded run one more user (2·pairs+1, conversation pairs+1) whose socket sends
+     * send_msg as fast as TCP takes them and reads every reply.
+     */
+    void flood() throws Exception {
+        List<Sock> socks = openPairs();
+        Flooder flooder = new Flooder(2L * pairs + 1, 2L * pairs + 2, pairs + 1);
+        HeapSampler sampler = new HeapSampler();
+        System.out.printf(Locale.ROOT, "%nFLOOD: %d pairs sending %d messages/s in all (%.1f per sender per second); %d rounds of a quiet run "
+                + "and a flooded run, each %d s warm-up + %d s measured; the flooder (user %d) sends send_msg of %d characters as fast as its "
+                + "socket takes them, reads every reply and reconnects whenever the server closes it. Run 0 warms the service up for %d s.%n"
+                + "Heap: used MB from the service's /q/metrics every %d ms (no GC forced; tenured = the old generation), and after a full GC "
+                + "(jcmd GC.run) before each run and at the end of each flooded run, the flood still on.%n",
+                pairs, floodRate, floodRate / (double) pairs, floodRounds, warmupSeconds, measureSeconds, flooder.user, floodChars,
+                serverWarmupSeconds, heapSampleMillis);
+        printRunHeader();
+        String stamp = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000);
+        if (serverWarmupSeconds > 0) {
+            run(new Run(0, stamp + "x0", floodRate, serverWarmupSeconds - Math.min(10, serverWarmupSeconds / 2),
+                    Math.min(10, serverWarmupSeconds / 2)), socks);
+            // The refusal paths compiled too, before anything is measured.
+            flooder.start();
+            Thread.sleep(10_000);
+            flooder.stop();
+            System.out.printf(Locale.ROOT, "    flood warm-up, 10 s: %s%n", flooder.summary());
+            Thread.sleep(2000);
+        }
+        List<double[]> quiet = new ArrayList<>();
+        List<double[]> flooded = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        double baseHeap = 0;
+        double maxDuringHeap = 0;
+        double maxSampledTenured = 0;
+        for (int round = 1; round <= floodRounds; round++) {
+            Mem before = measure();
+            baseHeap = Math.max(baseHeap, before.heapUsedKb() / 1024.0);
+            sampler.start();
+            quiet.add(run(new Run(2 * round - 1, stamp + "x" + (2 * round - 1), floodRate, warmupSeconds, measureSeconds), socks));
+            String quietHeap = sampler.stop();
+            Mem beforeFlood = measure();
+            flooder.start();
+            sampler.start();
+            flooded.add(run(new Run(2 * round, stamp + "x" + (2 * round), floodRate, warmupSeconds, measureSeconds), socks));
+            String floodHeap = sampler.stop();
+            maxSampledTenured = Math.max(maxSampledTenured, sampler.maxTenuredMb);
+            Mem during = measure();
+            flooder.stop();
+            maxDuringHeap = Math.max(maxDuringHeap, during.heapUsedKb() / 1024.0);
+            notes.add(String.format(Locale.ROOT, "round %d, heap used after a full GC: %.1f MB before the quiet run, %.1f MB before the flood, "
+                    + "%.1f MB at the end of the flooded run (flood on)%n  heap during the quiet run: %s%n  heap during the flooded run: %s%n"
+                    + "  flooder: %s", round, before.heapUsedKb() / 1024.0, beforeFlood.heapUsedKb() / 1024.0,
+                    during.heapUsedKb() / 1024.0, quietHeap, floodHeap, flooder.summary()));
+            Thread.sleep(2000);
+        }
+        Mem after = measure();
+        System.out.println();
+        notes.forEach(System.out::println);
+        double quietP99 = median(quiet, 3);
+        double floodP99 = median(flooded, 3);
+        System.out.printf(Locale.ROOT, "%nsummary over %d rounds (medians): normal pairs' p99 %.1f ms quiet, %.1f ms flooded: %.2fx "
+                + "(p50 %.1f / %.1f ms, delivered %.0f / %.0f per s)%n", floodRounds, quietP99, floodP99, floodP99 / quietP99,
+                median(quiet, 1), median(flooded, 1), median(quiet, 0), median(flooded, 0));
+        System.out.printf(Locale.ROOT, "heap used after a full GC: at most %.1f MB before the runs, at most %.1f MB during a flood, "
+                + "%.1f MB after; the old generation sampled during the floods peaked at %.1f MB%n", baseHeap, maxDuringHeap,
+                after.heapUsedKb() / 1024.0, maxSampledTenured);
+        current = null;
+        closeAll(socks);
+        flooder.close();
+    }
+
+    /** The hostile client: one socket at a time, send_msg as fast as TCP takes it, every reply read and counted. */
+    final class Flooder {
+        final long user;
+        final long recipient;
+        final long conversation;
+        /** Its own event loop, so that its writing does not delay the normal sockets' handlers in this process. */
+        final Vertx floodVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+        final WebSocketClient client = floodVertx.createWebSocketClient(new WebSocketClientOptions()
+                .setLocalAddress("127.0.0.9").setConnectTimeout(30_000).setTcpNoDelay(true).setMaxFrameSize(65536)
+                .setMaxMessageSize(1 << 20));
+        final String padding;
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong ok = new AtomicLong();
+        final AtomicLong rateLimited = new AtomicLong();
+        final AtomicLong slowDown = new AtomicLong();
+        final AtomicLong otherReplies = new AtomicLong();
+        final AtomicLong connections = new AtomicLong();
+        final AtomicLong refusedUpgrades = new AtomicLong();
+        final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
+        volatile boolean on;
+        volatile WebSocket ws;
+        long startedAt;
+        long stoppedAt;
+        long seq;
+        String firstOther;
+        String firstRefusal;
+
+        Flooder(long user, long recipient, long conversation) {
+            this.user = user;
+            this.recipient = recipient;
+            this.conversation = conversation;
+            this.padding = "f".repeat(Math.max(1, floodChars - 20));
+        }
+
+        void start() {
+            sent.set(0);
+            ok.set(0);
+            rateLimited.set(0);
+            slowDown.set(0);
+            otherReplies.set(0);
+            connections.set(0);
+            refusedUpgrades.set(0);
+            closes.clear();
+            firstOther = null;
+            firstRefusal = null;
+            startedAt = System.nanoTime();
+            on = true;
+            floodVertx.runOnContext(v -> connect());
+        }
+
+        void stop() throws InterruptedException {
+            on = false;
+            stoppedAt = System.nanoTime();
+            WebSocket current = ws;
+            if (current != null) {
+                floodVertx.runOnContext(v -> current.close());
+            }
+            Thread.sleep(1000);
+        }
+
+        void close() throws Exception {
+            floodVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+
+        void connect() {
+            if (!on) {
+                return;
+            }
+            client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+                    .setURI("/socket/websocket?token=" + HistoryBench.token(key, user) + "&vsn=2.0.0"))
+                    .onFailure(failure -> {
+                        if (refusedUpgrades.getAndIncrement() == 0) {
+                            firstRefusal = failure.toString();
+                        }
+                        floodVertx.setTimer(100, id -> connect());
+                    })
+                    .onSuccess(socket -> {
+                        ws = socket;
+                        connections.incrementAndGet();
+                        socket.textMessageHandler(text -> {
+                            if (text.startsWith("[\"1\",\"1\",")) {
+                                pump(socket);
+                            } else if (text.contains("\"status\":\"ok\"")) {
+                                ok.incrementAndGet();
+                            } else if (text.contains("rate limited")) {
+                                rateLimited.incrementAndGet();
+                            } else if (text.contains("slow down")) {
+                                slowDown.incrementAndGet();
+                            } else if (otherReplies.getAndIncrement() == 0) {
+                                firstOther = text.length() > 200 ? text.substring(0, 200) : text;
+                            }
+                        });
+                        socket.closeHandler(v -> {
+                            if (on) {
+                                closes.computeIfAbsent(socket.closeStatusCode() + " " + socket.closeReason(), k -> new AtomicInteger())
+                                        .incrementAndGet();
+                                connect();
+                            }
+                        });
+                        socket.exceptionHandler(e -> {
+                        });
+                        socket.writeTextMessage(JOIN);
+                    });
+        }
+
+        /** Writes frames until the connection's write queue is full, then again once it drains. */
+        void pump(WebSocket socket) {
+            while (on && !socket.isClosed() && !socket.writeQueueFull()) {
+                socket.writeTextMessage("[\"1\",\"f" + seq + "\",\"room:chat\",\"send_msg\",{\"user\":" + recipient + ",\"conv\":"
+                        + conversation + ",\"message\":\"flood " + seq + " " + padding + "\"}]");
+                seq++;
+                sent.incrementAndGet();
+            }
+            if (on && !socket.isClosed()) {
+                socket.drainHandler(v -> pump(socket));
+            }
+        }
+
+        String summary() {
+            double seconds = ((on ? System.nanoTime() : stoppedAt) - startedAt) / 1e9;
+            return String.format(Locale.ROOT, "%,d frames sent in %.0f s (%,.0f/s); replies: %,d ok (stored), %,d rate limited, %,d slow down, "
+                    + "%,d other%s; %d connections, %d upgrades refused%s; closed by the server: %s", sent.get(), seconds, sent.get() / seconds,
+                    ok.get(), rateLimited.get(), slowDown.get(), otherReplies.get(), firstOther == null ? "" : " (first: " + firstOther + ")",
+                    connections.get(), refusedUpgrades.get(), firstRefusal == null ? "" : " (first: " + firstRefusal + ")",
+                    closes.isEmpty() ? "never" : closes.toString());
+        }
+    }
+
+    /** Heap used, from the service's Prometheus metrics (cheap, no GC forced), sampled while a run goes on. */
+    final class HeapSampler {
+        final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        final List<double[]> samples = new ArrayList<>();
+        volatile boolean on;
+        Thread thread;
+        double maxTenuredMb;
+
+        void start() {
+            samples.clear();
+            maxTenuredMb = 0;
+            on = true;
+            thread = new Thread(() -> {
+                while (on) {
+                    try {
+                        samples.add(sample());
+                        Thread.sleep(heapSampleMillis);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception e) {
+                        System.out.println("    heap sample failed: " + e);
+                    }
+                }
+            }, "heap-sampler");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Stops; the samples as "used (tenured) MB" over time, with their range. */
+        String stop() throws InterruptedException {
+            on = false;
+            thread.interrupt();
+            thread.join();
+            double minUsed = Double.MAX_VALUE, maxUsed = 0, minTenured = Double.MAX_VALUE, maxTenured = 0;
+            StringBuilder series = new StringBuilder();
+            for (double[] s : samples) {
+                minUsed = Math.min(minUsed, s[0]);
+                maxUsed = Math.max(maxUsed, s[0]);
+                minTenured = Math.min(minTenured, s[1]);
+                maxTenured = Math.max(maxTenured, s[1]);
+                series.append(String.format(Locale.ROOT, " %.0f(%.0f)", s[0], s[1]));
+            }
+            maxTenuredMb = maxTenured;
+            return String.format(Locale.ROOT, "%d samples, used %.0f-%.0f MB, tenured %.0f-%.0f MB; used(tenured) MB:%s", samples.size(),
+                    minUsed, maxUsed, minTenured, maxTenured, series);
+        }
+
+        /** {heap used MB, of it the old generation MB}. */
+        double[] sample() throws Exception {
+            String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            double used = 0;
+            double tenured = 0;
+            Matcher m = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",id=\"([^\"]+)\"[^}]*\\} (\\S+)$").matcher(metrics);
+            while (m.find()) {
+                double bytes = Double.parseDouble(m.group(2));
+                used += bytes;
+                if (m.group(1).contains("Tenured") || m.group(1).contains("Old")) {
+                    tenured += bytes;
+                }
+            }
+            return new double[] { used / (1 << 20), tenured / (1 << 20) };
+        }
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Chat socket benchmark of chat-service: idle authenticated connections held on one process (RSS
 # per connection, slope, heap histogram), and 1:1 messages stored and delivered per second with
-# the sender→recipient latency. See ../README.md, "Benchmark: the chat socket".
+# the sender→recipient latency. See ../README.md, "Benchmark: the chat socket". The flood mode
+# (not part of all) runs a normal load with and without one hostile socket flooding send_msg: see
+# ../README.md, "Benchmark: a hostile client".
 #
-#   chat-service/bench/socket-bench.sh [idle|messages|all]      # default: all
+#   chat-service/bench/socket-bench.sh [idle|messages|all|flood]      # default: all
 #
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
@@ -19,16 +21,27 @@
 #   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at half the first rate (60)
 #   BENCH_WARMUP, BENCH_SECONDS   per run (10, 30)
 #   BENCH_NO_BUILD=1   run a stale jar rather than rebuild it; JAVA_OPTS: more options for the load tool
+# flood: BENCH_FLOOD_PAIRS (100) pairs at BENCH_FLOOD_RATE (500) messages/s in all, BENCH_FLOOD_ROUNDS (2)
+#   rounds of a quiet and a flooded run (BENCH_WARMUP + BENCH_SECONDS each), BENCH_FLOOD_CHARS (32)
+#   characters per flooding message, after BENCH_SERVER_WARMUP (60) s of the normal load.
+# The service runs with the limits' defaults in flood mode (CHAT_MESSAGE_RATE=10 per user, the
+# normal senders send 5/s each), and with CHAT_MESSAGE_RATE=0 in the others (their senders send
+# 10-20/s each); an exported CHAT_MESSAGE_RATE wins in both.
 set -euo pipefail
 
 mode=${1:-all}
-case "$mode" in idle | messages | all) ;; *) echo "usage: $0 [idle|messages|all]" >&2; exit 2 ;; esac
+case "$mode" in idle | messages | all | flood) ;; *) echo "usage: $0 [idle|messages|all|flood]" >&2; exit 2 ;; esac
 
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/bench-lib.sh"
 db=${BENCH_DB:-chat_socket_bench}
 port=${BENCH_PORT:-18084}
 pairs=${BENCH_PAIRS:-200}
+if [ "$mode" = flood ]; then
+  pairs=${BENCH_FLOOD_PAIRS:-100}
+else
+  export CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-0}
+fi
 # chat-service runs with the JVM options of its Deployment, as in the local run (deploy/local/jvm-options.sh).
 server_jvm=${BENCH_SERVER_JVM:-$(jvm_options chat-service)}
 
@@ -39,12 +52,13 @@ ulimit -n "$(ulimit -Hn)"
 echo "bench: creating database $db"
 create_db "$db"
 # chat-service never reads users: the rows are there for the foreign keys. Conversation k is
-# between users 2k-1 and 2k (the message pairs); the idle sockets belong to the users after them.
+# between users 2k-1 and 2k (the message pairs; the flooder is the one after them); the idle
+# sockets belong to the users after them.
 psql_db "$db" -v pairs="$pairs" <<'SQL'
 INSERT INTO users (name, subname, email, job, password_hash)
 SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 2 * :pairs + 9000) g;
 INSERT INTO conversations (sender_id, recipient_id)
-SELECT 2 * k - 1, 2 * k FROM generate_series(1, :pairs) k;
+SELECT 2 * k - 1, 2 * k FROM generate_series(1, :pairs + 1) k;
 VACUUM ANALYZE;
 SQL
 
@@ -57,6 +71,7 @@ javac -nowarn -d "$work/classes" -cp "$classpath" "$bench/SocketBench.java" "$be
 # shellcheck disable=SC2086
 start_service "$db" "$port" $server_jvm
 
+echo "bench: the service's limits: CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-(default)}"
 echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version'), uptime:$(uptime)"
 # shellcheck disable=SC2086
 java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/classes" \
@@ -69,6 +84,9 @@ java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/class
   -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-60}" \
   -Dbench.warmup="${BENCH_WARMUP:-10}" \
   -Dbench.seconds="${BENCH_SECONDS:-30}" \
+  -Dbench.floodRate="${BENCH_FLOOD_RATE:-500}" \
+  -Dbench.floodRounds="${BENCH_FLOOD_ROUNDS:-2}" \
+  -Dbench.floodChars="${BENCH_FLOOD_CHARS:-32}" \
   SocketBench "$mode" "$work" "$port" "$service_pid" "$db"
 echo "bench: done, uptime:$(uptime)"
 if grep -q -E " (ERROR|WARN) " "$work/service.log"; then

@@ -22,5 +22,12 @@ public interface ChatConfig {
         /** The most messages in one INSERT. */
         @WithDefault("256")
         int maxBatchSize();
+
+        /**
+         * Messages one user may post per second, REST and socket together ({@code CHAT_MESSAGE_RATE}), with bursts of
+         * up to three times that; 0 turns the limit off. See {@code MessageRateLimiter}.
+         */
+        @WithDefault("10")
+        int rate();
     }
 }

@@ -37,14 +37,17 @@ public class MessageService {
     private final MessageStore store;
     private final MessageWriter writer;
     private final MessageEvents events;
+    private final MessageRateLimiter rateLimiter;
 
     public MessageService(ConversationParticipants participants,
-            MessageRepository messages, MessageStore store, MessageWriter writer, MessageEvents events) {
+            MessageRepository messages, MessageStore store, MessageWriter writer, MessageEvents events,
+            MessageRateLimiter rateLimiter) {
         this.participants = participants;
         this.messages = messages;
         this.store = store;
         this.writer = writer;
         this.events = events;
+        this.rateLimiter = rateLimiter;
     }
 
     /**
@@ -72,6 +75,8 @@ public class MessageService {
             if (expectedRecipientId != null && expectedRecipientId != recipientId) {
                 return Uni.createFrom().failure(FieldValidationException.of("user", "is not the other participant of conv"));
             }
+            // Abuse limit (issue 13): the sender's rate, after every other check, before anything is stored.
+            rateLimiter.acquire(callerId);
             return writer.insertUnlessDuplicate(new NewRow(conversationId, callerId, draft.content(), receivedAt, draft.clientId()))
                     .chain(inserted -> {
                         if (inserted != null) {

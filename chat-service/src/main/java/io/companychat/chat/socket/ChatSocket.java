@@ -16,8 +16,9 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * The chat socket: Phoenix Channels over WebSocket (serializer 2.0.0), authenticated at the
- * upgrade by {@link SocketAuthenticator}. Frames of one socket are handled one after another
- * ({@link SocketSession#inTurn}, rather than websockets-next's per-connection queue). Opening and
+ * upgrade by {@link SocketAuthenticator} (and {@link OriginCheck}). Frames of one socket are handled one after
+ * another, with a bounded number waiting ({@link InboundFrames}, rather than websockets-next's per-connection
+ * queue). Opening and
  * closing stay in order with the frames: all three callbacks run on the connection's event loop
  * (non-blocking), dispatched in the order the events came.
  */
@@ -31,11 +32,11 @@ public class ChatSocket {
             "message too big");
 
     private final SocketSessions sessions;
-    private final ChatChannels channels;
+    private final InboundFrames inbound;
 
-    public ChatSocket(SocketSessions sessions, ChatChannels channels) {
+    public ChatSocket(SocketSessions sessions, InboundFrames inbound) {
         this.sessions = sessions;
-        this.channels = channels;
+        this.inbound = inbound;
     }
 
     @OnOpen
@@ -46,8 +47,7 @@ public class ChatSocket {
 
     @OnTextMessage
     public Uni<Void> received(String text, WebSocketConnection connection) {
-        SocketSession session = sessions.of(connection);
-        return session.inTurn(() -> channels.handle(session, text));
+        return inbound.received(sessions.of(connection), text);
     }
 
     @OnClose

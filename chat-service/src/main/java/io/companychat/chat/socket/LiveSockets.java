@@ -20,20 +20,20 @@ public class LiveSockets {
 
     /** Every socket of the recipient, and every socket of the sender but the one that sent it. */
     public void deliver(LiveMessage message) {
-        SocketSession[] recipients = sessions.ofUser(message.recipientId());
-        SocketSession[] senders = sessions.ofUser(message.senderId());
-        if (recipients.length == 0 && senders.length == 0) {
+        long recipientId = message.recipientId();
+        long senderId = message.senderId();
+        if (!sessions.hasAny(recipientId) && !sessions.hasAny(senderId)) {
             return;
         }
         String frame = channels.receiveMsg(message.message());
         long id = message.message().id();
-        for (SocketSession session : recipients) {
-            session.deliverLive(id, frame, config.maxPendingFrames());
-        }
-        for (SocketSession session : senders) {
-            if (!session.connection.id().equals(message.originConnectionId())) {
-                session.deliverLive(id, frame, config.maxPendingFrames());
+        int maxPending = config.maxPendingFrames();
+        String origin = message.originConnectionId();
+        sessions.forEachOfUser(recipientId, session -> session.deliverLive(id, frame, maxPending));
+        sessions.forEachOfUser(senderId, session -> {
+            if (!session.connection.id().equals(origin)) {
+                session.deliverLive(id, frame, maxPending);
             }
-        }
+        });
     }
 }

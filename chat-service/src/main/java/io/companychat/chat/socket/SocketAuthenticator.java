@@ -12,14 +12,16 @@ import io.quarkus.websockets.next.UserData.TypedKey;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.mutiny.core.Vertx;
 
 /**
  * Authenticates the chat socket at its upgrade, as Phoenix's {@code connect/3} did: the token
  * comes in {@code ?token=} (what Phoenix clients send) or in {@code Authorization: Bearer}. A
- * missing, forged, expired or revoked token refuses the upgrade with 403; a replica that is stopping
- * refuses it with 503. The token is never logged (it rides in the query string).
+ * missing, forged, expired or revoked token refuses the upgrade with 403; a user who already holds
+ * {@code chat.socket.max-per-user} sockets here gets 429; a replica that is stopping refuses it with 503. The token
+ * is never logged (it rides in the query string).
  */
 @ApplicationScoped
 public class SocketAuthenticator implements HttpUpgradeCheck {
@@ -27,18 +29,22 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     static final TypedKey<Long> USER_ID = TypedKey.forLong("chat.user-id");
     static final TypedKey<String> TOKEN_ID = TypedKey.forString("chat.token-id");
     static final TypedKey<Long> EXPIRES_AT = TypedKey.forLong("chat.token-expires-at");
+    static final TypedKey<HttpConnection> TRANSPORT = new TypedKey<>("chat.transport");
     private static final String BEARER = "Bearer ";
 
     private final JWTParser parser;
     private final RevokedTokens revokedTokens;
     private final Vertx vertx;
     private final SocketSweeper sweeper;
+    private final SocketSessions sessions;
 
-    public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx, SocketSweeper sweeper) {
+    public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx, SocketSweeper sweeper,
+            SocketSessions sessions) {
         this.parser = parser;
         this.revokedTokens = revokedTokens;
         this.vertx = vertx;
         this.sweeper = sweeper;
+        this.sessions = sessions;
     }
 
     @Override
@@ -60,9 +66,15 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
             if (jwt == null || revokedTokens.isRevoked(jwt.getTokenID())) {
                 return CheckResult.rejectUpgradeSync(403);
             }
-            context.userData().put(USER_ID, Ids.parse(jwt.getSubject()).getAsLong());
+            long userId = Ids.parse(jwt.getSubject()).getAsLong();
+            // Abuse limit (issue 13): sockets per user; SocketSessions.open closes one that raced past this check.
+            if (!sessions.admitsAnother(userId)) {
+                return CheckResult.rejectUpgradeSync(429);
+            }
+            context.userData().put(USER_ID, userId);
             context.userData().put(TOKEN_ID, jwt.getTokenID());
             context.userData().put(EXPIRES_AT, jwt.getExpirationTime());
+            context.userData().put(TRANSPORT, context.httpRequest().connection());
             return CheckResult.permitUpgradeSync();
         });
     }

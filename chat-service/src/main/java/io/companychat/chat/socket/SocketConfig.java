@@ -1,6 +1,8 @@
 package io.companychat.chat.socket;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -19,6 +21,35 @@ public interface SocketConfig {
     /** At most this many messages are replayed by a join with {@code since}; older ones come from the history. */
     @WithDefault("1000")
     int replayLimit();
+
+    /**
+     * Received frames that may wait while one frame of the same socket is being handled (a {@code send_msg}'s database
+     * round trip). Past it a frame gets an error reply instead of waiting; once as many again have been refused
+     * before the socket caught up, it is closed with 1008. See {@code InboundFrames}.
+     */
+    @WithDefault("64")
+    int maxWaitingFrames();
+
+    /** The characters those waiting frames may hold together: what bounds the memory they take (≤ 2 bytes each). */
+    @WithDefault("262144")
+    int maxWaitingChars();
+
+    /**
+     * After a socket was closed for flooding (too many frames waiting, or sending on past the message rate), its
+     * user may open no socket on this replica for this long (429 at the upgrade).
+     */
+    @WithDefault("10s")
+    Duration abuseCutOff();
+
+    /** Open sockets one user may hold on this replica ({@code CHAT_SOCKETS_PER_USER}); 0 = no limit. */
+    @WithDefault("20")
+    int maxPerUser();
+
+    /**
+     * Origins, besides the gateway's own, whose pages may open the socket ({@code CHAT_ALLOWED_ORIGINS}, a comma
+     * list such as {@code https://chat.example.com}). See {@code OriginCheck}.
+     */
+    Optional<List<String>> allowedOrigins();
 
     /** How often idle sockets and expired tokens are looked for. */
     @WithDefault("500ms")

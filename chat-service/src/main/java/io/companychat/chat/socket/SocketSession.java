@@ -1,18 +1,20 @@
 package io.companychat.chat.socket;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.companychat.chat.socket.WaitingFrames.Admission;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 
 /**
  * What the server keeps for one open socket: who it belongs to, the token it was opened with,
@@ -27,6 +29,11 @@ final class SocketSession {
     static final CloseReason SLOW_CONSUMER = new CloseReason(1008, "slow consumer");
 
     final WebSocketConnection connection;
+    /**
+     * The TCP connection under the socket (which Vert.x keeps anyway): what lets an abusive client be cut off at
+     * once ({@link InboundFrames}); null if the upgrade did not come over one this service can pause.
+     */
+    final HttpConnection transport;
     final long userId;
     final String tokenId;
     final long tokenExpiresAtSecond;
@@ -35,13 +42,18 @@ final class SocketSession {
     private volatile JsonNode chatJoinRef;
     /** Live frames held back while a join's catch-up is replayed; null when not replaying. */
     private List<HeldFrame> heldDuringReplay;
-    /** Whether a received frame is being handled; guarded by this. */
-    private boolean handlingFrame;
-    /** Received frames waiting for the one being handled, oldest first; null when none waits. Guarded by this. */
-    private ArrayDeque<Runnable> waitingFrames;
+    /**
+     * The received frames: null while none is being handled, {@link WaitingFrames#NONE} while one is and none waits,
+     * else the ones waiting behind it, oldest first. Guarded by this.
+     */
+    private WaitingFrames inbound;
+    /** Where this socket is in its user's {@link UserSockets}; -1 when in none. Guarded by that. */
+    int slot = -1;
 
-    SocketSession(WebSocketConnection connection, long userId, String tokenId, long tokenExpiresAtSecond) {
+    SocketSession(WebSocketConnection connection, HttpConnection transport, long userId, String tokenId,
+            long tokenExpiresAtSecond) {
         this.connection = connection;
+        this.transport = transport;
         this.userId = userId;
         this.tokenId = tokenId;
         this.tokenExpiresAtSecond = tokenExpiresAtSecond;
@@ -78,9 +90,15 @@ final class SocketSession {
      * has completed, then runs on the Vert.x context it was received on. This is what
      * websockets-next's default {@code InboundProcessingMode.SERIAL} does, but its queue costs
      * ~1.1 KB per connection from the start (a 128-slot array), while this one exists only while
-     * frames are actually waiting: an idle socket pays two fields.
+     * frames are actually waiting: an idle socket pays one field.
+     * <p>
+     * At most {@code maxWaiting} frames of {@code maxWaitingChars} characters in all wait. A frame beyond that is
+     * not kept: {@code refusal} gets what {@link WaitingFrames#offer} made of it, at once. From the
+     * {@link Admission#CLOSE} on, the socket is being closed: the frames still waiting are dropped unhandled, and
+     * every later one too.
      */
-    Uni<Void> inTurn(Supplier<Uni<Void>> handling) {
+    Uni<Void> inTurn(Supplier<Uni<Void>> handling, int length, int maxWaiting, int maxWaitingChars,
+            Function<Admission, Uni<Void>> refusal) {
         return Uni.createFrom().emitter(emitter -> {
             Runnable handle = () -> Uni.createFrom().deferred(() -> handling.get()).subscribe().with(
                     ok -> {
@@ -91,32 +109,65 @@ final class SocketSession {
                         frameHandled();
                         emitter.fail(failure);
                     });
-            boolean now;
+            boolean now = false;
+            Admission admission = Admission.QUEUED;
+            List<Runnable> dropped = List.of();
             synchronized (this) {
-                now = !handlingFrame;
-                if (now) {
-                    handlingFrame = true;
+                if (inbound == null) {
+                    inbound = WaitingFrames.NONE;
+                    now = true;
                 } else {
-                    if (waitingFrames == null) {
-                        waitingFrames = new ArrayDeque<>(4);
+                    if (inbound.isNone()) {
+                        inbound = WaitingFrames.create();
                     }
                     Context context = Vertx.currentContext();
-                    waitingFrames.add(context == null ? handle : () -> context.runOnContext(ignored -> handle.run()));
+                    admission = inbound.offer(context == null ? handle : () -> context.runOnContext(ignored -> handle.run()),
+                            () -> emitter.complete(null), length, maxWaiting, maxWaitingChars);
+                    if (admission == Admission.CLOSE) {
+                        dropped = inbound.close();
+                    }
                 }
             }
             if (now) {
                 handle.run();
+            } else if (admission != Admission.QUEUED) {
+                dropped.forEach(Runnable::run);
+                Admission refused = admission;
+                Uni.createFrom().deferred(() -> refusal.apply(refused)).subscribe().with(ok -> emitter.complete(null), emitter::fail);
             }
         });
+    }
+
+    /**
+     * Stops handling this socket's frames, as an {@link Admission#CLOSE} does: those waiting are dropped unhandled,
+     * and every later one too. Whether this call stopped it (false if it was stopped already).
+     */
+    boolean stopInbound() {
+        List<Runnable> dropped;
+        synchronized (this) {
+            if (inbound != null && inbound.isClosed()) {
+                return false;
+            }
+            WaitingFrames closing = inbound == null || inbound.isNone() ? WaitingFrames.create() : inbound;
+            dropped = closing.close();
+            inbound = closing;
+        }
+        dropped.forEach(Runnable::run);
+        return true;
     }
 
     private void frameHandled() {
         Runnable next;
         synchronized (this) {
-            next = waitingFrames == null ? null : waitingFrames.poll();
+            if (inbound.isClosed()) {
+                return;
+            }
+            next = inbound.isNone() ? null : inbound.next();
             if (next == null) {
-                handlingFrame = false;
-                waitingFrames = null;
+                inbound = null;
+            } else if (inbound.isEmpty()) {
+                // Caught up: the refusals before are forgiven.
+                inbound = WaitingFrames.NONE;
             }
         }
         if (next != null) {

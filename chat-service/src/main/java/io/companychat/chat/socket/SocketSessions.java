@@ -1,43 +1,73 @@
 package io.companychat.chat.socket;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.quarkus.logging.Log;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.UserData.TypedKey;
 import io.quarkus.websockets.next.WebSocketConnection;
 
-/** Every open chat socket of this replica, by user: a user may have many (phone, laptop, …). */
+/**
+ * Every open chat socket of this replica, by user: a user may have many (phone, laptop, …), up to
+ * {@code chat.socket.max-per-user}.
+ */
 @ApplicationScoped
 public class SocketSessions {
 
     static final TypedKey<SocketSession> SESSION = new TypedKey<>("chat.session");
-    private static final SocketSession[] NONE = new SocketSession[0];
+    static final CloseReason TOO_MANY_SOCKETS = new CloseReason(1008, "too many sockets");
 
-    private final Map<Long, SocketSession[]> byUser = new ConcurrentHashMap<>();
+    private final Map<Long, UserSockets> byUser = new ConcurrentHashMap<>();
+    /** Users whose socket was cut off for abuse → until when ({@link System#nanoTime()}) they may open none. */
+    private final Map<Long, Long> cutOffUntil = new ConcurrentHashMap<>();
+    private final int maxPerUser;
+    private final long cutOffNanos;
+
+    public SocketSessions(SocketConfig config) {
+        this.maxPerUser = Math.max(0, config.maxPerUser());
+        this.cutOffNanos = config.abuseCutOff().toNanos();
+    }
 
     /**
      * Registers a socket that passed {@link SocketAuthenticator} at its upgrade, once: a frame
      * handled before {@code @OnOpen} registers it too. A socket already closed is not registered.
+     * One that would take its user past the limit (it was let in by an upgrade that raced with
+     * others of the same user) is not registered either, and is closed with 1008.
      */
     SocketSession open(WebSocketConnection connection) {
+        SocketSession session;
         synchronized (connection) {
             var data = connection.userData();
-            SocketSession session = data.get(SESSION);
+            session = data.get(SESSION);
             if (session != null) {
                 return session;
             }
-            session = new SocketSession(connection, data.remove(SocketAuthenticator.USER_ID),
+            session = new SocketSession(connection, data.remove(SocketAuthenticator.TRANSPORT), data.remove(SocketAuthenticator.USER_ID),
                     data.remove(SocketAuthenticator.TOKEN_ID), data.remove(SocketAuthenticator.EXPIRES_AT));
             data.put(SESSION, session);
-            if (!connection.isClosed()) {
-                byUser.merge(session.userId, new SocketSession[] { session }, SocketSessions::concat);
+            if (connection.isClosed()) {
+                return session;
             }
-            return session;
+            SocketSession added = session;
+            byUser.compute(session.userId, (user, sockets) -> {
+                if (sockets == null) {
+                    return new UserSockets(added);
+                }
+                sockets.add(added, maxPerUser);
+                return sockets;
+            });
         }
+        if (session.slot < 0) {
+            Log.debugf("User %d opened more than %d sockets at once: closing the last", session.userId, maxPerUser);
+            connection.close(TOO_MANY_SOCKETS).subscribe().with(ok -> {
+            }, failure -> {
+            });
+        }
+        return session;
     }
 
     SocketSession of(WebSocketConnection connection) {
@@ -51,35 +81,57 @@ public class SocketSessions {
             session = connection.userData().get(SESSION);
         }
         if (session != null) {
-            byUser.computeIfPresent(session.userId, (user, sessions) -> without(sessions, session));
+            byUser.computeIfPresent(session.userId, (user, sockets) -> sockets.remove(session) == 0 ? null : sockets);
         }
     }
 
-    SocketSession[] ofUser(long userId) {
-        return byUser.getOrDefault(userId, NONE);
+    /**
+     * Whether the user may open one more socket here (the upgrade is refused with 429 otherwise): not if they hold
+     * the most already, nor for a while after one of their sockets was cut off for abuse.
+     */
+    boolean admitsAnother(long userId) {
+        Long until = cutOffUntil.get(userId);
+        if (until != null) {
+            if (until - System.nanoTime() > 0) {
+                return false;
+            }
+            cutOffUntil.remove(userId, until);
+        }
+        if (maxPerUser == 0) {
+            return true;
+        }
+        UserSockets sockets = byUser.get(userId);
+        return sockets == null || sockets.count() < maxPerUser;
+    }
+
+    /**
+     * A socket of the user was closed for abuse (flooding): no new one for {@code chat.socket.abuse-cut-off}, so
+     * that a client that reconnects at once to flood again is refused at the upgrade rather than read again.
+     */
+    void cutOff(long userId) {
+        long now = System.nanoTime();
+        cutOffUntil.values().removeIf(until -> until - now <= 0);
+        cutOffUntil.put(userId, now + cutOffNanos);
+    }
+
+    /** Whether the user has an open socket on this replica. */
+    boolean hasAny(long userId) {
+        return byUser.containsKey(userId);
+    }
+
+    /** Runs {@code action} for every open socket of the user on this replica. */
+    void forEachOfUser(long userId, Consumer<SocketSession> action) {
+        UserSockets sockets = byUser.get(userId);
+        if (sockets != null) {
+            sockets.forEach(action);
+        }
     }
 
     void forEach(Consumer<SocketSession> action) {
-        byUser.values().forEach(sessions -> {
-            for (SocketSession session : sessions) {
-                action.accept(session);
-            }
-        });
+        byUser.values().forEach(sockets -> sockets.forEach(action));
     }
 
     public int count() {
-        return byUser.values().stream().mapToInt(sessions -> sessions.length).sum();
-    }
-
-    private static SocketSession[] concat(SocketSession[] a, SocketSession[] b) {
-        SocketSession[] joined = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, joined, a.length, b.length);
-        return joined;
-    }
-
-    /** The remaining sessions, or null (removing the user) when none is left. */
-    private static SocketSession[] without(SocketSession[] sessions, SocketSession gone) {
-        SocketSession[] kept = Arrays.stream(sessions).filter(s -> s != gone).toArray(SocketSession[]::new);
-        return kept.length == 0 ? null : kept;
+        return byUser.values().stream().mapToInt(UserSockets::count).sum();
     }
 }

@@ -7,23 +7,21 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import io.restassured.response.Response;
-
-/** Real parallel HTTP requests: one thread each, released together by a barrier. */
+/** Real parallel requests (HTTP, socket upgrades): one thread each, released together by a barrier. */
 public final class Parallel {
 
     private Parallel() {
     }
 
     @SafeVarargs
-    public static List<Response> run(Supplier<Response>... requests) throws Exception {
+    public static <T> List<T> run(Supplier<T>... requests) throws Exception {
         return run(List.of(requests));
     }
 
-    public static List<Response> run(List<Supplier<Response>> requests) throws Exception {
+    public static <T> List<T> run(List<Supplier<T>> requests) throws Exception {
         CyclicBarrier start = new CyclicBarrier(requests.size());
-        List<CompletableFuture<Response>> futures = new ArrayList<>();
-        for (Supplier<Response> request : requests) {
+        List<CompletableFuture<T>> futures = new ArrayList<>();
+        for (Supplier<T> request : requests) {
             futures.add(CompletableFuture.supplyAsync(() -> {
                 try {
                     start.await(10, TimeUnit.SECONDS);
@@ -33,8 +31,8 @@ public final class Parallel {
                 return request.get();
             }, runnable -> new Thread(runnable, "parallel-request").start()));
         }
-        List<Response> responses = new ArrayList<>();
-        for (CompletableFuture<Response> future : futures) {
+        List<T> responses = new ArrayList<>();
+        for (CompletableFuture<T> future : futures) {
             responses.add(future.get(30, TimeUnit.SECONDS));
         }
         return responses;

@@ -18,6 +18,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.HttpUtils;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -36,6 +37,7 @@ public class GatewayRoutes {
     private static final List<String> CLIENT_HEADERS_REMOVED = List.of("Forwarded", "X-Real-IP", "X-Service-Token");
     private static final String X_FORWARDED_PREFIX = "x-forwarded-";
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+    private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
 
     private static final int GUARD_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT;
     private static final int SERVICE_ORDER = RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT + 1;
@@ -125,6 +127,12 @@ public class GatewayRoutes {
         removeClientSentTrustedHeaders(headers);
         if (client != null) {
             headers.set(X_FORWARDED_FOR, client);
+        }
+        // The host the client addressed (its Host header): chat-service's socket Origin check compares the page's
+        // origin with it, since the services get their own Host.
+        HostAndPort authority = request.authority();
+        if (authority != null) {
+            headers.set(X_FORWARDED_HOST, authority.toString());
         }
         proxy.forward(request);
     }
