@@ -242,12 +242,15 @@ public class GatewayBench {
         String tag = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000) + "g" + index;
         SocketBench.Run run = bench.new Run(index, tag, rate, warmup, seconds);
         long chat0 = SocketBench.procTicks(chatPid);
-        long gw0 = SocketBench.procTicks(gatewayPid);
+        long[] gw0 = cpuTicks(gatewayPid);
         System.out.printf(Locale.ROOT, "%-8s ", path);
         double[] figures = bench.run(run, socks);
-        double chatUs = 1e4 * (SocketBench.procTicks(chatPid) - chat0) / Math.max(1, run.pushes.get());
-        double gwUs = 1e4 * (SocketBench.procTicks(gatewayPid) - gw0) / Math.max(1, run.pushes.get());
-        System.out.printf(Locale.ROOT, "%-8s     chat-service %.1f us/msg, gateway %.1f us/msg%n", "", chatUs, gwUs);
+        long[] gw1 = cpuTicks(gatewayPid);
+        double messages = Math.max(1, run.pushes.get());
+        double chatUs = 1e4 * (SocketBench.procTicks(chatPid) - chat0) / messages;
+        double gwUs = 1e4 * (gw1[0] + gw1[1] - gw0[0] - gw0[1]) / messages;
+        System.out.printf(Locale.ROOT, "%-8s     chat-service %.1f us/msg, gateway %.1f us/msg (user %.1f, system %.1f)%n", "", chatUs, gwUs,
+                1e4 * (gw1[0] - gw0[0]) / messages, 1e4 * (gw1[1] - gw0[1]) / messages);
         bench.current = null;
         bench.closeAll(socks);
         Thread.sleep(1000);
@@ -274,12 +277,12 @@ public class GatewayBench {
         String[] firstError = new String[4];
         Random random = new Random(7);
         String tag = Long.toString(System.currentTimeMillis() % 1_000_000);
-        long gw0 = 0;
+        long[] gw0 = null;
         long chat0 = 0;
         try (Http straight = new Http("127.0.0.1", chatPort); Http through = new Http("127.0.0.1", gatewayPort)) {
             for (int i = -restWarmup; i < restRequests; i++) {
                 if (i == 0) {
-                    gw0 = SocketBench.procTicks(gatewayPid);
+                    gw0 = cpuTicks(gatewayPid);
                     chat0 = SocketBench.procTicks(chatPid);
                 }
                 int k = random.nextInt(pairs);
@@ -309,7 +312,9 @@ public class GatewayBench {
                 }
             }
         }
-        double gwUs = 1e4 * (SocketBench.procTicks(gatewayPid) - gw0) / (2.0 * restRequests);
+        long[] gw1 = cpuTicks(gatewayPid);
+        double gwUs = 1e4 * (gw1[0] + gw1[1] - gw0[0] - gw0[1]) / (2.0 * restRequests);
+        double gwSysUs = 1e4 * (gw1[1] - gw0[1]) / (2.0 * restRequests);
         double chatUs = 1e4 * (SocketBench.procTicks(chatPid) - chat0) / (4.0 * restRequests);
         String[] names = { "history direct", "history gateway", "post direct", "post gateway" };
         System.out.printf(Locale.ROOT, "%-16s %8s %8s %8s %8s %8s %7s%n", "", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors");
@@ -323,8 +328,8 @@ public class GatewayBench {
                     errors[kind], firstError[kind] == null ? "" : "  first: " + firstError[kind]);
         }
         summary.restGatewayUs = gwUs;
-        System.out.printf(Locale.ROOT, "CPU per request: gateway %.0f us (requests through it), chat-service %.0f us (all requests); load average %s%n",
-                gwUs, chatUs, SocketBench.loadAverage());
+        System.out.printf(Locale.ROOT, "CPU per request: gateway %.0f us (%.0f of it system; requests through it), chat-service %.0f us (all requests); load average %s%n",
+                gwUs, gwSysUs, chatUs, SocketBench.loadAverage());
     }
 
     /** One kept-alive HTTP/1.1 connection, one request at a time, written in one segment (as HistoryBench.Connection). */
@@ -443,6 +448,17 @@ public class GatewayBench {
                         rest[0][0], rest[0][1], rest[1][0], rest[1][1], rest[1][1] - rest[0][1],
                         rest[2][0], rest[2][1], rest[3][0], rest[3][1], rest[3][1] - rest[2][1], restGatewayUs);
             }
+        }
+    }
+
+    /** {user, system} clock ticks of one process. */
+    static long[] cpuTicks(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[] { Long.parseLong(f[11]), Long.parseLong(f[12]) };
+        } catch (IOException | RuntimeException e) {
+            return new long[2];
         }
     }
 

@@ -11,6 +11,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Handler;
@@ -141,6 +142,7 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
             return;
         }
         headTimeout.cancel(false);
+        headTimeout = null;
         String[] lines = head.toString(head.readerIndex(), end - head.readerIndex(), StandardCharsets.ISO_8859_1).split("\r\n");
         head.readerIndex(end + 4);
         int status = statusCode(lines[0]);
@@ -219,9 +221,15 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
     private void join(HttpServerRequest upgraded, NetSocket socket) {
         client = (NetSocketInternal) socket;
         clientContext = client.channelHandlerContext();
-        // The request's headers were forwarded: what the connection keeps of its request need not hold them.
+        // The request's headers were forwarded: what the connection keeps of its request need not hold them. Nor
+        // does it need Quarkus's idle timeout (30 min without a byte): chat-service closes a socket that misses its
+        // heartbeats, which closes the tunnel.
         upgraded.headers().clear();
         upgraded.response().headers().clear();
+        IdleStateHandler idle = clientContext.pipeline().get(IdleStateHandler.class);
+        if (idle != null) {
+            clientContext.pipeline().remove(idle);
+        }
         client.messageHandler(this);
         client.exceptionHandler(failure -> {
             // a reset by the client: its connection closes, and the close handler below closes the service's

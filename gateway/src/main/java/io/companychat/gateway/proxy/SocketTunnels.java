@@ -50,6 +50,11 @@ public class SocketTunnels {
     /** SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this before it waits for requests in flight). */
     void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) {
         stopping = true;
+        goAwayAll();
+    }
+
+    /** Sends every open tunnel's client its close frame (going away), between two of the service's frames. */
+    void goAwayAll() {
         if (!open.isEmpty()) {
             Log.infof("Closing %d WebSocket tunnels", open.size());
         }

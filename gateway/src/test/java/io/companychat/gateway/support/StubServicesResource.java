@@ -4,16 +4,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.impl.HttpUtils;
 import io.vertx.core.json.JsonObject;
 
 /**
  * Three stand-ins for the services: real Vert.x HTTP servers on free ports. Each answers every request with a JSON
- * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket.
+ * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket (an
+ * echo), one at {@link RawSocket#PATH} and one it never answers at {@link #SILENT_SOCKET_PATH}.
  */
 public class StubServicesResource implements QuarkusTestResourceLifecycleManager {
 
@@ -56,8 +57,13 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
 
     private int startStub(String name) {
         HttpServer server = vertx.createHttpServer()
-                .requestHandler(request -> describe(name, request))
-                .webSocketHandler(ws -> echo(name, ws));
+                .requestHandler(request -> {
+                    if (HttpUtils.canUpgradeToWebSocket(request)) {
+                        upgrade(name, request);
+                    } else {
+                        describe(name, request);
+                    }
+                });
         return await(server.listen(0, "localhost").toCompletionStage().toCompletableFuture()).actualPort();
     }
 
@@ -80,15 +86,20 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         });
     }
 
+    private static void upgrade(String name, HttpServerRequest request) {
+        boolean chat = name.equals("chat-service");
+        if (chat && request.path().equals(SILENT_SOCKET_PATH)) {
+            request.pause(); // never answered
+        } else if (chat && request.path().equals(RawSocket.PATH)) {
+            RawSocket.accept(request);
+        } else if (chat && request.path().equals("/socket/websocket")) {
+            request.toWebSocket().onSuccess(ws -> echo(name, ws));
+        } else {
+            request.response().setStatusCode(404).end();
+        }
+    }
+
     private static void echo(String name, ServerWebSocket ws) {
-        if (name.equals("chat-service") && ws.path().equals(SILENT_SOCKET_PATH)) {
-            ws.setHandshake(Promise.<Integer> promise().future());
-            return;
-        }
-        if (!name.equals("chat-service") || !ws.path().equals("/socket/websocket")) {
-            ws.reject(404);
-            return;
-        }
         ws.textMessageHandler(text -> {
             if (text.equals(WHOAMI_FRAME)) {
                 ws.writeTextMessage(new JsonObject()
