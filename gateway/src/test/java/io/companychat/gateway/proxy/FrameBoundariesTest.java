@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 
 /** Where a close frame may go into a stream of WebSocket frames, however the stream is cut into chunks. */
@@ -38,6 +39,18 @@ class FrameBoundariesTest {
             }
             assertThat(next).as("frames ended with chunks of %d", chunk).isEqualTo(FRAMES.length);
         }
+    }
+
+    @Test
+    void onlyTheReadableBytesCountAndTheBufferIsLeftAsItWas() {
+        ByteBuf data = Unpooled.buffer();
+        data.writeBytes(new byte[] { 1, 2, 3 }).writeBytes(FRAMES[0].getByteBuf()).writeBytes(FRAMES[1].getByteBuf());
+        data.readerIndex(3);
+        FrameBoundaries boundaries = new FrameBoundaries();
+
+        assertThat(boundaries.advance(data, true)).isEqualTo(FRAMES[0].length());
+        assertThat(data.readerIndex()).isEqualTo(3);
+        assertThat(boundaries.atBoundary()).isTrue();
     }
 
     @Test

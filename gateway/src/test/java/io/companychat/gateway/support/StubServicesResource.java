@@ -27,6 +27,11 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     /** A WebSocket text frame that makes the stub describe the upgrade request it received. */
     public static final String WHOAMI_FRAME = "whoami";
     public static final String ECHO_PREFIX = "echo: ";
+    /** A WebSocket text frame that makes the chat-service stub write binary frames as fast as it can (see flood). */
+    public static final String FLOOD_FRAME = "flood";
+    public static final int FLOOD_CHUNK = 32 * 1024;
+    public static final long FLOOD_CAP = 256L * 1024 * 1024;
+    public static final long FLOOD_QUIET_MILLIS = 3000;
     /** chat-service takes WebSocket upgrades here and never answers them. */
     public static final String SILENT_SOCKET_PATH = "/socket/silent";
     /** Short, so tests can outwait it; still ample for a stub on a busy machine. */
@@ -101,7 +106,9 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
 
     private static void echo(String name, ServerWebSocket ws) {
         ws.textMessageHandler(text -> {
-            if (text.equals(WHOAMI_FRAME)) {
+            if (text.equals(FLOOD_FRAME)) {
+                flood(ws, new long[1]);
+            } else if (text.equals(WHOAMI_FRAME)) {
                 ws.writeTextMessage(new JsonObject()
                         .put("service", name)
                         .put("path", ws.path())
@@ -113,6 +120,40 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             }
         });
     }
+
+    /**
+     * Writes {@link #FLOOD_CHUNK}-byte binary frames as fast as the connection takes them, up to {@link #FLOOD_CAP}
+     * bytes; once {@link #FLOOD_QUIET_MILLIS} pass with its write queue full, it stops and reports how much it wrote.
+     */
+    private static void flood(ServerWebSocket ws, long[] written) {
+        io.vertx.core.buffer.Buffer chunk = io.vertx.core.buffer.Buffer.buffer(new byte[FLOOD_CHUNK]);
+        while (!ws.writeQueueFull() && written[0] < FLOOD_CAP) {
+            ws.writeBinaryMessage(chunk);
+            written[0] += FLOOD_CHUNK;
+        }
+        if (written[0] >= FLOOD_CAP) {
+            flooded.complete(written[0]);
+            return;
+        }
+        Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+        long timer = vertx.setTimer(FLOOD_QUIET_MILLIS, id -> flooded.complete(written[0]));
+        ws.drainHandler(v -> {
+            vertx.cancelTimer(timer);
+            ws.drainHandler(null);
+            flood(ws, written);
+        });
+    }
+
+    /** What the last flood wrote before the gateway stopped taking it (or {@link #FLOOD_CAP}). */
+    public static java.util.concurrent.CompletableFuture<Long> flooded() {
+        return flooded;
+    }
+
+    public static void resetFlood() {
+        flooded = new java.util.concurrent.CompletableFuture<>();
+    }
+
+    private static volatile java.util.concurrent.CompletableFuture<Long> flooded = new java.util.concurrent.CompletableFuture<>();
 
     private static JsonObject echoedHeaders(io.vertx.core.MultiMap headers) {
         JsonObject echoed = new JsonObject();
