@@ -24,8 +24,7 @@ import io.vertx.core.net.impl.ConnectionBase;
  * once the service has switched protocols the two connections are joined at the Netty level: bytes flow both ways
  * as the buffers they were read into, neither copied nor parsed (see {@link ServiceConnection}). When the gateway is
  * told to stop, each client gets a close frame (1001, going away) between two of the service's frames instead of a
- * dropped connection, and the tunnels no longer hold the shutdown until its timeout (Quarkus counts an open tunnel
- * as a request in flight).
+ * dropped connection, and every tunnel is closed within {@link #CLOSE_HANDSHAKE_MILLIS} of it.
  */
 @ApplicationScoped
 public class SocketTunnels {
