@@ -1,6 +1,8 @@
 package io.companychat.gateway;
 
 import static io.companychat.gateway.support.StubServicesResource.ECHO_PREFIX;
+import static io.companychat.gateway.support.StubServicesResource.FLOOD_CAP;
+import static io.companychat.gateway.support.StubServicesResource.FLOOD_FRAME;
 import static io.companychat.gateway.support.StubServicesResource.REQUEST_TIMEOUT_SECONDS;
 import static io.companychat.gateway.support.StubServicesResource.SILENT_SOCKET_PATH;
 import static io.companychat.gateway.support.StubServicesResource.WHOAMI_FRAME;
@@ -82,6 +84,24 @@ class WebSocketTest {
             for (String header : new String[] { "x-forwarded-proto", "x-forwarded-prefix", "x-service-token" }) {
                 assertThat(upgrade.getJsonObject("headers").getString(header)).as("client-sent %s on the upgrade", header).isNull();
             }
+        } finally {
+            ws.socket().close();
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotReadStopsTheServiceInsteadOfFillingTheGateway() throws Exception {
+        StubServicesResource.resetFlood();
+        RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI);
+        try {
+            ws.socket().pause();
+            ws.socket().writeTextMessage(FLOOD_FRAME);
+
+            // Without backpressure the gateway reads all the service writes into its own memory, up to the stub's cap
+            // (256 MB); with it, the service stops once the kernel's socket buffers on both sides and the gateway's
+            // 64 KB write queue are full: a few MB on loopback.
+            long written = StubServicesResource.flooded().get(60, TimeUnit.SECONDS);
+            assertThat(written).as("bytes the service could write to a client that reads nothing").isLessThan(FLOOD_CAP / 4);
         } finally {
             ws.socket().close();
         }

@@ -26,9 +26,9 @@ public interface GatewayConfig {
     int maxPoolSize();
 
     /**
-     * WebSockets open at once through the gateway to one service. Each holds its own connection to the service for
-     * as long as it is open, so they cannot share the HTTP pool: past its size every further upgrade waited for a
-     * free connection and got 502.
+     * WebSocket tunnels open (or being opened) at once through this gateway process; past it an upgrade gets 502.
+     * Each holds two connections, so two file descriptors: the process's open-files limit must be above twice this
+     * (see the README, "Sockets per process").
      */
     @WithDefault("100000")
     int maxSockets();

@@ -5,6 +5,11 @@ import java.net.URI;
 /** Host and port of one service, parsed from its configured base URL. */
 public record ServiceAddress(String name, String host, int port) {
 
+    /** {@code host:port}, as a {@code Host} header names the service. */
+    public String authority() {
+        return host + ":" + port;
+    }
+
     /** Fails at start-up on a URL the gateway cannot use, rather than on the first request. */
     public static ServiceAddress parse(String name, String baseUrl) {
         URI uri;

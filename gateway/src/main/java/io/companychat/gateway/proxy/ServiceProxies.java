@@ -7,7 +7,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 
-/** One proxy per service, sharing two pooled HTTP clients (requests, WebSockets) on the Quarkus-managed Vert.x instance. */
+/**
+ * One proxy per service, sharing one pooled HTTP client on the Quarkus-managed Vert.x instance. WebSocket tunnels
+ * open connections of their own ({@link SocketTunnels}).
+ */
 @ApplicationScoped
 public class ServiceProxies {
 
@@ -24,19 +27,11 @@ public class ServiceProxies {
                 .setConnectTimeout((int) connectTimeoutMillis)
                 .setKeepAlive(true)
                 .setDecompressionSupported(false));
-        // An upgraded connection stays in its pool until the WebSocket closes: sockets get a pool of their own, sized
-        // for every socket a service may hold, so that they never starve (or are starved by) plain requests.
-        HttpClient sockets = vertx.createHttpClient(new HttpClientOptions()
-                .setMaxPoolSize(config.maxSockets())
-                .setConnectTimeout((int) connectTimeoutMillis)
-                // keep-alive off would send "Connection: close" in place of "Connection: Upgrade"
-                .setKeepAlive(true)
-                .setDecompressionSupported(false));
-        this.users = new ServiceProxy(ServiceAddress.parse("user-service", config.userServiceUrl()), client, sockets,
+        this.users = new ServiceProxy(ServiceAddress.parse("user-service", config.userServiceUrl()), client,
                 connectTimeoutMillis, requestTimeoutMillis, tunnels);
-        this.auth = new ServiceProxy(ServiceAddress.parse("auth-service", config.authServiceUrl()), client, sockets,
+        this.auth = new ServiceProxy(ServiceAddress.parse("auth-service", config.authServiceUrl()), client,
                 connectTimeoutMillis, requestTimeoutMillis, tunnels);
-        this.chat = new ServiceProxy(ServiceAddress.parse("chat-service", config.chatServiceUrl()), client, sockets,
+        this.chat = new ServiceProxy(ServiceAddress.parse("chat-service", config.chatServiceUrl()), client,
                 connectTimeoutMillis, requestTimeoutMillis, tunnels);
     }
 

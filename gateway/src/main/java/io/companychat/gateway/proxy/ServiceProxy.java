@@ -12,18 +12,16 @@ public final class ServiceProxy {
     private final HttpProxy proxy;
     private final SocketTunnels tunnels;
     private final ServiceAddress address;
-    private final HttpClient sockets;
     private final long connectTimeoutMillis;
     private final long requestTimeoutMillis;
 
-    ServiceProxy(ServiceAddress address, HttpClient client, HttpClient sockets, long connectTimeoutMillis,
-            long requestTimeoutMillis, SocketTunnels tunnels) {
+    ServiceProxy(ServiceAddress address, HttpClient client, long connectTimeoutMillis, long requestTimeoutMillis,
+            SocketTunnels tunnels) {
         this.proxy = HttpProxy.reverseProxy(new ProxyOptions().setSupportWebSocket(false), client)
                 .origin(new ServiceOrigin(address, connectTimeoutMillis, requestTimeoutMillis))
                 .addInterceptor(new ForwardingInterceptor(address.name()));
         this.tunnels = tunnels;
         this.address = address;
-        this.sockets = sockets;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.requestTimeoutMillis = requestTimeoutMillis;
     }
@@ -35,7 +33,7 @@ public final class ServiceProxy {
     public void forward(HttpServerRequest request) {
         // the same test ReverseProxy uses to pick its WebSocket path
         if (HttpUtils.canUpgradeToWebSocket(request)) {
-            tunnels.open(request, sockets, address, connectTimeoutMillis, requestTimeoutMillis);
+            tunnels.open(request, address, connectTimeoutMillis, requestTimeoutMillis);
         } else {
             proxy.handle(request);
         }

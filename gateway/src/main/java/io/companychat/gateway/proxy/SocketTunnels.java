@@ -2,31 +2,29 @@ package io.companychat.gateway.proxy;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import io.companychat.gateway.config.GatewayConfig;
 import io.companychat.gateway.error.ErrorResponses;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.NetSocket;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.net.impl.ConnectionBase;
 
 /**
- * The WebSocket tunnels from clients to a service, as Vert.x's ReverseProxy opens them (the upgrade is forwarded,
- * then bytes flow both ways untouched), plus what ReverseProxy cannot do: when the gateway is told to stop, each
- * client gets a close frame (1001, going away) instead of a dropped connection, and the tunnels no longer hold
- * the shutdown until its timeout (Quarkus counts an open tunnel as a request in flight).
+ * The WebSocket tunnels from clients to a service. The upgrade is forwarded on a connection of the tunnel's own, and
+ * once the service has switched protocols the two connections are joined at the Netty level: bytes flow both ways
+ * as the buffers they were read into, neither copied nor parsed (see {@link ServiceConnection}). When the gateway is
+ * told to stop, each client gets a close frame (1001, going away) between two of the service's frames instead of a
+ * dropped connection, and every tunnel is closed within {@link #CLOSE_HANDSHAKE_MILLIS} of it.
  */
 @ApplicationScoped
 public class SocketTunnels {
@@ -36,170 +34,78 @@ public class SocketTunnels {
     /** How long a client has to answer the close frame before its connection is closed anyway. */
     static final long CLOSE_HANDSHAKE_MILLIS = 2000;
 
-    private final Vertx vertx;
-    private final Set<Tunnel> open = ConcurrentHashMap.newKeySet();
+    private final VertxInternal vertx;
+    private final int maxSockets;
+    private final Set<ServiceConnection> open = ConcurrentHashMap.newKeySet();
+    /** Tunnels open or being opened, against {@code gateway.max-sockets}. */
+    private final AtomicInteger count = new AtomicInteger();
     private volatile boolean stopping;
 
-    public SocketTunnels(Vertx vertx) {
-        this.vertx = vertx;
+    public SocketTunnels(Vertx vertx, GatewayConfig config) {
+        this.vertx = (VertxInternal) vertx;
+        this.maxSockets = config.maxSockets();
     }
 
     /** SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this before it waits for requests in flight). */
     void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) {
         stopping = true;
+        goAwayAll();
+    }
+
+    /** Sends every open tunnel's client its close frame (going away), between two of the service's frames. */
+    void goAwayAll() {
         if (!open.isEmpty()) {
             Log.infof("Closing %d WebSocket tunnels", open.size());
         }
-        open.forEach(Tunnel::goAway);
+        open.forEach(ServiceConnection::goAway);
     }
 
-    /** Forwards the upgrade to the service and, once it accepts, tunnels the connection. */
-    void open(HttpServerRequest request, HttpClient client, ServiceAddress address, long connectTimeoutMillis,
-            long requestTimeoutMillis) {
-        // Nothing of the request may be read before its handlers are set, below.
+    boolean stopping() {
+        return stopping;
+    }
+
+    /**
+     * Opens a connection to the service on the client connection's own event loop (so that both ends of the tunnel
+     * are served by one thread), sends the upgrade on it and, once the service accepts, joins the two connections.
+     */
+    void open(HttpServerRequest request, ServiceAddress address, long connectTimeoutMillis, long requestTimeoutMillis) {
+        // Nothing of the request may be read before the service has answered.
         request.pause();
-        if (stopping) {
+        if (stopping || count.incrementAndGet() > maxSockets) {
+            if (!stopping) {
+                count.decrementAndGet();
+            }
             request.resume();
             ErrorResponses.sendUnavailable(request.response(), address.name());
             return;
         }
-        RequestOptions options = new RequestOptions()
-                .setHost(address.host())
-                .setPort(address.port())
-                .setConnectTimeout(connectTimeoutMillis)
-                .setIdleTimeout(requestTimeoutMillis);
-        client.request(options).onComplete(created -> {
-            if (created.failed()) {
-                request.resume();
-                ErrorResponses.sendUnavailable(request.response(), address.name());
-                return;
-            }
-            HttpClientRequest upgrade = created.result();
-            upgrade.setMethod(HttpMethod.GET);
-            upgrade.setURI(request.uri());
-            // As ReverseProxy does: the service gets its own Host, and a Connection header that asks only for the upgrade.
-            request.headers().forEach((name, value) -> {
-                if (HttpHeaders.CONNECTION.toString().equalsIgnoreCase(name)) {
-                    upgrade.headers().set(HttpHeaders.CONNECTION, HttpHeaders.UPGRADE);
-                } else if (!HttpHeaders.HOST.toString().equalsIgnoreCase(name)) {
-                    upgrade.headers().add(name, value);
-                }
-            });
-            upgrade.connect().onComplete(answered -> {
-                if (answered.failed()) {
-                    request.resume();
-                    ErrorResponses.sendUnavailable(request.response(), address.name());
-                } else if (answered.result().statusCode() != 101) {
-                    request.resume();
-                    request.response().setStatusCode(answered.result().statusCode()).putHeader("Content-Length", "0").end();
-                } else {
-                    accept(request, answered.result());
-                }
-            });
-            request.handler(upgrade::write);
-            request.endHandler(v -> upgrade.end());
-            request.resume();
-        });
+        Channel client = ((ConnectionBase) request.connection()).channel();
+        ServiceConnection service = new ServiceConnection(this, request, address, requestTimeoutMillis);
+        new Bootstrap()
+                .group(client.eventLoop())
+                .channelFactory(vertx.transport().channelFactory(false))
+                .resolver(vertx.nettyAddressResolverGroup())
+                .option(ChannelOption.ALLOCATOR, client.alloc())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
+                .handler(service)
+                .connect(address.host(), address.port())
+                .addListener(connected -> {
+                    if (!connected.isSuccess()) {
+                        service.refused();
+                    }
+                });
     }
 
-    private void accept(HttpServerRequest request, HttpClientResponse upgraded) {
-        HttpServerResponse response = request.response();
-        response.setStatusCode(101);
-        response.headers().addAll(upgraded.headers());
-        NetSocket service = upgraded.netSocket();
-        request.toNetSocket().onComplete(accepted -> {
-            if (accepted.failed()) {
-                service.close();
-                return;
-            }
-            Tunnel tunnel = new Tunnel(vertx.getOrCreateContext(), accepted.result(), service);
-            open.add(tunnel);
-            tunnel.start();
-            if (stopping) {
-                tunnel.goAway();
-            }
-        });
+    void opened(ServiceConnection tunnel) {
+        open.add(tunnel);
+        if (stopping) {
+            tunnel.goAway();
+        }
     }
 
-    /** One client's connection and the gateway's connection to the service, joined. */
-    private final class Tunnel {
-
-        private final Context context;
-        private final NetSocket client;
-        private final NetSocket service;
-        /** Where the service's frames begin and end, so that a close frame goes in between two of them. */
-        private final FrameBoundaries serviceFrames = new FrameBoundaries();
-        private boolean closeWanted;
-        private boolean closeSent;
-
-        Tunnel(Context context, NetSocket client, NetSocket service) {
-            this.context = context;
-            this.client = client;
-            this.service = service;
-        }
-
-        void start() {
-            client.handler(data -> relay(data, service, client));
-            service.handler(this::fromService);
-            client.closeHandler(v -> {
-                open.remove(this);
-                service.close();
-            });
-            service.closeHandler(v -> {
-                open.remove(this);
-                client.close();
-            });
-        }
-
-        private void fromService(Buffer data) {
-            if (closeSent) {
-                // The client has its close frame: nothing may follow it (the service's own close reply included).
-                return;
-            }
-            if (!closeWanted) {
-                serviceFrames.advance(data, false);
-                relay(data, client, service);
-                return;
-            }
-            int end = serviceFrames.atBoundary() ? 0 : serviceFrames.advance(data, true);
-            if (end > 0) {
-                client.write(data.slice(0, end));
-            }
-            if (serviceFrames.atBoundary()) {
-                sendClose();
-            }
-        }
-
-        /** Runs on the tunnel's event loop: the close frame goes now, or after the service's frame being relayed. */
-        void goAway() {
-            context.runOnContext(v -> {
-                closeWanted = true;
-                if (serviceFrames.atBoundary()) {
-                    sendClose();
-                }
-            });
-        }
-
-        private void sendClose() {
-            if (closeSent) {
-                return;
-            }
-            closeSent = true;
-            client.write(FrameBoundaries.closeFrame(GOING_AWAY, GOING_AWAY_REASON));
-            // The client answers with its own close frame, which reaches the service, which then closes; if it does
-            // not, the connections are closed anyway.
-            vertx.setTimer(CLOSE_HANDSHAKE_MILLIS, id -> {
-                client.close();
-                service.close();
-            });
-        }
-
-        private void relay(Buffer data, NetSocket to, NetSocket from) {
-            to.write(data);
-            if (to.writeQueueFull()) {
-                from.pause();
-                to.drainHandler(v -> from.resume());
-            }
-        }
+    void closed(ServiceConnection tunnel) {
+        open.remove(tunnel);
+        count.decrementAndGet();
     }
 }

@@ -61,10 +61,15 @@ public final class PathPolicy {
     }
 
     /**
-     * Whether the request target is already in its forwarded form. vertx-http-proxy forwards a WebSocket upgrade with
-     * the raw request target and no way to change it, so upgrades are only accepted when raw and forwarded agree.
+     * Whether the request target is already in its forwarded form: WebSocket upgrades are forwarded with the raw
+     * request target, so they are only accepted when raw and forwarded agree.
      */
     public static boolean isCanonical(HttpServerRequest request) {
-        return request.uri().equals(forwardedUri(request));
+        // Compares the path part only: request.query() would cache a copy of the query string (the token) in the
+        // request, which an upgraded connection keeps for the life of its socket.
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        String path = normalizedPath(request);
+        return (query < 0 ? uri.length() : query) == path.length() && uri.startsWith(path);
     }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 
 /** Where a close frame may go into a stream of WebSocket frames, however the stream is cut into chunks. */
@@ -27,7 +30,7 @@ class FrameBoundariesTest {
                 Buffer part = stream.slice(at, Math.min(stream.length(), at + chunk));
                 int offset = 0;
                 while (offset < part.length()) {
-                    int taken = boundaries.advance(part.slice(offset, part.length()), true);
+                    int taken = boundaries.advance(part.slice(offset, part.length()).getByteBuf(), true);
                     offset += taken;
                     if (boundaries.atBoundary()) {
                         assertThat(at + offset).as("frame end with chunks of %d", chunk).isEqualTo(ends[next++]);
@@ -39,18 +42,31 @@ class FrameBoundariesTest {
     }
 
     @Test
+    void onlyTheReadableBytesCountAndTheBufferIsLeftAsItWas() {
+        ByteBuf data = Unpooled.buffer();
+        data.writeBytes(new byte[] { 1, 2, 3 }).writeBytes(FRAMES[0].getByteBuf()).writeBytes(FRAMES[1].getByteBuf());
+        data.readerIndex(3);
+        FrameBoundaries boundaries = new FrameBoundaries();
+
+        assertThat(boundaries.advance(data, true)).isEqualTo(FRAMES[0].length());
+        assertThat(data.readerIndex()).isEqualTo(3);
+        assertThat(boundaries.atBoundary()).isTrue();
+    }
+
+    @Test
     void midFrameIsNoBoundary() {
         FrameBoundaries boundaries = new FrameBoundaries();
         assertThat(boundaries.atBoundary()).isTrue();
-        boundaries.advance(FRAMES[1].slice(0, 3), false);
+        assertThat(boundaries.advance(FRAMES[1].slice(0, 3).getByteBuf(), false)).isEqualTo(3);
         assertThat(boundaries.atBoundary()).isFalse();
-        boundaries.advance(FRAMES[1].slice(3, FRAMES[1].length()), false);
+        boundaries.advance(FRAMES[1].slice(3, FRAMES[1].length()).getByteBuf(), false);
         assertThat(boundaries.atBoundary()).isTrue();
     }
 
     @Test
     void closeFrameCarriesCodeAndReason() {
-        Buffer close = FrameBoundaries.closeFrame(1001, "bye");
+        ByteBuf frame = FrameBoundaries.closeFrame(ByteBufAllocator.DEFAULT, 1001, "bye");
+        Buffer close = Buffer.buffer(frame);
         assertThat(close.getByte(0) & 0xFF).isEqualTo(0x88);
         assertThat(close.getByte(1)).isEqualTo((byte) 5);
         assertThat(close.getUnsignedShort(2)).isEqualTo(1001);

@@ -5,16 +5,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.impl.HttpUtils;
 import io.vertx.core.json.JsonObject;
 
 /**
  * Three stand-ins for the services: real Vert.x HTTP servers on free ports. Each answers every request with a JSON
- * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket.
+ * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket (an
+ * echo), one at {@link RawSocket#PATH} and one it never answers at {@link #SILENT_SOCKET_PATH}.
  * A test takes a stand-in away (its port refuses connections) and brings it back through the {@link StubServices}
  * field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service).
  */
@@ -31,6 +32,11 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     /** A WebSocket text frame that makes the stub describe the upgrade request it received. */
     public static final String WHOAMI_FRAME = "whoami";
     public static final String ECHO_PREFIX = "echo: ";
+    /** A WebSocket text frame that makes the chat-service stub write binary frames as fast as it can (see flood). */
+    public static final String FLOOD_FRAME = "flood";
+    public static final int FLOOD_CHUNK = 32 * 1024;
+    public static final long FLOOD_CAP = 256L * 1024 * 1024;
+    public static final long FLOOD_QUIET_MILLIS = 3000;
     /** chat-service takes WebSocket upgrades here and never answers them. */
     public static final String SILENT_SOCKET_PATH = "/socket/silent";
     /** Short, so tests can outwait it; still ample for a stub on a busy machine. */
@@ -78,8 +84,13 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
 
         private int start(String name, int port) {
             HttpServer server = vertx.createHttpServer()
-                    .requestHandler(request -> describe(name, request))
-                    .webSocketHandler(ws -> echo(name, ws));
+                    .requestHandler(request -> {
+                        if (HttpUtils.canUpgradeToWebSocket(request)) {
+                            upgrade(name, request);
+                        } else {
+                            describe(name, request);
+                        }
+                    });
             int actual = await(server.listen(port, "localhost").toCompletionStage().toCompletableFuture()).actualPort();
             servers.put(name, server);
             ports.put(name, actual);
@@ -121,17 +132,24 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         });
     }
 
+    private static void upgrade(String name, HttpServerRequest request) {
+        boolean chat = name.equals("chat-service");
+        if (chat && request.path().equals(SILENT_SOCKET_PATH)) {
+            request.pause(); // never answered
+        } else if (chat && request.path().equals(RawSocket.PATH)) {
+            RawSocket.accept(request);
+        } else if (chat && request.path().equals("/socket/websocket")) {
+            request.toWebSocket().onSuccess(ws -> echo(name, ws));
+        } else {
+            request.response().setStatusCode(404).end();
+        }
+    }
+
     private static void echo(String name, ServerWebSocket ws) {
-        if (name.equals("chat-service") && ws.path().equals(SILENT_SOCKET_PATH)) {
-            ws.setHandshake(Promise.<Integer> promise().future());
-            return;
-        }
-        if (!name.equals("chat-service") || !ws.path().equals("/socket/websocket")) {
-            ws.reject(404);
-            return;
-        }
         ws.textMessageHandler(text -> {
-            if (text.equals(WHOAMI_FRAME)) {
+            if (text.equals(FLOOD_FRAME)) {
+                flood(ws, new long[1]);
+            } else if (text.equals(WHOAMI_FRAME)) {
                 ws.writeTextMessage(new JsonObject()
                         .put("service", name)
                         .put("path", ws.path())
@@ -143,6 +161,40 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             }
         });
     }
+
+    /**
+     * Writes {@link #FLOOD_CHUNK}-byte binary frames as fast as the connection takes them, up to {@link #FLOOD_CAP}
+     * bytes; once {@link #FLOOD_QUIET_MILLIS} pass with its write queue full, it stops and reports how much it wrote.
+     */
+    private static void flood(ServerWebSocket ws, long[] written) {
+        io.vertx.core.buffer.Buffer chunk = io.vertx.core.buffer.Buffer.buffer(new byte[FLOOD_CHUNK]);
+        while (!ws.writeQueueFull() && written[0] < FLOOD_CAP) {
+            ws.writeBinaryMessage(chunk);
+            written[0] += FLOOD_CHUNK;
+        }
+        if (written[0] >= FLOOD_CAP) {
+            flooded.complete(written[0]);
+            return;
+        }
+        Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+        long timer = vertx.setTimer(FLOOD_QUIET_MILLIS, id -> flooded.complete(written[0]));
+        ws.drainHandler(v -> {
+            vertx.cancelTimer(timer);
+            ws.drainHandler(null);
+            flood(ws, written);
+        });
+    }
+
+    /** What the last flood wrote before the gateway stopped taking it (or {@link #FLOOD_CAP}). */
+    public static java.util.concurrent.CompletableFuture<Long> flooded() {
+        return flooded;
+    }
+
+    public static void resetFlood() {
+        flooded = new java.util.concurrent.CompletableFuture<>();
+    }
+
+    private static volatile java.util.concurrent.CompletableFuture<Long> flooded = new java.util.concurrent.CompletableFuture<>();
 
     private static JsonObject echoedHeaders(io.vertx.core.MultiMap headers) {
         JsonObject echoed = new JsonObject();

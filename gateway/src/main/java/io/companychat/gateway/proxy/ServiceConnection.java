@@ -1,0 +1,380 @@
+package io.companychat.gateway.proxy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.companychat.gateway.error.ErrorResponses;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
+
+/**
+ * One WebSocket tunnel: the gateway's connection to the service (this is its Netty handler) joined to the client's.
+ * <p>
+ * First the client's upgrade request is written to the service as it came (its own {@code Host}, a
+ * {@code Connection} header asking only for the upgrade) and the service's response head is read. Anything but 101
+ * is answered to the client with the service's status and no body. On 101 the client's connection switches
+ * protocols with the service's headers, and from then on both connections run on one event loop and pass each
+ * other the buffers they read: client to service through the client socket's message handler, service to client
+ * here; written as they are, never copied or decoded. A full write queue on either side stops reading on the other
+ * (TCP backpressure), so a slow reader grows neither the gateway's memory nor its queues.
+ * <p>
+ * Of the service's bytes only the frame headers are looked at ({@link FrameBoundaries}), so that at shutdown the
+ * client's close frame goes in between two frames.
+ */
+final class ServiceConnection extends ChannelInboundHandlerAdapter implements Handler<Object> {
+
+    /** The longest response head accepted from the service. */
+    private static final int MAX_HEAD_BYTES = 8192;
+
+    private final SocketTunnels tunnels;
+    private final ContextInternal context;
+    private final String serviceName;
+    private final long requestTimeoutMillis;
+
+    // While the upgrade is under way.
+    /** The client's upgrade request until it is answered (or, with a 101, handed to the switch). */
+    private HttpServerRequest request;
+    /** {@code host:port} of the service, until the upgrade is written. */
+    private String authority;
+    private ByteBuf head;
+    private ByteBuf early;
+    private ScheduledFuture<?> headTimeout;
+
+    // The tunnel.
+    private Channel service;
+    private NetSocketInternal client;
+    private ChannelHandlerContext clientContext;
+    private final FrameBoundaries serviceFrames = new FrameBoundaries();
+    private boolean switching;
+    private boolean closeWanted;
+    private boolean closeSent;
+    private boolean released;
+
+    ServiceConnection(SocketTunnels tunnels, HttpServerRequest request, ServiceAddress address, long requestTimeoutMillis) {
+        this.tunnels = tunnels;
+        // the request's context: the client connection's event loop, which the service connection shares
+        this.context = (ContextInternal) Vertx.currentContext();
+        this.request = request;
+        this.authority = address.authority();
+        this.serviceName = address.name();
+        this.requestTimeoutMillis = requestTimeoutMillis;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The upgrade
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        service = ctx.channel();
+        head = ctx.alloc().heapBuffer(256);
+        ByteBuf upgrade = ctx.alloc().buffer(1024);
+        ByteBufUtil.writeAscii(upgrade, upgradeHead(request, authority));
+        authority = null;
+        ctx.writeAndFlush(upgrade, ctx.voidPromise());
+        headTimeout = ctx.executor().schedule(() -> {
+            if (request != null) {
+                unavailable();
+                ctx.close();
+            }
+        }, requestTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** The client's request as the service gets it: header bytes as they came (ISO-8859-1), the service's own Host. */
+    private static String upgradeHead(HttpServerRequest request, String authority) {
+        StringBuilder text = new StringBuilder(1024).append("GET ").append(request.uri()).append(" HTTP/1.1\r\nHost: ")
+                .append(authority).append("\r\nConnection: Upgrade\r\n");
+        for (Map.Entry<String, String> header : request.headers()) {
+            String name = header.getKey();
+            if (!HttpHeaders.HOST.toString().equalsIgnoreCase(name) && !HttpHeaders.CONNECTION.toString().equalsIgnoreCase(name)) {
+                text.append(name).append(": ").append(header.getValue()).append("\r\n");
+            }
+        }
+        return text.append("\r\n").toString();
+    }
+
+    /** The connection could not be made (refused, timed out, unresolvable): 502. */
+    void refused() {
+        unavailable();
+        release();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf data)) {
+            ReferenceCountUtil.release(msg);
+        } else if (clientContext != null) {
+            fromService(data);
+        } else if (head != null) {
+            head.writeBytes(data);
+            data.release();
+            readHead(ctx);
+        } else if (switching) {
+            // After the 101, while the client's connection switches: kept for it.
+            early = early == null ? data : Unpooled.wrappedBuffer(early, data);
+        } else {
+            data.release();
+        }
+    }
+
+    private void readHead(ChannelHandlerContext ctx) {
+        int end = headEnd(head);
+        if (end < 0) {
+            if (head.readableBytes() > MAX_HEAD_BYTES) {
+                unavailable();
+                ctx.close();
+            }
+            return;
+        }
+        headTimeout.cancel(false);
+        headTimeout = null;
+        String[] lines = head.toString(head.readerIndex(), end - head.readerIndex(), StandardCharsets.ISO_8859_1).split("\r\n");
+        head.readerIndex(end + 4);
+        int status = statusCode(lines[0]);
+        if (status < 0) {
+            unavailable();
+            ctx.close();
+        } else if (status != 101) {
+            HttpServerRequest refused = request;
+            request = null;
+            context.emit(v -> {
+                refused.resume();
+                refused.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+            });
+            ctx.close();
+        } else {
+            if (head.isReadable()) {
+                early = head.retain();
+            }
+            head.release();
+            head = null;
+            // Nothing more from the service until the client's connection has switched protocols.
+            service.config().setAutoRead(false);
+            switchProtocols(lines);
+        }
+    }
+
+    /** Where the empty line that ends the head begins, or -1 while it has not come. */
+    private static int headEnd(ByteBuf head) {
+        for (int i = head.readerIndex(), last = head.writerIndex() - 4; i <= last; i++) {
+            if (head.getByte(i) == '\r' && head.getByte(i + 1) == '\n' && head.getByte(i + 2) == '\r' && head.getByte(i + 3) == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The status of {@code HTTP/1.x NNN reason}, or -1. */
+    private static int statusCode(String statusLine) {
+        if (!statusLine.startsWith("HTTP/1.") || statusLine.length() < 12 || statusLine.charAt(8) != ' ') {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(statusLine, 9, 12, 10);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void switchProtocols(String[] lines) {
+        HttpServerRequest upgraded = request;
+        request = null;
+        switching = true;
+        context.emit(v -> {
+            HttpServerResponse response = upgraded.response();
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                if (colon > 0) {
+                    response.headers().add(lines[i].substring(0, colon).trim(), lines[i].substring(colon + 1).trim());
+                }
+            }
+            upgraded.resume();
+            upgraded.toNetSocket().onComplete(switched -> {
+                switching = false;
+                if (switched.succeeded() && service.isActive()) {
+                    join(upgraded, switched.result());
+                } else {
+                    if (switched.succeeded()) {
+                        switched.result().close();
+                    }
+                    service.close();
+                }
+            });
+        });
+    }
+
+    private void join(HttpServerRequest upgraded, NetSocket socket) {
+        client = (NetSocketInternal) socket;
+        clientContext = client.channelHandlerContext();
+        // The request's headers were forwarded: what the connection keeps of its request need not hold them. Nor
+        // does it need Quarkus's idle timeout (30 min without a byte): chat-service closes a socket that misses its
+        // heartbeats, which closes the tunnel.
+        upgraded.headers().clear();
+        upgraded.response().headers().clear();
+        IdleStateHandler idle = clientContext.pipeline().get(IdleStateHandler.class);
+        if (idle != null) {
+            clientContext.pipeline().remove(idle);
+        }
+        client.messageHandler(this);
+        client.exceptionHandler(failure -> {
+            // a reset by the client: its connection closes, and the close handler below closes the service's
+        });
+        client.closeHandler(v -> service.close());
+        client.drainHandler(v -> service.config().setAutoRead(true));
+        tunnels.opened(this);
+        if (early != null) {
+            ByteBuf data = early;
+            early = null;
+            fromService(data);
+            clientContext.flush();
+        }
+        service.config().setAutoRead(true);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The tunnel
+
+    /** Client to service: the client socket's message handler (the bytes as read, never copied). */
+    @Override
+    public void handle(Object msg) {
+        if (msg instanceof ByteBuf) {
+            service.writeAndFlush(msg, service.voidPromise());
+            if (!service.isWritable()) {
+                clientContext.channel().config().setAutoRead(false);
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Service to client: written at once, flushed when the read is complete. */
+    private void fromService(ByteBuf data) {
+        if (closeSent) {
+            // The client has its close frame: nothing may follow it (the service's own close reply included).
+            data.release();
+            return;
+        }
+        if (!closeWanted) {
+            serviceFrames.advance(data, false);
+            clientContext.write(data, clientContext.voidPromise());
+        } else {
+            int end = serviceFrames.atBoundary() ? 0 : serviceFrames.advance(data, true);
+            if (end > 0) {
+                clientContext.write(data.retainedSlice(data.readerIndex(), end), clientContext.voidPromise());
+            }
+            data.release();
+            if (serviceFrames.atBoundary()) {
+                sendClose();
+            }
+        }
+        if (!clientContext.channel().isWritable()) {
+            service.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (clientContext != null) {
+            clientContext.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (clientContext != null && ctx.channel().isWritable()) {
+            clientContext.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** At shutdown, on the tunnel's event loop: the close frame goes now, or after the service's frame under way. */
+    void goAway() {
+        service.eventLoop().execute(() -> {
+            closeWanted = true;
+            if (serviceFrames.atBoundary()) {
+                sendClose();
+            }
+        });
+    }
+
+    private void sendClose() {
+        if (closeSent || clientContext == null) {
+            return;
+        }
+        closeSent = true;
+        clientContext.writeAndFlush(FrameBoundaries.closeFrame(clientContext.alloc(), SocketTunnels.GOING_AWAY,
+                SocketTunnels.GOING_AWAY_REASON), clientContext.voidPromise());
+        // The client answers with its own close frame, which reaches the service, which then closes; if it does
+        // not, the connections are closed anyway.
+        service.eventLoop().schedule(() -> {
+            client.close();
+            service.close();
+        }, SocketTunnels.CLOSE_HANDSHAKE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The end
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // a reset by the service: closing the connection closes the client's too
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (headTimeout != null) {
+            headTimeout.cancel(false);
+        }
+        if (client != null) {
+            client.close();
+        } else if (request != null) {
+            // closed before it answered the upgrade
+            unavailable();
+        }
+        release();
+    }
+
+    /** 502 to a client whose upgrade is still unanswered. */
+    private void unavailable() {
+        HttpServerRequest unanswered = request;
+        if (unanswered == null) {
+            return;
+        }
+        request = null;
+        context.emit(v -> {
+            unanswered.resume();
+            ErrorResponses.sendUnavailable(unanswered.response(), serviceName);
+        });
+    }
+
+    private void release() {
+        if (released) {
+            return;
+        }
+        released = true;
+        if (head != null) {
+            head.release();
+            head = null;
+        }
+        if (early != null) {
+            early.release();
+            early = null;
+        }
+        tunnels.closed(this);
+    }
+}
