@@ -32,7 +32,8 @@ import io.quarkus.test.junit.QuarkusTest;
 class SchemaTest {
 
     private static final List<String> TABLES = List.of(
-            "users", "mail_outbox", "revoked_tokens", "login_failures", "conversations", "messages", "flyway_schema_history");
+            "users", "mail_outbox", "revoked_tokens", "login_failures", "conversations", "conversation_members", "messages",
+            "flyway_schema_history");
 
     @InjectTestDatabase
     TestDatabase database;
