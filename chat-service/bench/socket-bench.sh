@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Chat socket benchmark of chat-service: idle authenticated connections held on one process (RSS
-# per connection, slope, heap histogram), and 1:1 messages stored and delivered per second with
-# the sender→recipient latency. See ../README.md, "Benchmark: the chat socket".
+# per connection, slope, heap histogram), 1:1 messages stored and delivered per second with the
+# sender→recipient latency, and the fan-out of one busy group. See ../README.md, "Benchmark: the
+# chat socket" and "Benchmark: group fan-out".
 #
-#   chat-service/bench/socket-bench.sh [idle|messages|all]      # default: all
+#   chat-service/bench/socket-bench.sh [idle|messages|all|group]      # default: all (idle and messages)
 #
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
@@ -16,19 +17,21 @@
 #   BENCH_PAIRS        sender/recipient pairs (200); BENCH_RATES total messages/s per run (2000,2000,2000,3000,4000);
 #                      a run that is not kept up with (< 90 % delivered, or p99 > 1 s) skips the higher rates
 #                      and adds BENCH_FALLBACK_RATES (1000,700,700,700,500,500,500) to find the knee
-#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at half the first rate (60)
+#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at half the first rate (60; group: at the group rate)
+#   BENCH_GROUP_MEMBERS (200), BENCH_GROUP_RATE messages/s (25), BENCH_GROUP_RUNS measured runs (3): the group mode
 #   BENCH_WARMUP, BENCH_SECONDS   per run (10, 30)
 #   BENCH_NO_BUILD=1   run a stale jar rather than rebuild it; JAVA_OPTS: more options for the load tool
 set -euo pipefail
 
 mode=${1:-all}
-case "$mode" in idle | messages | all) ;; *) echo "usage: $0 [idle|messages|all]" >&2; exit 2 ;; esac
+case "$mode" in idle | messages | all | group) ;; *) echo "usage: $0 [idle|messages|all|group]" >&2; exit 2 ;; esac
 
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/bench-lib.sh"
 db=${BENCH_DB:-chat_socket_bench}
 port=${BENCH_PORT:-18084}
 pairs=${BENCH_PAIRS:-200}
+group_members=${BENCH_GROUP_MEMBERS:-200}
 server_jvm=${BENCH_SERVER_JVM:--Xms64m -Xmx1g -XX:+UseSerialGC -XX:MaxNewSize=64m}
 
 ensure_jar
@@ -39,11 +42,17 @@ echo "bench: creating database $db"
 create_db "$db"
 # chat-service never reads users: the rows are there for the foreign keys. Conversation k is
 # between users 2k-1 and 2k (the message pairs); the idle sockets belong to the users after them.
-psql_db "$db" -v pairs="$pairs" <<'SQL'
+# Conversation pairs + 1 is the group of users 1..BENCH_GROUP_MEMBERS (the group mode).
+psql_db "$db" -v pairs="$pairs" -v members="$group_members" <<'SQL'
 INSERT INTO users (name, subname, email, job, password_hash)
 SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 2 * :pairs + 9000) g;
 INSERT INTO conversations (sender_id, recipient_id)
 SELECT 2 * k - 1, 2 * k FROM generate_series(1, :pairs) k;
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT id, sender_id FROM conversations UNION ALL SELECT id, recipient_id FROM conversations;
+INSERT INTO conversations (kind, title, sender_id) VALUES ('group', 'Bench group', 1);
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT :pairs + 1, g FROM generate_series(1, :members) g;
 VACUUM ANALYZE;
 SQL
 
@@ -68,6 +77,9 @@ java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/class
   -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-60}" \
   -Dbench.warmup="${BENCH_WARMUP:-10}" \
   -Dbench.seconds="${BENCH_SECONDS:-30}" \
+  -Dbench.groupMembers="$group_members" \
+  -Dbench.groupRate="${BENCH_GROUP_RATE:-25}" \
+  -Dbench.groupRuns="${BENCH_GROUP_RUNS:-3}" \
   SocketBench "$mode" "$work" "$port" "$service_pid" "$db"
 echo "bench: done, uptime:$(uptime)"
 if grep -q -E " (ERROR|WARN) " "$work/service.log"; then
