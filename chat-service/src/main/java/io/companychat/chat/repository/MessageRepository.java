@@ -45,10 +45,10 @@ public class MessageRepository {
                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::bigint[])
                     WITH ORDINALITY AS input (conversation_id, sender_id, content, date, client_id, recipient_id, position)),
             members AS (
-                SELECT cm.conversation_id, c.kind, array_agg(cm.user_id ORDER BY cm.user_id) AS member_ids
-                FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-                WHERE cm.conversation_id IN (SELECT conversation_id FROM input)
-                GROUP BY cm.conversation_id, c.kind),
+                SELECT c.id AS conversation_id, c.kind,
+                       ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id
+                             ORDER BY cm.user_id) AS member_ids
+                FROM conversations c WHERE c.id IN (SELECT conversation_id FROM input)),
             stored AS (
                 INSERT INTO messages (conversation_id, sender_id, content, date, client_id)
                 SELECT input.conversation_id, input.sender_id, input.content, input.date, input.client_id
@@ -89,17 +89,20 @@ public class MessageRepository {
 
     /**
      * The socket's catch-up: messages after {@code $2} in the conversations the user is a member of
-     * now, oldest first. Per membership one range scan of {@code messages_history_idx}, at most
-     * {@code $3} rows each, then the first {@code $3} of them all.
+     * now, oldest first. Per membership one range scan of {@code messages_history_idx} for ids only
+     * (index-only), at most {@code $3} each; the first {@code $3} ids of them all; then those rows.
      */
     static final String NEWER_FOR_MEMBER = """
+            WITH newer AS (
+                SELECT m.id
+                FROM conversation_members me
+                CROSS JOIN LATERAL (SELECT m.id FROM messages m WHERE m.conversation_id = me.conversation_id AND m.id > $2
+                                    ORDER BY m.id LIMIT $3) m
+                WHERE me.user_id = $1
+                ORDER BY m.id LIMIT $3)
             SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at
-            FROM conversation_members me
-            CROSS JOIN LATERAL (SELECT id, conversation_id, sender_id, content, date, client_id, inserted_at
-                                FROM messages m WHERE m.conversation_id = me.conversation_id AND m.id > $2
-                                ORDER BY m.id LIMIT $3) m
-            WHERE me.user_id = $1
-            ORDER BY m.id LIMIT $3""";
+            FROM newer JOIN messages m ON m.id = newer.id
+            ORDER BY m.id""";
 
     /**
      * A message to insert. {@code clientId} is the sender's optional idempotency key;
