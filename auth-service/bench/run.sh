@@ -54,6 +54,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The services run with their Deployments' JVM options, as in the local run.
+# shellcheck source=../../deploy/local/jvm-options.sh
+. "$BENCH/../../deploy/local/jvm-options.sh"
+
 await_ready() { # port name pid
   for _ in $(seq 1 120); do
     if curl -fs -o /dev/null "http://localhost:$1/q/health/ready"; then return 0; fi
@@ -78,14 +82,14 @@ if [ "$MODE" = stand-in ]; then
 else
   PGDATABASE=$DB INTERNAL_SERVICE_TOKEN=$SERVICE_TOKEN QUARKUS_HTTP_PORT=$USER_PORT \
     QUARKUS_MAILER_MOCK=true CHAT_DEV_MAIL_PAGE_ENABLED=true \
-    java -jar "$USER_JAR" >"$WORK/user-service.log" 2>&1 &
+    java $(jvm_options user-service) -jar "$USER_JAR" >"$WORK/user-service.log" 2>&1 &
   PIDS+=($!); USER_PID=$!
 fi
 await_ready "$USER_PORT" user-service "$USER_PID"
 
 PGDATABASE=$DB INTERNAL_SERVICE_TOKEN=$SERVICE_TOKEN QUARKUS_HTTP_PORT=$AUTH_PORT \
   USER_SERVICE_URL=http://localhost:$USER_PORT AUTH_SIGNING_KEY_LOCATION=$WORK/signing-key.pem \
-  java -jar "$AUTH_JAR" >"$WORK/auth-service.log" 2>&1 &
+  java $(jvm_options auth-service) -jar "$AUTH_JAR" >"$WORK/auth-service.log" 2>&1 &
 PIDS+=($!); AUTH_PID=$!
 await_ready "$AUTH_PORT" auth-service "$AUTH_PID"
 

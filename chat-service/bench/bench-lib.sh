@@ -58,6 +58,9 @@ create_db() {
   done
 }
 
+# shellcheck source=../../deploy/local/jvm-options.sh
+. "$bench/../../deploy/local/jvm-options.sh"
+
 make_keys() {
   java "$bench/HistoryBench.java" keys "$work"
 }
@@ -68,6 +71,9 @@ make_keys() {
 start_service() {
   local db=$1 port=$2
   shift 2
+  # Without options of its own, the service runs with its Deployment's JVM options, as in the local run.
+  # shellcheck disable=SC2046  # one option per word
+  [ $# -gt 0 ] || set -- $(jvm_options chat-service)
   echo "bench: starting $jar (built $(date -r "$jar" '+%F %T')) on port $port${*:+ with $*}"
   QUARKUS_HTTP_PORT=$port PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
     MP_JWT_VERIFY_PUBLICKEY_LOCATION="file:$work/jwks.json" INTERNAL_SERVICE_TOKEN=bench-only \

@@ -9,8 +9,8 @@
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
 #   BENCH_DB (chat_socket_bench), BENCH_PORT (18084)
-#   BENCH_SERVER_JVM   the service's JVM options (-Xms64m -Xmx1g and the GC options deploy/ gives chat-service:
-#                      -XX:+UseSerialGC -XX:MaxNewSize=64m;
+#   BENCH_SERVER_JVM   the service's JVM options (default: its Deployment's, as the local run uses them,
+#                      deploy/local/jvm-options.sh: -Xmx384m -XX:+UseSerialGC -XX:MaxNewSize=64m;
 #                      the tool reads the Serial collector's GC.heap_info)
 #   BENCH_CONNECTIONS  idle steps, "max" = what both processes' open-files limits allow (2000,5000,10000,max)
 #   BENCH_HOLD         seconds the top step is held idle, heartbeating (65: past the 60 s idle timeout)
@@ -32,7 +32,8 @@ db=${BENCH_DB:-chat_socket_bench}
 port=${BENCH_PORT:-18084}
 pairs=${BENCH_PAIRS:-200}
 group_members=${BENCH_GROUP_MEMBERS:-200}
-server_jvm=${BENCH_SERVER_JVM:--Xms64m -Xmx1g -XX:+UseSerialGC -XX:MaxNewSize=64m}
+# chat-service runs with the JVM options of its Deployment, as in the local run (deploy/local/jvm-options.sh).
+server_jvm=${BENCH_SERVER_JVM:-$(jvm_options chat-service)}
 
 ensure_jar
 # Both processes get the hard limit of open files (20,000 here), so one socket each per file.

@@ -27,6 +27,8 @@ done
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+# The JVM options the deploy manifests give each service (heap from the pod's memory limit, Serial GC).
+. "$ROOT/deploy/local/jvm-options.sh"
 LOG_DIR="$SCRIPT_DIR/.logs"
 DATA_DIR="$SCRIPT_DIR/.data/postgres"
 LAUNCHER_JAR="$SCRIPT_DIR/embedded-postgres/target/embedded-postgres-launcher.jar"
@@ -301,8 +303,9 @@ for i in "${!SERVICES[@]}"; do
   svc=${SERVICES[$i]}
   extra=()
   [ "$svc" = gateway ] && extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT")
+  # shellcheck disable=SC2046  # one option per word
   env QUARKUS_HTTP_PORT="${HTTP_PORTS[$i]}" ${extra[@]+"${extra[@]}"} \
-    java -jar "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &
+    java $(jvm_options "$svc") -jar "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &
   PIDS+=($!)
   NAMES+=("$svc")
 done

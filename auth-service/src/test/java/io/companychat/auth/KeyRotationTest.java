@@ -16,6 +16,7 @@ import org.jose4j.keys.resolvers.JwksVerificationKeyResolver;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.auth.support.TestKeys;
+import io.companychat.common.testing.JwtForgery;
 import io.companychat.auth.support.TestKeysResource;
 import io.companychat.auth.support.UserServiceStub;
 import io.companychat.auth.support.UserServiceStub.StubUser;
@@ -56,8 +57,8 @@ class KeyRotationTest {
             assertThat(key).containsEntry("kty", "RSA").containsEntry("alg", "RS256").containsEntry("use", "sig");
             assertThat(key).doesNotContainKeys(PRIVATE_MEMBERS.toArray(String[]::new));
         }
-        assertThat(published.get(0)).containsEntry("n", TestKeys.base64Url(keys.currentPublicKey().getModulus()))
-                .containsEntry("e", TestKeys.base64Url(keys.currentPublicKey().getPublicExponent()));
+        assertThat(published.get(0)).containsEntry("n", JwtForgery.member(keys.currentPublicKey().getModulus()))
+                .containsEntry("e", JwtForgery.member(keys.currentPublicKey().getPublicExponent()));
     }
 
     @Test

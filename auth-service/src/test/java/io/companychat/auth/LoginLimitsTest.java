@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.auth.support.TestKeysResource;
@@ -217,18 +218,8 @@ class LoginLimitsTest {
     }
 
     private void awaitCalls(String email, int calls) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (userService.callsFor(email) < calls) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("user-service was not asked about " + email + " within 5 s");
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
+        Awaitility.await("user-service asked about " + email).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> userService.callsFor(email) >= calls);
     }
 
     /** Failures recorded by other attempts (another replica, a parallel request). */

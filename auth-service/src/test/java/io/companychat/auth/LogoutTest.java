@@ -23,6 +23,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import jakarta.inject.Inject;
+
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -32,6 +35,7 @@ import io.companychat.auth.support.TestKeysResource;
 import io.companychat.auth.support.UserServiceStub;
 import io.companychat.auth.support.UserServiceStub.StubUser;
 import io.companychat.auth.support.UserServiceStubResource;
+import io.companychat.common.security.RevokedTokens;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
@@ -54,6 +58,8 @@ class LogoutTest {
     UserServiceStub userService;
     TestKeys keys;
 
+    @Inject
+    RevokedTokens revokedTokens;
     @InjectTestDatabase
     TestDatabase database;
 
@@ -129,7 +135,8 @@ class LogoutTest {
             notify.setString(1, jti + " " + payload(token).getLong("exp"));
             notify.execute();
         }
-        sleep(Duration.ofSeconds(1));
+        Awaitility.await("the notified revocation in this replica's set").atMost(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofMillis(20)).until(() -> revokedTokens.isRevoked(jti));
 
         logout(token).then().statusCode(401);
 
@@ -209,12 +216,4 @@ class LogoutTest {
         logout(keys.signWithCurrentKey(TestKeys.claims(USER_ID, EMAIL))).then().statusCode(204);
     }
 
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
-    }
 }

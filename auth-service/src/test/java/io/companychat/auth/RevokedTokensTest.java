@@ -20,6 +20,7 @@ import java.util.UUID;
 
 import jakarta.inject.Inject;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.auth.service.DatabaseRevocationSnapshot;
@@ -136,19 +137,9 @@ class RevokedTokensTest {
         return jti;
     }
 
-    private void awaitGone(String countQuery, String key) throws SQLException {
-        long deadline = System.nanoTime() + CLEANUP_WAIT.toNanos();
-        while (count(countQuery, key) > 0) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(key + " still there " + CLEANUP_WAIT.toSeconds() + " s later (" + countQuery + ")");
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
+    private void awaitGone(String countQuery, String key) {
+        Awaitility.await(key + " gone (" + countQuery + ")").atMost(CLEANUP_WAIT).pollInterval(Duration.ofMillis(200))
+                .until(() -> count(countQuery, key) == 0);
     }
 
     private int count(String countQuery, String key) throws SQLException {

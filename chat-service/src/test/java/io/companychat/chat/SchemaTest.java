@@ -21,7 +21,9 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.chat.support.UserServiceDouble;
 import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestTokensResource;
 import io.companychat.common.testing.TestDatabase;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -29,6 +31,8 @@ import io.quarkus.test.junit.QuarkusTest;
 /** The shared schema of common, as migrated by this service at start: tables and the rules the database enforces. */
 @QuarkusTest
 @WithTestResource(PostgresTestResource.class)
+@WithTestResource(TestTokensResource.class)
+@WithTestResource(UserServiceDouble.class)
 class SchemaTest {
 
     private static final List<String> TABLES = List.of(

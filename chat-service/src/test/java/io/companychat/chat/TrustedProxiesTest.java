@@ -8,7 +8,9 @@ import java.util.List;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
+import io.companychat.chat.support.UserServiceDouble;
 import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestTokensResource;
 import io.quarkus.runtime.configuration.InetSocketAddressConverter;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -21,6 +23,8 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(PostgresTestResource.class)
+@WithTestResource(TestTokensResource.class)
+@WithTestResource(UserServiceDouble.class)
 class TrustedProxiesTest {
 
     @Test

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import io.companychat.gateway.support.DownServicesResource;
+import io.companychat.gateway.support.StubServicesResource;
+import io.companychat.gateway.support.StubServicesResource.StubServices;
 import io.companychat.gateway.support.RawClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -21,7 +22,7 @@ import io.vertx.core.json.JsonObject;
 
 /** A service that refuses connections or never answers gets the client a 502 JSON answer with Retry-After. */
 @QuarkusTest
-@WithTestResource(DownServicesResource.class)
+@WithTestResource(StubServicesResource.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServiceDownTest {
 
@@ -30,16 +31,23 @@ class ServiceDownTest {
     @TestHTTPResource("/")
     URL gateway;
 
+    /** auth-service and chat-service refuse connections while this class runs; user-service's stand-in hangs on request. */
+    StubServices stubs;
+
     private RawClient raw;
 
     @BeforeAll
-    void openClient() {
+    void takeServicesDown() {
+        stubs.down("auth-service");
+        stubs.down("chat-service");
         raw = new RawClient(gateway.getPort());
     }
 
     @AfterAll
-    void closeClient() throws Exception {
+    void bringServicesBack() throws Exception {
         raw.close();
+        stubs.up("auth-service");
+        stubs.up("chat-service");
     }
 
     @Test
@@ -58,7 +66,7 @@ class ServiceDownTest {
     void silentServiceIs502AfterRequestTimeout() {
         long started = System.nanoTime();
 
-        Response response = given().get("/api/users/7");
+        Response response = given().header(StubServicesResource.SILENT_HEADER, "true").get("/api/users/7");
 
         assertUnavailable(response, "user-service");
         assertThat((System.nanoTime() - started) / 1_000_000).as("ms until the gateway gave up").isLessThan(10_000);

@@ -5,9 +5,9 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.common.testing.InjectTestDatabase;
@@ -78,24 +78,7 @@ class DevMailPageEnabledTest {
     }
 
     private static String awaitPageContaining(String text) {
-        Instant deadline = Instant.now().plus(MAIL_TIMEOUT);
-        String page = "";
-        while (Instant.now().isBefore(deadline)) {
-            page = given().when().get(PAGE).then().statusCode(200).extract().asString();
-            if (page.contains(text)) {
-                return page;
-            }
-            sleep();
-        }
-        throw new AssertionError("the page never showed " + text + ":\n" + page);
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(200);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return Awaitility.await("the page showing " + text).atMost(MAIL_TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().when().get(PAGE).then().statusCode(200).extract().asString(), page -> page.contains(text));
     }
 }

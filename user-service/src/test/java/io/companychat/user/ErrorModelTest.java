@@ -10,6 +10,8 @@ import static org.hamcrest.Matchers.containsString;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestTokensResource;
+import io.companychat.user.support.GreenMailResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -18,6 +20,8 @@ import io.restassured.response.Response;
 /** The API.md error bodies, produced by common's mappers, through real HTTP. */
 @QuarkusTest
 @WithTestResource(PostgresTestResource.class)
+@WithTestResource(TestTokensResource.class)
+@WithTestResource(GreenMailResource.class)
 class ErrorModelTest {
 
     private static final String PROBE = "/test/error-model";

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +20,7 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.common.testing.InjectTestDatabase;
@@ -47,7 +47,7 @@ class MailOutboxTest {
 
     private static final Duration MAIL_TIMEOUT = Duration.ofSeconds(30);
     /** Long enough for several more polls (one a second): a duplicate would have arrived by then. */
-    private static final Duration DUPLICATE_WINDOW = Duration.ofMillis(3500);
+    private static final Duration DUPLICATE_WINDOW = Duration.ofMillis(500);
     private static final int RACING_SENDERS = 8;
     private static final int RACE_MAILS = 40;
     private static final String INSERT_MAIL = """
@@ -114,9 +114,9 @@ class MailOutboxTest {
         assertThat((String) failing.get("last_error")).as("the recorded error").doesNotContain(password);
         String hash = (String) rows.one("SELECT password_hash FROM users WHERE email = ?", email).get("password_hash");
         assertThat(BcryptUtil.matches(password, hash)).isTrue();
-        sleep(DUPLICATE_WINDOW);
-        assertThat(mailServer.mailsTo(email)).as("mails to " + email).hasSize(1);
+        // Sent is final: once the row says so, no other copy can follow.
         assertThat(awaitOutboxRow(email, r -> "SENT".equals(r.get("status"))).get("text_body")).isNull();
+        assertThat(mailServer.mailsTo(email)).as("mails to " + email).hasSize(1);
     }
 
     @Test
@@ -157,12 +157,11 @@ class MailOutboxTest {
         }
 
         for (String recipient : recipients) {
-            mailServer.awaitMailsTo(recipient, 1, MAIL_TIMEOUT);
+            awaitOutboxRow(recipient, r -> "SENT".equals(r.get("status")));
         }
-        sleep(DUPLICATE_WINDOW);
-        for (String recipient : recipients) {
-            assertThat(mailServer.mailsTo(recipient)).as("mails to " + recipient).hasSize(1);
-        }
+        // A second copy from a racer whose claim overlapped would still be on its way: the count must hold a moment.
+        Awaitility.await("one mail each, and no second copy").during(DUPLICATE_WINDOW).atMost(MAIL_TIMEOUT)
+                .until(() -> recipients.stream().allMatch(recipient -> mailServer.mailsTo(recipient).size() == 1));
         assertThat(rows.query("SELECT status, attempts FROM mail_outbox WHERE recipient LIKE ?", tag + "-%"))
                 .hasSize(RACE_MAILS)
                 .allSatisfy(row -> assertThat(row).containsEntry("status", "SENT").containsEntry("attempts", 1));
@@ -174,11 +173,11 @@ class MailOutboxTest {
         String recipient = uniqueEmail("orphan");
         rows.update(INSERT_MAIL, recipient, "3 seconds");
 
-        sleep(Duration.ofMillis(1500));
-        assertThat(mailServer.mailsTo(recipient)).as("not sent while another replica holds the lease").isEmpty();
+        Awaitility.await("not sent while another replica holds the lease").during(Duration.ofMillis(1500))
+                .atMost(Duration.ofSeconds(2)).until(() -> mailServer.mailsTo(recipient).isEmpty());
 
         mailServer.awaitMailsTo(recipient, 1, MAIL_TIMEOUT);
-        sleep(DUPLICATE_WINDOW);
+        awaitOutboxRow(recipient, r -> "SENT".equals(r.get("status")));
         assertThat(mailServer.mailsTo(recipient)).hasSize(1);
     }
 
@@ -198,24 +197,7 @@ class MailOutboxTest {
     }
 
     private Map<String, Object> awaitOutboxRow(String recipient, Predicate<Map<String, Object>> condition) {
-        Instant deadline = Instant.now().plus(MAIL_TIMEOUT);
-        Map<String, Object> row = null;
-        while (Instant.now().isBefore(deadline)) {
-            row = rows.one("SELECT * FROM mail_outbox WHERE recipient = ?", recipient);
-            if (condition.test(row)) {
-                return row;
-            }
-            sleep(Duration.ofMillis(100));
-        }
-        throw new AssertionError("outbox row for " + recipient + " never reached the expected state; last: " + row);
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
+        return Awaitility.await("the outbox row for " + recipient).atMost(MAIL_TIMEOUT).pollInterval(Duration.ofMillis(100))
+                .until(() -> rows.one("SELECT * FROM mail_outbox WHERE recipient = ?", recipient), condition::test);
     }
 }

@@ -11,6 +11,7 @@ import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestTokens;
 import io.companychat.common.testing.TestTokensResource;
+import io.companychat.user.support.GreenMailResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -18,6 +19,7 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 @WithTestResource(PostgresTestResource.class)
 @WithTestResource(TestTokensResource.class)
+@WithTestResource(GreenMailResource.class)
 class TokenVerificationTest {
 
     private static final String PROTECTED = "/test/error-model/caller";

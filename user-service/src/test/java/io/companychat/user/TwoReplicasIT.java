@@ -6,20 +6,16 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -27,6 +23,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.user.support.Rows;
 import io.companychat.user.support.TestMailServer;
@@ -41,9 +38,10 @@ import io.restassured.http.ContentType;
 class TwoReplicasIT {
 
     private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+    private static final Duration START_LIMIT = Duration.ofSeconds(180);
     private static final Duration MAIL_TIMEOUT = Duration.ofSeconds(90);
-    private static final Duration DUPLICATE_WINDOW = Duration.ofSeconds(4);
+    /** A second copy from a replica whose claim overlapped would come right behind the first. */
+    private static final Duration DUPLICATE_WINDOW = Duration.ofMillis(500);
     private static final int REGISTRATIONS = 40;
     /** Small batches, so that neither replica can take the whole outbox in one poll. */
     private static final int BATCH_SIZE = 2;
@@ -51,38 +49,31 @@ class TwoReplicasIT {
 
     private static TestDatabase database;
     private static TestMailServer mailServer;
-    private static Replica first;
-    private static Replica second;
-
-    private record Replica(String name, Process process, int port, Path log) {
-
-        String url() {
-            return "http://127.0.0.1:" + port;
-        }
-    }
+    private static ServiceProcess first;
+    private static ServiceProcess second;
 
     @BeforeAll
-    static void startTwoReplicas() throws Exception {
+    static void startTwoReplicas() throws IOException {
         assertThat(JAR).as("the packaged service (mvn package)").exists();
         database = TestDatabase.create();
         mailServer = TestMailServer.startOnFreePort();
+        Path jwks = Files.createTempFile("two-replicas-jwks", ".json");
+        jwks.toFile().deleteOnExit();
+        Files.writeString(jwks, "{\"keys\":[]}");
         // Flyway runs in both; its advisory lock lets them start together.
-        first = start("replica-a");
-        second = start("replica-b");
-        awaitReady(first);
-        awaitReady(second);
+        first = replica("replica-a", jwks);
+        second = replica("replica-b", jwks);
+        first.start();
+        second.start();
+        first.awaitReady();
+        second.awaitReady();
     }
 
     @AfterAll
     static void stopEverything() {
-        for (Replica replica : new Replica[] { first, second }) {
+        for (ServiceProcess replica : new ServiceProcess[] { first, second }) {
             if (replica != null) {
-                replica.process().destroy();
-            }
-        }
-        for (Replica replica : new Replica[] { first, second }) {
-            if (replica != null) {
-                waitFor(replica.process());
+                replica.stop(Duration.ofSeconds(30));
             }
         }
         if (mailServer != null) {
@@ -100,21 +91,17 @@ class TwoReplicasIT {
         for (int i = 0; i < REGISTRATIONS; i++) {
             String email = uniqueEmail("replicas");
             emails.add(email);
-            Replica via = i % 2 == 0 ? first : second;
-            given().baseUri(via.url()).contentType(ContentType.JSON).body(registration(email))
+            ServiceProcess via = i % 2 == 0 ? first : second;
+            given().baseUri(via.baseUrl()).contentType(ContentType.JSON).body(registration(email))
                     .when().post("/api/users")
                     .then().statusCode(201);
         }
 
-        for (String email : emails) {
-            mailServer.awaitMailsTo(email, 1, MAIL_TIMEOUT);
-        }
-        sleep(DUPLICATE_WINDOW);
-
-        for (String email : emails) {
-            assertThat(mailServer.mailsTo(email)).as("mails to " + email).hasSize(1);
-        }
         Rows rows = new Rows(database);
+        Awaitility.await("every welcome mail sent").atMost(MAIL_TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> rows.query("SELECT 1 FROM mail_outbox WHERE recipient LIKE 'replicas-%' AND status <> 'SENT'").isEmpty());
+        Awaitility.await("one mail each, and no second copy").during(DUPLICATE_WINDOW).atMost(MAIL_TIMEOUT)
+                .until(() -> emails.stream().allMatch(email -> mailServer.mailsTo(email).size() == 1));
         assertThat(rows.query("SELECT status, attempts, text_body FROM mail_outbox WHERE recipient LIKE 'replicas-%'"))
                 .hasSize(REGISTRATIONS)
                 .allSatisfy(row -> assertThat(row).containsEntry("status", "SENT").containsEntry("attempts", 1)
@@ -131,99 +118,43 @@ class TwoReplicasIT {
     void mailOfARegistrationWhoseReplicaDiedIsSentByTheOther() {
         mailServer.stop();
         String email = uniqueEmail("orphaned");
-        given().baseUri(second.url()).contentType(ContentType.JSON).body(registration(email))
+        given().baseUri(second.baseUrl()).contentType(ContentType.JSON).body(registration(email))
                 .when().post("/api/users")
                 .then().statusCode(201);
 
-        second.process().destroyForcibly();
-        waitFor(second.process());
+        second.kill();
         mailServer.start();
 
         mailServer.awaitMailsTo(email, 1, MAIL_TIMEOUT);
-        sleep(DUPLICATE_WINDOW);
+        Awaitility.await("the orphaned mail's row sent").atMost(MAIL_TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> "SENT".equals(new Rows(database).one("SELECT status FROM mail_outbox WHERE recipient = ?", email).get("status")));
         assertThat(mailServer.mailsTo(email)).hasSize(1);
     }
 
-    private static Replica start(String name) throws IOException {
-        int port = freePort();
-        Path log = Path.of("target", "two-replicas-" + name + ".log");
-        Path jwks = Files.createTempFile("two-replicas-jwks", ".json");
-        jwks.toFile().deleteOnExit();
-        Files.writeString(jwks, "{\"keys\":[]}");
-        Map<String, String> config = Map.ofEntries(
-                Map.entry("quarkus.http.port", Integer.toString(port)),
-                Map.entry("quarkus.datasource.reactive.url",
-                        "postgresql://" + database.host() + ":" + database.port() + "/" + database.name()),
-                Map.entry("quarkus.datasource.jdbc.url", database.jdbcUrl()),
-                Map.entry("quarkus.datasource.username", database.user()),
-                Map.entry("quarkus.datasource.password", database.password()),
-                Map.entry("quarkus.mailer.mock", "false"),
-                Map.entry("quarkus.mailer.host", "127.0.0.1"),
-                Map.entry("quarkus.mailer.port", Integer.toString(mailServer.port())),
-                Map.entry("quarkus.mailer.start-tls", "DISABLED"),
-                Map.entry("chat.outbox.batch-size", Integer.toString(BATCH_SIZE)),
-                Map.entry("internal.service-token", "two-replicas-it"),
-                Map.entry("mp.jwt.verify.publickey.location", jwks.toUri().toString()),
-                Map.entry("quarkus.rest-client.auth-service.url", "http://127.0.0.1:" + freePort()));
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        config.forEach((key, value) -> command.add("-D" + key + "=" + value));
-        command.add("-jar");
-        command.add(JAR.toString());
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new Replica(name, process, port, log);
+    private static ServiceProcess replica(String name, Path jwks) {
+        int port = ServiceProcess.freePort();
+        Map<String, String> environment = Map.ofEntries(
+                Map.entry("PGHOST", database.host()),
+                Map.entry("PGPORT", Integer.toString(database.port())),
+                Map.entry("PGDATABASE", database.name()),
+                Map.entry("PGUSER", database.user()),
+                Map.entry("PGPASSWORD", database.password()),
+                Map.entry("QUARKUS_MAILER_MOCK", "false"),
+                Map.entry("QUARKUS_MAILER_HOST", "127.0.0.1"),
+                Map.entry("QUARKUS_MAILER_PORT", Integer.toString(mailServer.port())),
+                Map.entry("QUARKUS_MAILER_START_TLS", "DISABLED"),
+                Map.entry("CHAT_OUTBOX_BATCH_SIZE", Integer.toString(BATCH_SIZE)),
+                Map.entry("INTERNAL_SERVICE_TOKEN", "two-replicas-it"),
+                Map.entry("MP_JWT_VERIFY_PUBLICKEY_LOCATION", jwks.toUri().toString()),
+                Map.entry("AUTH_SERVICE_URL", "http://127.0.0.1:" + ServiceProcess.freePort()));
+        return new ServiceProcess(name, JAR, environment, port, "http://127.0.0.1:" + port + "/q/health/ready",
+                Path.of("target", "two-replicas-" + name + ".log"), START_LIMIT);
     }
 
-    private static void awaitReady(Replica replica) throws IOException {
-        Instant deadline = Instant.now().plus(START_TIMEOUT);
-        while (Instant.now().isBefore(deadline)) {
-            if (!replica.process().isAlive()) {
-                throw new AssertionError(replica.name() + " exited with " + replica.process().exitValue() + ":\n"
-                        + Files.readString(replica.log()));
-            }
-            try {
-                if (given().baseUri(replica.url()).when().get("/q/health/ready").statusCode() == 200) {
-                    return;
-                }
-            } catch (Exception notListeningYet) {
-                // connection refused until the HTTP server is up
-            }
-            sleep(Duration.ofMillis(500));
-        }
-        throw new AssertionError(replica.name() + " not ready within " + START_TIMEOUT.toSeconds() + " s; log in " + replica.log());
-    }
-
-    private static long sentCounter(Replica replica) {
-        String metrics = given().baseUri(replica.url()).when().get("/q/metrics").then().statusCode(200).extract().asString();
+    private static long sentCounter(ServiceProcess replica) {
+        String metrics = given().baseUri(replica.baseUrl()).when().get("/q/metrics").then().statusCode(200).extract().asString();
         Matcher matcher = SENT_COUNTER.matcher(metrics);
         assertThat(matcher.find()).as("users_outbox_sent_total in the metrics of " + replica.name()).isTrue();
         return (long) Double.parseDouble(matcher.group(1));
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void waitFor(Process process) {
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.companychat.auth.config.AuthConfig;
 import io.companychat.auth.support.TestKeys;
+import io.companychat.common.testing.JwtForgery;
 
 /** Loading keys: formats, key ids, rotation sets, and the refusals an operator must understand. Plain JUnit. */
 class KeyRingTest {
@@ -50,10 +51,10 @@ class KeyRingTest {
         KeyPair current = TestKeys.generate();
         KeyPair older = TestKeys.generate();
         KeyPair oldest = TestKeys.generate();
-        Path signing = write("signing.pem", TestKeys.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
+        Path signing = write("signing.pem", JwtForgery.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
         Path previous = Files.createDirectory(directory.resolve("previous"));
-        Files.writeString(previous.resolve("a.pem"), TestKeys.pem("PUBLIC KEY", older.getPublic().getEncoded()));
-        Path single = write("b.pem", TestKeys.pem("PUBLIC KEY", oldest.getPublic().getEncoded()));
+        Files.writeString(previous.resolve("a.pem"), JwtForgery.pem("PUBLIC KEY", older.getPublic().getEncoded()));
+        Path single = write("b.pem", JwtForgery.pem("PUBLIC KEY", oldest.getPublic().getEncoded()));
 
         KeyRing ring = KeyRing.load(new Keys(Optional.of(signing.toString()),
                 Optional.of(List.of(previous.toString(), single.toString())), false));
@@ -67,8 +68,8 @@ class KeyRingTest {
     @Test
     void theCurrentKeyListedAgainAmongThePreviousOnesIsPublishedOnce() throws IOException {
         KeyPair current = TestKeys.generate();
-        Path signing = write("signing.pem", TestKeys.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
-        Path again = write("again.pem", TestKeys.pem("PUBLIC KEY", current.getPublic().getEncoded()));
+        Path signing = write("signing.pem", JwtForgery.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
+        Path again = write("again.pem", JwtForgery.pem("PUBLIC KEY", current.getPublic().getEncoded()));
 
         KeyRing ring = KeyRing.load(new Keys(Optional.of(signing.toString()), Optional.of(List.of(again.toString())), false));
 
@@ -78,7 +79,7 @@ class KeyRingTest {
     @Test
     void publishedKeysCarryNoPrivateMember() throws IOException {
         KeyPair current = TestKeys.generate();
-        Path signing = write("signing.pem", TestKeys.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
+        Path signing = write("signing.pem", JwtForgery.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
 
         Map<String, Object> published = KeyRing.load(new Keys(Optional.of(signing.toString()), Optional.empty(), false)).jwks().get(0);
 
@@ -98,6 +99,7 @@ class KeyRingTest {
         KeyRing ring = KeyRing.load(new Keys(Optional.empty(), Optional.empty(), true));
 
         assertThat(ring.jwks()).hasSize(1);
+        assertThat(ring.jwks().get(0)).containsEntry("kty", "RSA").containsEntry("alg", "RS256");
         assertThat(ring.signingKeyId()).isEqualTo(ring.jwks().get(0).get("kid"));
     }
 
@@ -121,7 +123,7 @@ class KeyRingTest {
 
     @Test
     void aPublicKeyWhereThePrivateKeyBelongsIsRefused() throws IOException {
-        Path wrong = write("public.pem", TestKeys.pem("PUBLIC KEY", TestKeys.generate().getPublic().getEncoded()));
+        Path wrong = write("public.pem", JwtForgery.pem("PUBLIC KEY", TestKeys.generate().getPublic().getEncoded()));
 
         assertThatThrownBy(() -> KeyRing.load(new Keys(Optional.of(wrong.toString()), Optional.empty(), false)))
                 .isInstanceOf(KeyConfigurationException.class)
@@ -132,7 +134,7 @@ class KeyRingTest {
     void weakKeyIsRefused() throws Exception {
         java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
         generator.initialize(1024);
-        Path weak = write("weak.pem", TestKeys.pem("PRIVATE KEY", generator.generateKeyPair().getPrivate().getEncoded()));
+        Path weak = write("weak.pem", JwtForgery.pem("PRIVATE KEY", generator.generateKeyPair().getPrivate().getEncoded()));
 
         assertThatThrownBy(() -> KeyRing.load(new Keys(Optional.of(weak.toString()), Optional.empty(), false)))
                 .isInstanceOf(KeyConfigurationException.class)

@@ -2,23 +2,22 @@ package io.companychat.auth.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.MessageDigest;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
 
+import org.jose4j.jwk.RsaJsonWebKey;
+
 import io.companychat.common.security.TokenClaims;
+import io.companychat.common.testing.JwtForgery;
 import io.smallrye.jwt.algorithm.SignatureAlgorithm;
 import io.smallrye.jwt.build.Jwt;
 import io.smallrye.jwt.build.JwtClaimsBuilder;
@@ -47,9 +46,9 @@ public final class TestKeys {
             KeyPair previous = generate();
             Path directory = Files.createTempDirectory("auth-test-keys");
             Path signingKey = directory.resolve("signing-key.pem");
-            Files.writeString(signingKey, pem("PRIVATE KEY", current.getPrivate().getEncoded()));
+            Files.writeString(signingKey, JwtForgery.pem("PRIVATE KEY", current.getPrivate().getEncoded()));
             Path verificationKeys = Files.createDirectory(directory.resolve("previous"));
-            Files.writeString(verificationKeys.resolve("2026-10.pem"), pem("PUBLIC KEY", previous.getPublic().getEncoded()));
+            Files.writeString(verificationKeys.resolve("2026-10.pem"), JwtForgery.pem("PUBLIC KEY", previous.getPublic().getEncoded()));
             Files.writeString(verificationKeys.resolve("README.txt"), "not a key: ignored, only *.pem files are read");
             return new TestKeys(current, previous, signingKey, verificationKeys);
         } catch (IOException e) {
@@ -113,52 +112,17 @@ public final class TestKeys {
 
     /** {@code alg: none}: the claims of a valid token, no signature. */
     public static String unsigned(long userId, String email) {
-        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
-        long exp = Instant.now().plus(Duration.ofHours(1)).getEpochSecond();
-        String header = encoder.encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-        String payload = encoder.encodeToString(("{\"iss\":\"" + TokenClaims.ISSUER + "\",\"sub\":\"" + userId + "\",\"upn\":\""
-                + email + "\",\"groups\":[\"user\"],\"jti\":\"" + UUID.randomUUID() + "\",\"exp\":" + exp + "}")
-                .getBytes(StandardCharsets.UTF_8));
-        return header + "." + payload + ".";
+        return JwtForgery.unsigned(JwtForgery.claims(userId, email));
     }
 
     /** A valid token whose payload names another user, the signature left as it was. */
     public String tampered(long userId, String email, long otherUserId) {
-        String[] parts = signWithCurrentKey(claims(userId, email)).split("\\.");
-        String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8);
-        String forged = payload.replace("\"sub\":\"" + userId + "\"", "\"sub\":\"" + otherUserId + "\"");
-        if (forged.equals(payload)) {
-            throw new IllegalStateException("could not find the sub claim in " + payload);
-        }
-        return parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(forged.getBytes(StandardCharsets.UTF_8))
-                + "." + parts[2];
+        return JwtForgery.withSubject(signWithCurrentKey(claims(userId, email)), otherUserId);
     }
 
-    /** RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace, base64url. */
+    /** RFC 7638: the key id auth-service gives a key. */
     public static String thumbprint(RSAPublicKey key) {
-        String canonical = "{\"e\":\"" + base64Url(key.getPublicExponent()) + "\",\"kty\":\"RSA\",\"n\":\""
-                + base64Url(key.getModulus()) + "\"}";
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    public static String base64Url(BigInteger value) {
-        byte[] bytes = value.toByteArray();
-        if (bytes.length > 1 && bytes[0] == 0) {
-            byte[] unsigned = new byte[bytes.length - 1];
-            System.arraycopy(bytes, 1, unsigned, 0, unsigned.length);
-            bytes = unsigned;
-        }
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
-
-    public static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+        return JwtForgery.thumbprint(new RsaJsonWebKey(key));
     }
 
     public static KeyPair generate() {

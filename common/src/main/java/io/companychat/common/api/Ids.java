@@ -9,13 +9,13 @@ import java.util.OptionalLong;
  */
 public final class Ids {
 
-    /** 18 digits always fit a long; a longer number names nothing that exists. */
-    private static final int MAX_DIGITS = 18;
+    /** {@link Long#MAX_VALUE} has 19 digits; a longer number names nothing that exists. */
+    private static final int MAX_DIGITS = 19;
 
     private Ids() {
     }
 
-    /** The id written as {@code [1-9][0-9]{0,17}}, or empty. */
+    /** The id written as {@code [1-9][0-9]*} up to {@link Long#MAX_VALUE}, or empty. */
     public static OptionalLong parse(String text) {
         if (text == null || text.isEmpty() || text.length() > MAX_DIGITS || text.charAt(0) == '0') {
             return OptionalLong.empty();
@@ -26,6 +26,10 @@ public final class Ids {
                 return OptionalLong.empty();
             }
         }
-        return OptionalLong.of(Long.parseLong(text));
+        try {
+            return OptionalLong.of(Long.parseLong(text));
+        } catch (NumberFormatException beyondLong) {
+            return OptionalLong.empty();
+        }
     }
 }

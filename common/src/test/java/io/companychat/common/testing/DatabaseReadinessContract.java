@@ -4,8 +4,8 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 
 import java.time.Duration;
-import java.time.Instant;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,26 +49,8 @@ public abstract class DatabaseReadinessContract {
     }
 
     private static void awaitReadiness(int status, String state) {
-        Instant deadline = Instant.now().plus(STATE_CHANGE_TIMEOUT);
-        int last = -1;
-        while (Instant.now().isBefore(deadline)) {
-            last = given().when().get("/q/health/ready").statusCode();
-            if (last == status) {
-                given().when().get("/q/health/ready").then().statusCode(status).body("status", equalTo(state));
-                return;
-            }
-            sleep(250);
-        }
-        throw new AssertionError("readiness stayed at HTTP " + last + ", expected " + status + " (" + state + ") within "
-                + STATE_CHANGE_TIMEOUT.toSeconds() + " s");
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
+        Awaitility.await("readiness " + status + " (" + state + ")").atMost(STATE_CHANGE_TIMEOUT)
+                .pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> given().when().get("/q/health/ready").then().statusCode(status).body("status", equalTo(state)));
     }
 }

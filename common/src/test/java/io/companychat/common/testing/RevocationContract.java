@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -64,7 +65,9 @@ public abstract class RevocationContract {
 
         databaseRelay.cut();
         tokens.revokeSilently(token);
-        sleep(1500);
+        // The service has seen the database go (its connections, the LISTEN one among them, were dropped).
+        Awaitility.await("readiness down while the database is away").atMost(AFTER_RECONNECT).pollInterval(Duration.ofMillis(100))
+                .until(() -> given().when().get("/q/health/ready").statusCode() == 503);
         databaseRelay.restore();
 
         awaitRefusal(token, AFTER_RECONNECT);
@@ -81,27 +84,13 @@ public abstract class RevocationContract {
 
     private Duration awaitRefusal(String token, Duration limit) {
         long start = System.nanoTime();
-        int status = -1;
-        while (System.nanoTime() - start < limit.toNanos()) {
-            status = statusWith(token);
-            if (status == 401) {
-                return Duration.ofNanos(System.nanoTime() - start);
-            }
-            sleep(20);
-        }
-        throw new AssertionError("revoked token still answered " + status + " after " + limit.toMillis() + " ms");
+        Awaitility.await("the revoked token refused").atMost(limit).pollInterval(Duration.ofMillis(20))
+                .until(() -> statusWith(token) == 401);
+        return Duration.ofNanos(System.nanoTime() - start);
     }
 
     private int statusWith(String token) {
         return given().auth().oauth2(token).when().get(protectedPath()).statusCode();
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
-    }
 }

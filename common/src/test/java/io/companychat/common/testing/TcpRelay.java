@@ -20,58 +20,73 @@ public final class TcpRelay implements AutoCloseable {
 
     private final String targetHost;
     private final int targetPort;
-    private final ServerSocket server;
+    private final int port;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private volatile boolean cut;
+    private volatile ServerSocket server;
 
     private TcpRelay(String targetHost, int targetPort) {
         this.targetHost = targetHost;
         this.targetPort = targetPort;
-        try {
-            this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        this.server = listen(0);
+        this.port = server.getLocalPort();
     }
 
     public static TcpRelay start(String targetHost, int targetPort) {
         TcpRelay relay = new TcpRelay(targetHost, targetPort);
-        daemon("tcp-relay-accept", relay::acceptLoop).start();
+        relay.acceptInBackground();
         return relay;
     }
 
     public int port() {
-        return server.getLocalPort();
+        return port;
     }
 
-    /** Drops every relayed connection and refuses new ones until {@link #restore()}. */
-    public void cut() {
-        cut = true;
+    /**
+     * Drops every relayed connection and stops listening until {@link #restore()}: a new connection is refused by
+     * the kernel at once, as when the server's host is up but the server is not (a client never hangs on it).
+     */
+    public synchronized void cut() {
+        closeQuietly(server);
         open.forEach(TcpRelay::closeQuietly);
         open.clear();
     }
 
-    public void restore() {
-        cut = false;
+    /** Listens again on the same port. */
+    public synchronized void restore() {
+        if (server.isClosed()) {
+            server = listen(port);
+            acceptInBackground();
+        }
     }
 
     @Override
     public void close() {
         cut();
-        closeQuietly(server);
     }
 
-    private void acceptLoop() {
-        while (!server.isClosed()) {
+    private static ServerSocket listen(int port) {
+        try {
+            ServerSocket socket = new ServerSocket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+            return socket;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void acceptInBackground() {
+        ServerSocket listening = server;
+        daemon("tcp-relay-accept", () -> acceptLoop(listening)).start();
+    }
+
+    private void acceptLoop(ServerSocket listening) {
+        while (!listening.isClosed()) {
             Socket client;
             try {
-                client = server.accept();
+                client = listening.accept();
             } catch (IOException e) {
                 return;
-            }
-            if (cut) {
-                closeQuietly(client);
-                continue;
             }
             try {
                 Socket upstream = new Socket();

@@ -1,20 +1,13 @@
 package io.companychat.common.testing;
 
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.NoSuchAlgorithmException;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+
+import org.jose4j.jwk.RsaJsonWebKey;
 
 import io.companychat.common.security.TokenClaims;
 import io.smallrye.jwt.build.Jwt;
@@ -29,28 +22,22 @@ public final class TestTokens {
 
     public static final Duration LIFETIME = Duration.ofHours(1);
 
-    private final KeyPair keyPair;
+    private final RsaJsonWebKey key;
     private final String keyId;
     private final Map<String, Instant> revokedAtAuthService = new ConcurrentHashMap<>();
 
-    private TestTokens(KeyPair keyPair, String keyId) {
-        this.keyPair = keyPair;
-        this.keyId = keyId;
+    private TestTokens(RsaJsonWebKey key) {
+        this.key = key;
+        this.keyId = key.getKeyId();
     }
 
     public static TestTokens create() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            return new TestTokens(generator.generateKeyPair(), "test-" + UUID.randomUUID());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return new TestTokens(JwtForgery.rsaKey("test-" + UUID.randomUUID()));
     }
 
     /** The public key as auth-service publishes it at {@code /.well-known/jwks.json}. */
     public String jwks() {
-        return jwks(keyId, (RSAPublicKey) keyPair.getPublic());
+        return JwtForgery.jwks(key);
     }
 
     /**
@@ -70,26 +57,17 @@ public final class TestTokens {
 
     /** The {@code jti} claim of a token, read without verifying it. */
     public static String jtiOf(String token) {
-        return claimOf(token, "jti");
+        return String.valueOf(JwtForgery.claimsOf(token).getClaimValue("jti"));
     }
 
     /** The {@code exp} claim of a token, read without verifying it. */
     public static long expiryOf(String token) {
-        return Long.parseLong(claimOf(token, "exp"));
-    }
-
-    private static String claimOf(String token, String claim) {
-        String payload = new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]), StandardCharsets.UTF_8);
-        Matcher matcher = Pattern.compile("\"" + claim + "\"\\s*:\\s*\"?([^\",}]+)").matcher(payload);
-        if (!matcher.find()) {
-            throw new IllegalArgumentException("token has no " + claim + " claim");
-        }
-        return matcher.group(1);
+        return ((Number) JwtForgery.claimsOf(token).getClaimValue("exp")).longValue();
     }
 
     /** A valid token for the user, as auth-service would issue it. */
     public String tokenFor(long userId, String email) {
-        return claims(userId, email).jws().keyId(keyId).sign(keyPair.getPrivate());
+        return sign(claims(userId, email));
     }
 
     /** Claims as auth-service sets them, for tests that change one thing before signing. */
@@ -105,7 +83,7 @@ public final class TestTokens {
     }
 
     public String sign(JwtClaimsBuilder claims) {
-        return claims.jws().keyId(keyId).sign(keyPair.getPrivate());
+        return claims.jws().keyId(keyId).sign(key.getPrivateKey());
     }
 
     public String expiredTokenFor(long userId, String email) {
@@ -119,46 +97,16 @@ public final class TestTokens {
 
     /** Signed with a key that no JWKS knows, under this run's key id. */
     public String foreignKeyTokenFor(long userId, String email) {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            return claims(userId, email).jws().keyId(keyId).sign(generator.generateKeyPair().getPrivate());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return claims(userId, email).jws().keyId(keyId).sign(JwtForgery.rsaKey(keyId).getPrivateKey());
     }
 
     /** The same header and signature, the payload swapped for another user's. */
     public String tamperedTokenFor(long userId, String email, long otherUserId) {
-        String[] parts = tokenFor(userId, email).split("\\.");
-        String payload = new String(Base64.getUrlDecoder().decode(parts[1]));
-        String forged = payload.replace("\"sub\":\"" + userId + "\"", "\"sub\":\"" + otherUserId + "\"");
-        return parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(forged.getBytes()) + "." + parts[2];
+        return JwtForgery.withSubject(tokenFor(userId, email), otherUserId);
     }
 
     /** {@code alg: none}, no signature. */
     public static String unsignedTokenFor(long userId, String email) {
-        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
-        long exp = Instant.now().plus(LIFETIME).getEpochSecond();
-        String header = encoder.encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes());
-        String payload = encoder.encodeToString(("{\"iss\":\"" + TokenClaims.ISSUER + "\",\"sub\":\"" + userId
-                + "\",\"upn\":\"" + email + "\",\"groups\":[\"user\"],\"jti\":\"" + UUID.randomUUID() + "\",\"exp\":" + exp + "}")
-                .getBytes());
-        return header + "." + payload + ".";
-    }
-
-    private static String jwks(String keyId, RSAPublicKey key) {
-        return "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\",\"kid\":\"" + keyId + "\",\"n\":\""
-                + base64Url(key.getModulus()) + "\",\"e\":\"" + base64Url(key.getPublicExponent()) + "\"}]}";
-    }
-
-    private static String base64Url(BigInteger value) {
-        byte[] bytes = value.toByteArray();
-        if (bytes.length > 1 && bytes[0] == 0) {
-            byte[] unsigned = new byte[bytes.length - 1];
-            System.arraycopy(bytes, 1, unsigned, 0, unsigned.length);
-            bytes = unsigned;
-        }
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return JwtForgery.unsigned(JwtForgery.claims(userId, email));
     }
 }

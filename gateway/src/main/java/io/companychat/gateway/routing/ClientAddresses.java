@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.companychat.gateway.config.GatewayConfig;
 import io.vertx.core.http.HttpServerRequest;
@@ -26,9 +27,14 @@ public class ClientAddresses {
 
     private final List<Block> trusted;
 
+    @Inject
     public ClientAddresses(GatewayConfig config) {
-        this.trusted = config.trustedProxies().orElse(List.of()).stream().map(String::trim).filter(s -> !s.isEmpty())
-                .map(Block::parse).toList();
+        this(config.trustedProxies().orElse(List.of()));
+    }
+
+    /** With these trusted proxies: IP addresses or CIDR blocks. */
+    public ClientAddresses(List<String> trustedProxies) {
+        this.trusted = trustedProxies.stream().map(String::trim).filter(s -> !s.isEmpty()).map(Block::parse).toList();
     }
 
     /** The client's address, or null when the peer's is unknown. */
@@ -37,12 +43,17 @@ public class ClientAddresses {
         if (peer == null || peer.hostAddress() == null) {
             return null;
         }
-        String client = peer.hostAddress();
+        return of(peer.hostAddress(), request.headers().getAll("X-Forwarded-For"));
+    }
+
+    /** The client's address, for a request from {@code peer} that carried these {@code X-Forwarded-For} headers. */
+    String of(String peer, List<String> forwardedFor) {
+        String client = peer;
         if (trusted.isEmpty() || !isTrusted(literal(client))) {
             return client;
         }
         List<String> hops = new ArrayList<>();
-        for (String header : request.headers().getAll("X-Forwarded-For")) {
+        for (String header : forwardedFor) {
             for (String hop : header.split(",")) {
                 hops.add(hop.trim());
             }

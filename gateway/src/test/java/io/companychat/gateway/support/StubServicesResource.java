@@ -1,6 +1,7 @@
 package io.companychat.gateway.support;
 
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -14,6 +15,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * Three stand-ins for the services: real Vert.x HTTP servers on free ports. Each answers every request with a JSON
  * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket.
+ * A test takes a stand-in away (its port refuses connections) and brings it back through the {@link StubServices}
+ * field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service).
  */
 public class StubServicesResource implements QuarkusTestResourceLifecycleManager {
 
@@ -23,6 +26,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     public static final String CUSTOM_HEADER = "X-Custom";
     public static final String REPLY_HEADER = "X-Stub-Reply";
     public static final String SERVICE_HEADER = "X-Stub-Service";
+    /** Request header: the stub reads the request and never answers it. */
+    public static final String SILENT_HEADER = "X-Stub-Silent";
     /** A WebSocket text frame that makes the stub describe the upgrade request it received. */
     public static final String WHOAMI_FRAME = "whoami";
     public static final String ECHO_PREFIX = "echo: ";
@@ -36,15 +41,22 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             "x-forwarded-host", "x-real-ip", "x-custom", "content-type" };
 
     private Vertx vertx;
+    private StubServices stubs;
 
     @Override
     public Map<String, String> start() {
         vertx = Vertx.vertx();
+        stubs = new StubServices();
         return Map.of(
-                "gateway.user-service-url", "http://localhost:" + startStub("user-service"),
-                "gateway.auth-service-url", "http://localhost:" + startStub("auth-service"),
-                "gateway.chat-service-url", "http://localhost:" + startStub("chat-service"),
+                "gateway.user-service-url", "http://localhost:" + stubs.start("user-service", 0),
+                "gateway.auth-service-url", "http://localhost:" + stubs.start("auth-service", 0),
+                "gateway.chat-service-url", "http://localhost:" + stubs.start("chat-service", 0),
                 "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s");
+    }
+
+    @Override
+    public void inject(TestInjector testInjector) {
+        testInjector.injectIntoFields(stubs, new TestInjector.MatchesType(StubServices.class));
     }
 
     @Override
@@ -54,15 +66,40 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         }
     }
 
-    private int startStub(String name) {
-        HttpServer server = vertx.createHttpServer()
-                .requestHandler(request -> describe(name, request))
-                .webSocketHandler(ws -> echo(name, ws));
-        return await(server.listen(0, "localhost").toCompletionStage().toCompletableFuture()).actualPort();
+    /** The running stand-ins, by service name. */
+    public final class StubServices {
+
+        private final Map<String, HttpServer> servers = new ConcurrentHashMap<>();
+        private final Map<String, Integer> ports = new ConcurrentHashMap<>();
+
+        private int start(String name, int port) {
+            HttpServer server = vertx.createHttpServer()
+                    .requestHandler(request -> describe(name, request))
+                    .webSocketHandler(ws -> echo(name, ws));
+            int actual = await(server.listen(port, "localhost").toCompletionStage().toCompletableFuture()).actualPort();
+            servers.put(name, server);
+            ports.put(name, actual);
+            return actual;
+        }
+
+        /** The service's port refuses connections from now on. */
+        public void down(String name) {
+            await(servers.remove(name).close().toCompletionStage().toCompletableFuture());
+        }
+
+        /** The service answers again, on the same port. */
+        public void up(String name) {
+            if (!servers.containsKey(name)) {
+                start(name, ports.get(name));
+            }
+        }
     }
 
     private static void describe(String name, HttpServerRequest request) {
         request.body().onSuccess(body -> {
+            if (request.getHeader(SILENT_HEADER) != null) {
+                return;
+            }
             String status = request.getHeader(STATUS_HEADER);
             JsonObject description = new JsonObject()
                     .put("service", name)

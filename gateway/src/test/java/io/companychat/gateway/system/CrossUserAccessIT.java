@@ -156,7 +156,7 @@ class CrossUserAccessIT {
                     + cursor, catToken, null);
             assertThat(page.status()).as(page.toString()).isEqualTo(200);
             assertThat(page.body()).as(page.toString()).doesNotContain(SECRET);
-            for (JsonNode message : read(page.body()).get("data")) {
+            for (JsonNode message : Exchange.read(page.body()).get("data")) {
                 assertThat(message.get("conversation_id").asLong()).as(page.toString()).isEqualTo(catDan);
             }
         }
@@ -166,7 +166,7 @@ class CrossUserAccessIT {
             Answer started = HTTP.call("POST", system.gatewayUrl(), "/api/conversations", catToken,
                     "{\"recipient_id\":" + other.id() + "}");
             assertThat(started.status()).as(started.toString()).isIn(200, 201);
-            JsonNode conversation = read(started.body());
+            JsonNode conversation = Exchange.read(started.body());
             assertThat(conversation.get("id").asLong()).as(started.toString()).isNotEqualTo(annBen);
             assertThat(Set.of(conversation.get("sender_id").asLong(), conversation.get("recipient_id").asLong()))
                     .as(started.toString()).containsExactlyInAnyOrder(cat.id(), other.id());
@@ -182,12 +182,12 @@ class CrossUserAccessIT {
         List<Long> annBenBefore = messageIdsIn(annBen);
         List<String> violations = new ArrayList<>();
         int sends = 0;
-        try (PhoenixTestSocket catOn1 = PhoenixTestSocket.connect(ws("gateway"), catToken);
-                PhoenixTestSocket catOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), catToken);
-                PhoenixTestSocket annOn1 = PhoenixTestSocket.connect(ws("gateway"), annToken);
-                PhoenixTestSocket annOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), annToken);
-                PhoenixTestSocket benOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), benToken);
-                PhoenixTestSocket danOn1 = PhoenixTestSocket.connect(ws("gateway"), danToken)) {
+        try (PhoenixTestSocket catOn1 = PhoenixTestSocket.connect(system.wsBase("gateway"), catToken);
+                PhoenixTestSocket catOn2 = PhoenixTestSocket.connect(system.wsBase("chat-service-2"), catToken);
+                PhoenixTestSocket annOn1 = PhoenixTestSocket.connect(system.wsBase("gateway"), annToken);
+                PhoenixTestSocket annOn2 = PhoenixTestSocket.connect(system.wsBase("chat-service-2"), annToken);
+                PhoenixTestSocket benOn2 = PhoenixTestSocket.connect(system.wsBase("chat-service-2"), benToken);
+                PhoenixTestSocket danOn1 = PhoenixTestSocket.connect(system.wsBase("gateway"), danToken)) {
             // Topics naming a conversation, as a client of another chat app might try: Phoenix's "unmatched topic".
             for (String topic : List.of("room:" + annBen, "room:chat:" + annBen, "conversation:" + annBen,
                     "room:chat/" + annBen, "user:" + ann.id(), "room:lobby")) {
@@ -275,7 +275,7 @@ class CrossUserAccessIT {
                     }
                 }
             }
-            try (PhoenixTestSocket annLate = PhoenixTestSocket.connect(ws("gateway"), annToken)) {
+            try (PhoenixTestSocket annLate = PhoenixTestSocket.connect(system.wsBase("gateway"), annToken)) {
                 assertThat(annLate.joinChat(Map.of("since", 0)).get("status").asText()).isEqualTo("ok");
                 List<Long> replayed = receivedIds(drain(annLate, QUIET), catDan);
                 if (!replayed.isEmpty()) {
@@ -298,10 +298,10 @@ class CrossUserAccessIT {
     @Test
     void anotherUsersSocketsNeverGetMessagesOfAConversationTheyAreNotIn() throws Exception {
         // Ann keeps two sockets open (one per replica) while Cat and Dan exchange messages over both paths.
-        try (PhoenixTestSocket annOn1 = PhoenixTestSocket.connect(ws("gateway"), annToken);
-                PhoenixTestSocket annOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), annToken);
-                PhoenixTestSocket catOn2 = PhoenixTestSocket.connect(ws("chat-service-2"), catToken);
-                PhoenixTestSocket danOn1 = PhoenixTestSocket.connect(ws("gateway"), danToken)) {
+        try (PhoenixTestSocket annOn1 = PhoenixTestSocket.connect(system.wsBase("gateway"), annToken);
+                PhoenixTestSocket annOn2 = PhoenixTestSocket.connect(system.wsBase("chat-service-2"), annToken);
+                PhoenixTestSocket catOn2 = PhoenixTestSocket.connect(system.wsBase("chat-service-2"), catToken);
+                PhoenixTestSocket danOn1 = PhoenixTestSocket.connect(system.wsBase("gateway"), danToken)) {
             for (PhoenixTestSocket socket : List.of(annOn1, annOn2, catOn2, danOn1)) {
                 assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
             }
@@ -347,9 +347,9 @@ class CrossUserAccessIT {
             body.put("client_id", clientId);
         }
         Answer answer = HTTP.call("POST", system.gatewayUrl(), "/api/conversations/" + conversation + "/messages", token,
-                json(body));
+                Exchange.json(body));
         assertThat(answer.status()).as(answer.toString()).isEqualTo(201);
-        return read(answer.body()).get("id").asLong();
+        return Exchange.read(answer.body()).get("id").asLong();
     }
 
     private static long sendOk(PhoenixTestSocket socket, long to, long conversation, String text) {
@@ -363,13 +363,13 @@ class CrossUserAccessIT {
         Answer answer = HTTP.call("GET", system.gatewayUrl(), "/api/conversations", token, null);
         assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
         Set<Long> ids = new LinkedHashSet<>();
-        read(answer.body()).get("data").forEach(c -> ids.add(c.get("id").asLong()));
+        Exchange.read(answer.body()).get("data").forEach(c -> ids.add(c.get("id").asLong()));
         return ids;
     }
 
     private static List<Set<Long>> participantsOf(String listBody) {
         List<Set<Long>> pairs = new ArrayList<>();
-        read(listBody).get("data").forEach(c -> pairs.add(Set.of(c.get("sender_id").asLong(), c.get("recipient_id").asLong())));
+        Exchange.read(listBody).get("data").forEach(c -> pairs.add(Set.of(c.get("sender_id").asLong(), c.get("recipient_id").asLong())));
         return pairs;
     }
 
@@ -378,7 +378,7 @@ class CrossUserAccessIT {
                 token, null);
         assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
         List<Long> ids = new ArrayList<>();
-        read(answer.body()).get("data").forEach(m -> ids.add(m.get("id").asLong()));
+        Exchange.read(answer.body()).get("data").forEach(m -> ids.add(m.get("id").asLong()));
         return ids;
     }
 
@@ -442,23 +442,6 @@ class CrossUserAccessIT {
         }
     }
 
-    private static JsonNode read(String body) {
-        try {
-            return JSON.readTree(body);
-        } catch (Exception e) {
-            throw new AssertionError("not JSON: " + body, e);
-        }
-    }
 
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    private static String ws(String service) {
-        return "ws://127.0.0.1:" + system.service(service).port();
-    }
 }

@@ -89,6 +89,14 @@ record Exchange(int status, String body, String retryAfter, long millis, long st
         return status + " after " + millis + " ms: " + (body == null ? "" : body.substring(0, Math.min(body.length(), 200)));
     }
 
+    static JsonNode read(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + body, e);
+        }
+    }
+
     static String json(Object body) {
         try {
             return JSON.writeValueAsString(body);

@@ -12,12 +12,14 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.gateway.system.RunningSystem.TestUser;
 
 /**
@@ -27,6 +29,7 @@ import io.companychat.gateway.system.RunningSystem.TestUser;
  * (terminationGracePeriodSeconds minus the preStop sleep, deploy/kubernetes/base).
  */
 @ExtendWith(SystemExtension.class)
+@Order(Order.DEFAULT + 5)
 class GracefulShutdownIT {
 
     /** terminationGracePeriodSeconds − preStop sleep, per deploy/kubernetes/base/*.yaml. */
@@ -34,18 +37,12 @@ class GracefulShutdownIT {
             "user-service", Duration.ofSeconds(30 - 5), "auth-service", Duration.ofSeconds(30 - 5),
             "chat-service", Duration.ofSeconds(60 - 10), "gateway", Duration.ofSeconds(45 - 10));
     private static final int IN_FLIGHT = 16;
-    private static final long LOCK_HELD_AFTER_SIGTERM_MILLIS = 1000;
     private static final Duration PATIENCE = Duration.ofSeconds(30);
     /** Lets the requests reach the service before it is told to stop. */
     private static final long HEAD_START_MILLIS = 200;
     private static final int GOING_AWAY = 1001;
 
     private static RunningSystem system;
-
-    @BeforeAll
-    static void setUp(RunningSystem runningSystem) {
-        system = runningSystem;
-    }
 
     @Test
     void userServiceFinishesRegistrationsInFlightAndExitsWithinItsGrace() {
@@ -57,13 +54,7 @@ class GracefulShutdownIT {
         users.restart();
 
         stopped.assertEveryAnswerIs(201);
-        for (int i = 0; i < IN_FLIGHT; i++) {
-            system.awaitPassword(email.apply(i), Duration.ofSeconds(30));
-        }
-        ServiceProcess.sleep(2000);
-        for (int i = 0; i < IN_FLIGHT; i++) {
-            assertThat(system.smtp().getReceivedMessagesForDomain(email.apply(i))).as("welcome emails to " + email.apply(i)).hasSize(1);
-        }
+        system.assertExactlyOneWelcomeMailEach(IntStream.range(0, IN_FLIGHT).mapToObj(email).toList(), Duration.ofSeconds(30));
     }
 
     @Test
@@ -90,8 +81,8 @@ class GracefulShutdownIT {
         Stopped stopped;
         Integer annClose;
         Integer benClose;
-        try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect(ws(replica1), annToken);
-                PhoenixTestSocket benSocket = PhoenixTestSocket.connect(ws(replica1), benToken)) {
+        try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect(system.wsBase(replica1.name()), annToken);
+                PhoenixTestSocket benSocket = PhoenixTestSocket.connect(system.wsBase(replica1.name()), benToken)) {
             assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
             assertThat(benSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
             // A message is written in well under the head start: hold the conversation's row so that the
@@ -102,9 +93,11 @@ class GracefulShutdownIT {
                     hold.setLong(1, conversation);
                     hold.executeQuery().close();
                 }
+                // Released once the service has begun its shutdown (its sockets got their close frames), so
+                // that the sends are still in flight while it stops.
                 stopped = stopUnderLoad(replica1, i -> Exchange.post(replica1.baseUrl() + "/api/conversations/" + conversation + "/messages",
                         benToken, Map.of("content", prefix + "-" + i, "client_id", prefix + "-" + i), PATIENCE), () -> {
-                            ServiceProcess.sleep(LOCK_HELD_AFTER_SIGTERM_MILLIS);
+                            annSocket.awaitServerClose(PATIENCE);
                             commit(lock);
                         });
             }
@@ -132,7 +125,7 @@ class GracefulShutdownIT {
 
         Stopped stopped;
         Integer closeCode;
-        try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect("ws://127.0.0.1:" + gateway.port(), annToken)) {
+        try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect(system.wsBase("gateway"), annToken)) {
             assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
             stopped = stopUnderLoad(gateway, i -> Exchange.post(gateway.baseUrl() + "/api/users", null,
                     Exchange.user("Gate", "gate-" + batch + "-" + i + "@example.com"), PATIENCE));
@@ -198,7 +191,4 @@ class GracefulShutdownIT {
         }
     }
 
-    private static String ws(ServiceProcess service) {
-        return "ws://127.0.0.1:" + service.port();
-    }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.gateway.system.RunningSystem.TestUser;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -35,6 +36,7 @@ class GroupsIT {
     private static final String REPLICA_1 = "chat-service";
     private static final String REPLICA_2 = "chat-service-2";
 
+    /** Set by {@link SystemExtension}. */
     private static RunningSystem system;
     private static Member ann;
     private static Member bob;
@@ -48,8 +50,7 @@ class GroupsIT {
     }
 
     @BeforeAll
-    static void setUp(RunningSystem runningSystem) {
-        system = runningSystem;
+    static void setUp() {
         ann = member("Ann");
         bob = member("Bob");
         cid = member("Cid");
@@ -200,7 +201,7 @@ class GroupsIT {
     }
 
     private static PhoenixTestSocket joined(String replica, Member member) {
-        PhoenixTestSocket socket = PhoenixTestSocket.connect("ws://127.0.0.1:" + system.service(replica).port(), member.token());
+        PhoenixTestSocket socket = PhoenixTestSocket.connect(system.wsBase(replica), member.token());
         assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
         return socket;
     }

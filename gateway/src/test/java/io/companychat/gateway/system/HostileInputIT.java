@@ -116,7 +116,7 @@ class HostileInputIT {
         List<String> violations = new ArrayList<>();
         Map<String, Integer> answers = new TreeMap<>();
         int stored = 0;
-        try (PhoenixTestSocket socket = PhoenixTestSocket.connect(wsBase(), token)) {
+        try (PhoenixTestSocket socket = PhoenixTestSocket.connect(system.wsBase("gateway"), token)) {
             // Half before joining room:chat, half after, so that both states see the garbage.
             int join = frames.size() / 2;
             for (int i = 0; i < frames.size(); i++) {
@@ -148,7 +148,7 @@ class HostileInputIT {
                 "[\"1\",\"2\",\"room:chat\",\"send_msg\",{\"conv\":" + conversation + ",\"message\":\""
                         + "m".repeat(SOCKET_FRAME_LIMIT) + "\"}]",
                 "[" + "[".repeat(200_000) + "]")) {
-            try (PhoenixTestSocket socket = PhoenixTestSocket.connect(wsBase(), token)) {
+            try (PhoenixTestSocket socket = PhoenixTestSocket.connect(system.wsBase("gateway"), token)) {
                 socket.joinChat(Map.of());
                 socket.sendRaw(oversize);
                 Integer code = socket.awaitServerClose(Duration.ofSeconds(10));
@@ -436,9 +436,6 @@ class HostileInputIT {
         }
     }
 
-    private static String wsBase() {
-        return system.gatewaySocketEndpoint().replace("/socket", "");
-    }
 
     private static String abbreviate(String text) {
         String clean = text.replace("\u0000", "\\0").replace("\n", "\\n");

@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -41,6 +42,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 
+import io.companychat.common.testing.JwtForgery;
+import io.companychat.common.testing.ServiceProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.WebSocket;
@@ -72,6 +75,7 @@ class LoadIT {
     private static final int HISTORY_READERS = 4;
     private static final long HEARTBEAT_MS = 20_000;
     private static final Duration SETTLE = Duration.ofSeconds(120);
+    private static final Duration QUIET = Duration.ofMillis(500);
     private static final String CLIENT_ID_PREFIX = "load-";
     private static final String WARM_UP = "warm-up from connection ";
     /** chat-service's answer when it could not store a message in time (e.g. no database connection free). */
@@ -82,11 +86,6 @@ class LoadIT {
     private static final int GATEWAY_HTTP_POOL = 200;
 
     private static RunningSystem system;
-
-    @BeforeAll
-    static void setUp(RunningSystem runningSystem) {
-        system = runningSystem;
-    }
 
     @Test
     void everyAcknowledgedMessageIsStoredOnceAndReachesEveryOpenConnectionOfItsRecipientOnce() throws Exception {
@@ -122,7 +121,6 @@ class LoadIT {
             awaitUntil(() -> run.warming.isEmpty(), SETTLE);
             assertThat(run.warming).as("warm-up sends without a reply").isEmpty();
             long warmMillis = (System.nanoTime() - warmStart) / 1_000_000;
-            Thread.sleep(2000);
 
             // The load: every connection sends at INTERVAL_MS, alternately to its user's two neighbours.
             long loadStart = System.nanoTime();
@@ -152,7 +150,8 @@ class LoadIT {
             Map<Conn, Set<Long>> expected = expectedDeliveries(acked, connsOfUser);
             long expectedCount = expected.values().stream().mapToLong(Set::size).sum();
             awaitUntil(() -> conns.stream().mapToLong(conn -> conn.received.size()).sum() >= expectedCount, SETTLE);
-            Thread.sleep(1000);
+            // A duplicate or a misdelivery would come right behind the expected ones: the count must stay put a moment.
+            awaitUntil(() -> conns.stream().mapToLong(conn -> conn.received.size()).sum() == expectedCount, QUIET, Duration.ofSeconds(2));
             int closedDuringRun = (int) conns.stream().filter(conn -> conn.closedAt > 0).count();
 
             // Deliveries: exactly once to each expected connection, nowhere else.
@@ -288,7 +287,7 @@ class LoadIT {
                 while (rows.next()) {
                     long id = rows.getLong(1);
                     String email = rows.getString(2);
-                    users.add(new LoadUser(users.size(), id, tokens.signedWithTheRealKey(Tokens.claims(id, email))));
+                    users.add(new LoadUser(users.size(), id, tokens.signedWithTheRealKey(JwtForgery.claims(id, email))));
                 }
             }
         }
@@ -313,12 +312,10 @@ class LoadIT {
                     HttpRequest request = HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/api/conversations"))
                             .header("Authorization", "Bearer " + user.token).header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString("{\"recipient_id\":" + next.id + "}")).build();
-                    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                    // A cold or starved user-service is a 503 with Retry-After (API.md); the set-up waits and asks again.
-                    for (int tries = 1; response.statusCode() == 503 && tries < 20; tries++) {
-                        Thread.sleep(1000);
-                        response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                    }
+                    // A cold or starved user-service is a 503 with Retry-After (API.md); the set-up asks again.
+                    HttpResponse<String> response = Awaitility.await().atMost(Duration.ofSeconds(20))
+                            .pollInterval(Duration.ofMillis(250)).pollInSameThread()
+                            .until(() -> http.send(request, HttpResponse.BodyHandlers.ofString()), r -> r.statusCode() != 503);
                     assertThat(response.statusCode()).as(response.body()).isIn(200, 201);
                     conversations.put(pair(user.id, next.id), JSON.readTree(response.body()).get("id").asLong());
                     return null;
@@ -464,10 +461,18 @@ class LoadIT {
         return problems;
     }
 
-    private static void awaitUntil(BooleanSupplier condition, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
+    /** Waits until the condition holds or the time is up; the assertions that follow say what is missing. */
+    private static void awaitUntil(BooleanSupplier condition, Duration limit) {
+        awaitUntil(condition, Duration.ZERO, limit);
+    }
+
+    /** As above, the condition holding for {@code during} without a break. */
+    private static void awaitUntil(BooleanSupplier condition, Duration during, Duration limit) {
+        try {
+            Awaitility.await().during(during).atMost(limit.plus(during)).pollInterval(Duration.ofMillis(100))
+                    .until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException e) {
+            // reported by the caller's assertions
         }
     }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -21,11 +20,6 @@ class ReplicasIT {
 
     private static RunningSystem system;
 
-    @BeforeAll
-    static void setUp(RunningSystem runningSystem) {
-        system = runningSystem;
-    }
-
     @Test
     void usersOnDifferentReplicasExchangeMessagesBothWays() {
         TestUser ann = system.register("Ann");
@@ -34,8 +28,8 @@ class ReplicasIT {
         String benToken = system.login(ben);
         long conversation = system.conversation(annToken, ben.id());
 
-        try (PhoenixTestSocket onReplica1 = PhoenixTestSocket.connect(wsOf("gateway"), annToken);
-                PhoenixTestSocket onReplica2 = PhoenixTestSocket.connect(wsOf("chat-service-2"), benToken)) {
+        try (PhoenixTestSocket onReplica1 = PhoenixTestSocket.connect(system.wsBase("gateway"), annToken);
+                PhoenixTestSocket onReplica2 = PhoenixTestSocket.connect(system.wsBase("chat-service-2"), benToken)) {
             assertThat(onReplica1.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
             assertThat(onReplica2.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
 
@@ -62,7 +56,4 @@ class ReplicasIT {
         return reply.at("/response/message");
     }
 
-    private static String wsOf(String service) {
-        return "ws://127.0.0.1:" + system.service(service).port();
-    }
 }

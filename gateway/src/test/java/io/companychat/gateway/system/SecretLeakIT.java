@@ -21,7 +21,6 @@ import jakarta.mail.Message.RecipientType;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,6 +28,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.gateway.system.RecordingHttp.Answer;
 
 /**
@@ -43,11 +43,6 @@ class SecretLeakIT {
     private static final Map<String, String> NO_HEADERS = Map.of();
 
     private static RunningSystem system;
-
-    @BeforeAll
-    static void setUp(RunningSystem runningSystem) {
-        system = runningSystem;
-    }
 
     @Test
     void noResponseLogLineOrOtherEmailCarriesAPasswordOrItsHash() throws Exception {
@@ -117,7 +112,7 @@ class SecretLeakIT {
         expect(http.call("GET", gateway, "/api/users/me", liaAgain, null), 200);
         expect(http.call("GET", gateway, "/api/users/" + max.id(), liaAgain, null), 200);
         expect(http.call("GET", gateway, "/api/users?limit=100", liaAgain, null), 200);
-        long conversation = read(expect(http.call("POST", gateway, "/api/conversations", liaAgain,
+        long conversation = Exchange.read(expect(http.call("POST", gateway, "/api/conversations", liaAgain,
                 "{\"recipient_id\":" + max.id() + "}"), 201).body()).get("id").asLong();
         expect(http.call("POST", gateway, "/api/conversations/" + conversation + "/messages", maxToken,
                 "{\"content\":\"hello Lia\"}"), 201);
@@ -306,12 +301,12 @@ class SecretLeakIT {
         String password = plantedPassword == null ? "" : ",\"password\":\"" + plantedPassword + "\"";
         Answer created = expect(http.call("POST", system.gatewayUrl(), "/api/users", null, "{\"user\":{\"name\":\"" + name
                 + "\",\"subname\":\"Leak\",\"email\":\"" + email + "\",\"job\":\"tester\"" + password + "}}"), 201);
-        return new Registered(read(created.body()).get("id").asLong(), email,
+        return new Registered(Exchange.read(created.body()).get("id").asLong(), email,
                 system.awaitPassword(email, Duration.ofSeconds(30)));
     }
 
     private static String loginToken(RecordingHttp http, String email, String password) {
-        return read(expect(http.call("POST", system.gatewayUrl(), "/api/login", null, creds(email, password)), 200).body())
+        return Exchange.read(expect(http.call("POST", system.gatewayUrl(), "/api/login", null, creds(email, password)), 200).body())
                 .at("/data/token").asText();
     }
 
@@ -320,11 +315,11 @@ class SecretLeakIT {
     }
 
     private static String creds(String email, String password) {
-        return json(Map.of("creds", Map.of("email", email, "password", password)));
+        return Exchange.json(Map.of("creds", Map.of("email", email, "password", password)));
     }
 
     private static String passwordChange(String current, String next) {
-        return json(Map.of("current_password", current, "new_password", next));
+        return Exchange.json(Map.of("current_password", current, "new_password", next));
     }
 
     private static Answer expect(Answer answer, int status) {
@@ -393,21 +388,7 @@ class SecretLeakIT {
         }
     }
 
-    private static JsonNode read(String body) {
-        try {
-            return JSON.readTree(body);
-        } catch (Exception e) {
-            throw new AssertionError("not JSON: " + body, e);
-        }
-    }
 
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private record Registered(long id, String email, String password) {
         RunningSystem.TestUser asTestUser() {

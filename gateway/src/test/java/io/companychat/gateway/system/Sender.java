@@ -9,6 +9,7 @@ import java.util.function.Function;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.common.testing.ServiceProcess;
 
 /**
  * A chat client that sends one message after another, each with its own {@code client_id} (which

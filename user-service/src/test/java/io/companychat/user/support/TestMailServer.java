@@ -5,10 +5,11 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
+import org.awaitility.Awaitility;
 
 import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.GreenMail;
@@ -72,17 +73,8 @@ public final class TestMailServer {
 
     /** Waits until at least {@code count} mails for the address arrived; returns them all. */
     public List<ReceivedMail> awaitMailsTo(String address, int count, Duration timeout) {
-        Instant deadline = Instant.now().plus(timeout);
-        List<ReceivedMail> mails = mailsTo(address);
-        while (mails.size() < count && Instant.now().isBefore(deadline)) {
-            sleep(100);
-            mails = mailsTo(address);
-        }
-        if (mails.size() < count) {
-            throw new AssertionError("expected " + count + " mail(s) to " + address + " within " + timeout.toSeconds()
-                    + " s, got " + mails.size());
-        }
-        return mails;
+        return Awaitility.await(count + " mail(s) to " + address).atMost(timeout).pollInterval(Duration.ofMillis(100))
+                .until(() -> mailsTo(address), mails -> mails.size() >= count);
     }
 
     public synchronized void close() {
@@ -107,12 +99,4 @@ public final class TestMailServer {
         }
     }
 
-    static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
-    }
 }

@@ -1,7 +1,9 @@
-package io.companychat.gateway.system;
+package io.companychat.common.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,13 +11,18 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** One service of the system, run as a real process from its packaged jar, with its log captured to a file. */
+import org.awaitility.Awaitility;
+
+/**
+ * One service run as a real process from its packaged jar (what the container images run), with its log captured to
+ * a file: the one launcher of the tests that need real processes (the system tests, user-service's two replicas).
+ */
 public final class ServiceProcess {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -26,15 +33,32 @@ public final class ServiceProcess {
     private final int port;
     private final String readinessUrl;
     private final Path log;
+    private final Duration startLimit;
     private Process process;
 
-    ServiceProcess(String name, Path jar, Map<String, String> environment, int port, String readinessUrl, Path log) {
+    /**
+     * A service on {@code port} (given to it as QUARKUS_HTTP_PORT, with {@code environment}), ready when
+     * {@code readinessUrl} answers 200, which it must within {@code startLimit} of each start.
+     */
+    public ServiceProcess(String name, Path jar, Map<String, String> environment, int port, String readinessUrl, Path log,
+            Duration startLimit) {
         this.name = name;
         this.jar = jar;
-        this.environment = environment;
+        this.environment = new HashMap<>(environment);
+        this.environment.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         this.port = port;
         this.readinessUrl = readinessUrl;
         this.log = log;
+        this.startLimit = startLimit;
+    }
+
+    /** A loopback port free right now. */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public String name() {
@@ -78,18 +102,15 @@ public final class ServiceProcess {
         }
     }
 
-    public void awaitReady(Duration limit) {
-        Instant deadline = Instant.now().plus(limit);
-        while (Instant.now().isBefore(deadline)) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
-            }
-            if (isReady()) {
-                return;
-            }
-            sleep(200);
-        }
-        throw new IllegalStateException(name + " was not ready within " + limit.toSeconds() + " s; see " + log);
+    /** Waits until the process is ready; fails at once if it exits instead. */
+    public void awaitReady() {
+        Awaitility.await(name + " ready (log: " + log + ")").atMost(startLimit).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+                    }
+                    return isReady();
+                });
     }
 
     public boolean isReady() {
@@ -149,7 +170,7 @@ public final class ServiceProcess {
             throw new IllegalStateException(name + " is still running");
         }
         start();
-        awaitReady(RunningSystem.START_LIMIT);
+        awaitReady();
     }
 
     /** SIGKILL: the process gets no chance to clean up. */
@@ -176,7 +197,8 @@ public final class ServiceProcess {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static void sleep(long millis) {
+    /** A deliberate pause (a head start, a scenario's length), never a wait for something that can be awaited. */
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
