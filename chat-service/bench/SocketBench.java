@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
@@ -52,6 +53,8 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * flood: the messages load at one rate, in rounds without and with one hostile socket that sends
  * send_msg as fast as the connection takes them (reconnecting whenever it is closed); the normal
  * pairs' latency both ways, and the server's heap before, during and after.
+ * group: one socket per member of one group (conversation pairs + 2), random members sending
+ * send_msg to it at a steady rate; every push to every other member counted, with its latency.
  */
 public class SocketBench {
 
@@ -78,6 +81,9 @@ public class SocketBench {
     final int addresses = Integer.getInteger("bench.sourceAddresses", 4);
     final int inflight = Integer.getInteger("bench.inflight", 64);
     final String jcmd = System.getProperty("bench.jcmd", "jcmd");
+    final int groupMembers = Integer.getInteger("bench.groupMembers", 200);
+    final int groupRate = Integer.getInteger("bench.groupRate", 25);
+    final int groupRuns = Integer.getInteger("bench.groupRuns", 3);
     final String serverJvm = System.getProperty("bench.serverJvm", "?");
 
     final Path dir;
@@ -108,8 +114,8 @@ public class SocketBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5 || !List.of("idle", "messages", "all", "flood").contains(args[0])) {
-            System.err.println("usage: SocketBench idle|messages|all|flood <dir> <port> <server pid> <database>");
+        if (args.length != 5 || !List.of("idle", "messages", "all", "flood", "group").contains(args[0])) {
+            System.err.println("usage: SocketBench idle|messages|all|flood|group <dir> <port> <server pid> <database>");
             System.exit(2);
         }
         SocketBench bench = new SocketBench(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]), args[4]);
@@ -117,6 +123,10 @@ public class SocketBench {
             bench.header();
             if (args[0].equals("flood")) {
                 bench.flood();
+                return;
+            }
+            if (args[0].equals("group")) {
+                bench.group();
                 return;
             }
             if (!args[0].equals("messages")) {
@@ -642,6 +652,265 @@ public class SocketBench {
         }
         current = null;
         closeAll(socks);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Group fan-out
+
+    /** One timed group run: per message its send time and ok reply; per delivery its latency. */
+    final class GroupRun {
+        final String tag;
+        final int total;
+        final int warmupCount;
+        final int receivers;
+        final long[] sentAt;
+        final AtomicLongArray ackAt;
+        /** Latency of each delivery of each message, {@code [seq * receivers + k]}, filled in arrival order per message. */
+        final AtomicLongArray latency;
+        final AtomicIntegerArray deliveries;
+        final AtomicLongArray lastDeliveryAt;
+        final AtomicInteger ok = new AtomicInteger();
+        final AtomicInteger errors = new AtomicInteger();
+        final AtomicInteger duplicates = new AtomicInteger();
+        final AtomicInteger pushes = new AtomicInteger();
+        final AtomicLong okIdSum = new AtomicLong();
+        volatile String firstError;
+
+        GroupRun(String tag, int rate, int warmup, int measured, int receivers) {
+            this.tag = tag;
+            this.receivers = receivers;
+            this.warmupCount = rate * warmup;
+            this.total = rate * (warmup + measured);
+            this.sentAt = new long[total];
+            this.ackAt = new AtomicLongArray(total);
+            this.latency = new AtomicLongArray(total * receivers);
+            this.deliveries = new AtomicIntegerArray(total);
+            this.lastDeliveryAt = new AtomicLongArray(total);
+        }
+
+        void reply(String text, long now) {
+            int refStart = text.indexOf(",\"") + 2;
+            int colon = text.indexOf(':', refStart);
+            int refEnd = text.indexOf('"', refStart);
+            if (colon < 0 || colon > refEnd || !text.substring(refStart, colon).equals("g")) {
+                return;
+            }
+            int seq = Integer.parseInt(text, colon + 1, refEnd, 10);
+            ackAt.set(seq, now);
+            if (text.contains("\"status\":\"ok\"")) {
+                int id = text.indexOf("\"id\":") + 5;
+                int end = id;
+                while (Character.isDigit(text.charAt(end))) {
+                    end++;
+                }
+                okIdSum.addAndGet(Long.parseLong(text, id, end, 10));
+                ok.incrementAndGet();
+            } else if (errors.getAndIncrement() == 0) {
+                firstError = text;
+            }
+        }
+
+        /** A push to one member; {@code seen} is that socket's record of the messages it got. */
+        void push(String text, long now, java.util.BitSet seen) {
+            int content = text.indexOf("\"content\":\"g");
+            if (content < 0) {
+                return;
+            }
+            String[] parts = text.substring(content + 12, text.indexOf('"', content + 12)).split(" ");
+            if (!parts[0].equals(tag)) {
+                return;
+            }
+            int seq = Integer.parseInt(parts[1]);
+            if (seen.get(seq)) {
+                duplicates.incrementAndGet();
+                return;
+            }
+            seen.set(seq);
+            int k = deliveries.getAndIncrement(seq);
+            if (k < receivers) {
+                latency.set(seq * receivers + k, now - Long.parseLong(parts[2]));
+            }
+            lastDeliveryAt.accumulateAndGet(seq, now, Math::max);
+            pushes.incrementAndGet();
+        }
+    }
+
+    volatile GroupRun currentGroup;
+
+    /**
+     * A group of {@code groupMembers} (conversation {@code pairs + 2}, users 1..n), one socket each;
+     * random members send {@code groupRate} messages per second to it; each message is pushed to
+     * the {@code n - 1} other members' sockets.
+     */
+    void group() throws Exception {
+        int n = groupMembers;
+        long conversation = pairs + 2L;
+        long[] users = new long[n];
+        for (int i = 0; i < n; i++) {
+            users[i] = i + 1;
+        }
+        List<Sock> socks = socks(users);
+        String[] tokens = tokens(users);
+        int failed = openAll(socks, tokens);
+        if (failed > 0) {
+            throw new IllegalStateException(failed + " member sockets failed to open");
+        }
+        for (Sock sock : socks) {
+            java.util.BitSet[] seen = { new java.util.BitSet() };
+            GroupRun[] seenFor = { null };
+            sock.onText = text -> {
+                GroupRun run = currentGroup;
+                if (run == null) {
+                    return;
+                }
+                long now = System.nanoTime();
+                if (text.startsWith("[\"1\",")) {
+                    run.reply(text, now);
+                } else if (text.startsWith("[null,null,\"room:chat\",\"receive_msg\"")) {
+                    if (seenFor[0] != run) {
+                        seenFor[0] = run;
+                        seen[0] = new java.util.BitSet(run.total);
+                    }
+                    run.push(text, now, seen[0]);
+                }
+            };
+        }
+        System.out.printf(Locale.ROOT, "%nGROUP: %d members (users 1..%d, conversation %d), one socket each, all on this service; "
+                + "random members send %d messages/s to the group; each is pushed to the %d other members' sockets.%n"
+                + "Per run %d s warm-up + %d s measured (run 0: %d s more warm-up, not counted). Latency (ms) = a member's receive_msg - the send, "
+                + "over every delivery; ack = the sender's ok reply - the send.%n"
+                + "srv ms/dl, pg ms/dl = CPU of the service, PostgreSQL per delivery (ms); srv ms/msg per message.%n",
+                n, n, conversation, groupRate, n - 1, warmupSeconds, measureSeconds, serverWarmupSeconds);
+        System.out.printf(Locale.ROOT, "%3s %6s %8s %9s %9s %6s %5s %4s %7s %6s %6s %6s %7s %7s %6s %6s %5s %5s %5s %5s %9s %9s %9s %5s  %s%n",
+                "run", "msgs/s", "expected", "delivered", "dl/s", "ok", "err", "dup", "missing", "p50", "p90", "p99", "max", "ackp99",
+                "cpu%", "srv%", "pg%", "gen%", "other", "load", "srvms/dl", "pgms/dl", "srvms/msg", "lag", "database");
+        String stamp = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000);
+        List<double[]> results = new ArrayList<>();
+        for (int r = 0; r <= groupRuns; r++) {
+            int warmup = r == 0 ? serverWarmupSeconds : warmupSeconds;
+            if (r == 0 && serverWarmupSeconds == 0) {
+                continue;
+            }
+            GroupRun run = new GroupRun(stamp + "g" + r, groupRate, warmup, r == 0 ? Math.min(10, measureSeconds) : measureSeconds, n - 1);
+            double[] figures = groupRun(r, run, socks, conversation);
+            if (r > 0) {
+                results.add(figures);
+            }
+            Thread.sleep(2000);
+        }
+        System.out.printf(Locale.ROOT, "%nmedians of runs 1..%d: deliveries/s %.0f (every push: %d/s), p50 %.1f ms, p99 %.1f ms, "
+                + "service CPU %.3f ms per delivery (%.2f ms per message), PostgreSQL %.3f ms per delivery%n", results.size(),
+                median(results, 0), groupRate * (n - 1), median(results, 1), median(results, 2), median(results, 3),
+                median(results, 4), median(results, 5));
+        currentGroup = null;
+        closeAll(socks);
+    }
+
+    /** Returns {deliveries/s, p50, p99, srv ms/delivery, srv ms/message, pg ms/delivery}. */
+    double[] groupRun(int index, GroupRun run, List<Sock> socks, long conversation) throws Exception {
+        String vacuum = psql("VACUUM ANALYZE conversations, conversation_members, messages");
+        if (!vacuum.isEmpty()) {
+            System.out.println("    VACUUM: " + vacuum);
+        }
+        currentGroup = run;
+        java.util.Random random = new java.util.Random(index);
+        long measuredFrom = 0;
+        long[] cpuMeasured = null;
+        long srvMeasured = 0, pgMeasured = 0, genMeasured = 0;
+        long maxLag = 0;
+        long start = System.nanoTime();
+        int seq = 0;
+        long rate = groupRate;
+        while (seq < run.total) {
+            long now = System.nanoTime();
+            long due = Math.min(run.total, (now - start) * rate / 1_000_000_000L);
+            while (seq < due) {
+                if (seq == run.warmupCount) {
+                    measuredFrom = System.nanoTime();
+                    cpuMeasured = machineTicks();
+                    srvMeasured = procTicks(serverPid);
+                    pgMeasured = postgresTicks();
+                    genMeasured = procTicks(ProcessHandle.current().pid());
+                }
+                long sent = System.nanoTime();
+                maxLag = Math.max(maxLag, sent - (start + seq * 1_000_000_000L / rate));
+                run.sentAt[seq] = sent;
+                String frame = "[\"1\",\"g:" + seq + "\",\"room:chat\",\"send_msg\",{\"conv\":" + conversation
+                        + ",\"message\":\"g" + run.tag + " " + seq + " " + sent + "\"}]";
+                socks.get(random.nextInt(socks.size())).ws.writeTextMessage(frame);
+                seq++;
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        long measuredTo = System.nanoTime();
+        long[] cpu1 = machineTicks();
+        long srv1 = procTicks(serverPid);
+        long pg1 = postgresTicks();
+        long gen1 = procTicks(ProcessHandle.current().pid());
+        String load = loadAverage().split(" ")[0];
+        long expectedAll = (long) run.total * run.receivers;
+        long deadline = measuredTo + TimeUnit.MINUTES.toNanos(2);
+        while ((run.ok.get() + run.errors.get() < run.total || run.pushes.get() < (long) run.ok.get() * run.receivers)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(500);
+
+        double seconds = (measuredTo - measuredFrom) / 1e9;
+        int measured = run.total - run.warmupCount;
+        long expected = (long) measured * run.receivers;
+        long delivered = 0;
+        long inWindow = 0;
+        long[] latencies = new long[(int) expected];
+        long[] acks = new long[measured];
+        int nl = 0, na = 0;
+        for (int i = run.warmupCount; i < run.total; i++) {
+            int got = Math.min(run.deliveries.get(i), run.receivers);
+            delivered += got;
+            for (int k = 0; k < got; k++) {
+                long latency = run.latency.get(i * run.receivers + k);
+                latencies[nl++] = latency;
+                if (run.sentAt[i] + latency < measuredTo) {
+                    inWindow++;
+                }
+            }
+            if (run.ackAt.get(i) != 0) {
+                acks[na++] = run.ackAt.get(i) - run.sentAt[i];
+            }
+        }
+        latencies = Arrays.copyOf(latencies, nl);
+        acks = Arrays.copyOf(acks, na);
+        Arrays.sort(latencies);
+        Arrays.sort(acks);
+        double perSecond = inWindow / seconds;
+        long machine = cpu1[0] - cpuMeasured[0];
+        long busy = machine - (cpu1[1] - cpuMeasured[1]);
+        double tickSeconds = seconds * CLOCK_TICKS;
+        double cpu = 100.0 * busy / machine * Runtime.getRuntime().availableProcessors();
+        double srv = 100.0 * (srv1 - srvMeasured) / tickSeconds;
+        double pg = 100.0 * (pg1 - pgMeasured) / tickSeconds;
+        double gen = 100.0 * (gen1 - genMeasured) / tickSeconds;
+        double srvMsPerDelivery = 10 * srv / perSecond;
+        double srvMsPerMessage = 10 * srv / (measured / seconds);
+        double pgMsPerDelivery = 10 * pg / perSecond;
+        String check = groupDatabaseCheck(run);
+        System.out.printf(Locale.ROOT, "%3d %6.1f %8d %9d %9.0f %6d %5d %4d %7d %6.1f %6.1f %6.1f %7.1f %7.1f %6.0f %6.0f %5.0f %5.0f %5.0f %5s %9.4f %9.4f %9.3f %5.0f  %s%n",
+                index, measured / seconds, expected, delivered, perSecond, run.ok.get(), run.errors.get(), run.duplicates.get(),
+                expectedAll - run.pushes.get(), ms(latencies, 50), ms(latencies, 90), ms(latencies, 99), ms(latencies, 100),
+                ms(acks, 99), cpu, srv, pg, gen, cpu - srv - pg - gen, load, srvMsPerDelivery, pgMsPerDelivery, srvMsPerMessage,
+                maxLag / 1e6, check);
+        if (run.firstError != null) {
+            System.out.println("    first error reply: " + run.firstError);
+        }
+        return new double[] { perSecond, ms(latencies, 50), ms(latencies, 99), srvMsPerDelivery, srvMsPerMessage, pgMsPerDelivery };
+    }
+
+    String groupDatabaseCheck(GroupRun run) throws Exception {
+        String out = psql("SELECT count(*), count(DISTINCT content), coalesce(sum(id), 0) FROM messages WHERE content LIKE 'g" + run.tag + " %'");
+        String[] f = out.split(" ");
+        long rows = Long.parseLong(f[0]);
+        boolean good = rows == run.ok.get() && Long.parseLong(f[1]) == rows && Long.parseLong(f[2]) == run.okIdSum.get();
+        return (good ? "OK " : "MISMATCH ") + rows + " rows";
     }
 
     static double median(List<double[]> runs, int column) {

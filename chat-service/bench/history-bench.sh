@@ -19,7 +19,8 @@ ensure_jar
 
 loaded=$(psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
 if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ] \
-    || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
+    || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ] \
+    || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM conversation_members" 2>/dev/null || echo 0)" != 20000 ]; then
   echo "bench: creating database $db"
   create_db "$db"
   echo "bench: loading 20,000 users, 10,000 conversations, 1,000,000 messages"
@@ -30,6 +31,8 @@ INSERT INTO users (name, subname, email, job, password_hash)
 SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 20000) g;
 INSERT INTO conversations (sender_id, recipient_id)
 SELECT 2 * k - 1, 2 * k FROM generate_series(1, 10000) k;
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT id, sender_id FROM conversations UNION ALL SELECT id, recipient_id FROM conversations;
 -- Every 10th message goes to conversation 1 (100,000 messages, for deep pages); the other 900,000
 -- go round the other 9,999 conversations (90 each). Conversations interleave in id order, as in
 -- real traffic, so a page's rows are spread over the table rather than packed together.

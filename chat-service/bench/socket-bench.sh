@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Chat socket benchmark of chat-service: idle authenticated connections held on one process (RSS
-# per connection, slope, heap histogram), and 1:1 messages stored and delivered per second with
-# the sender→recipient latency. See ../README.md, "Benchmark: the chat socket". The flood mode
-# (not part of all) runs a normal load with and without one hostile socket flooding send_msg: see
-# ../README.md, "Benchmark: a hostile client".
+# per connection, slope, heap histogram), 1:1 messages stored and delivered per second with the
+# sender→recipient latency, and the fan-out of one busy group. See ../README.md, "Benchmark: the
+# chat socket" and "Benchmark: group fan-out". The flood mode (not part of all) runs a normal load
+# with and without one hostile socket flooding send_msg: see ../README.md, "Benchmark: a hostile client".
 #
-#   chat-service/bench/socket-bench.sh [idle|messages|all|flood]      # default: all
+#   chat-service/bench/socket-bench.sh [idle|messages|all|group|flood]      # default: all (idle and messages)
 #
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
@@ -18,7 +18,8 @@
 #   BENCH_PAIRS        sender/recipient pairs (200); BENCH_RATES total messages/s per run (2000,2000,2000,3000,4000);
 #                      a run that is not kept up with (< 90 % delivered, or p99 > 1 s) skips the higher rates
 #                      and adds BENCH_FALLBACK_RATES (1000,700,700,700,500,500,500) to find the knee
-#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at half the first rate (60)
+#   BENCH_SERVER_WARMUP  seconds of an unmeasured first run at half the first rate (60; group: at the group rate)
+#   BENCH_GROUP_MEMBERS (200), BENCH_GROUP_RATE messages/s (25), BENCH_GROUP_RUNS measured runs (3): the group mode
 #   BENCH_WARMUP, BENCH_SECONDS   per run (10, 30)
 #   BENCH_NO_BUILD=1   run a stale jar rather than rebuild it; JAVA_OPTS: more options for the load tool
 # flood: BENCH_FLOOD_PAIRS (100) pairs at BENCH_FLOOD_RATE (500) messages/s in all, BENCH_FLOOD_ROUNDS (2)
@@ -30,7 +31,7 @@
 set -euo pipefail
 
 mode=${1:-all}
-case "$mode" in idle | messages | all | flood) ;; *) echo "usage: $0 [idle|messages|all|flood]" >&2; exit 2 ;; esac
+case "$mode" in idle | messages | all | group | flood) ;; *) echo "usage: $0 [idle|messages|all|group|flood]" >&2; exit 2 ;; esac
 
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/bench-lib.sh"
@@ -42,6 +43,7 @@ if [ "$mode" = flood ]; then
 else
   export CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-0}
 fi
+group_members=${BENCH_GROUP_MEMBERS:-200}
 # chat-service runs with the JVM options of its Deployment, as in the local run (deploy/local/jvm-options.sh).
 server_jvm=${BENCH_SERVER_JVM:-$(jvm_options chat-service)}
 
@@ -53,12 +55,18 @@ echo "bench: creating database $db"
 create_db "$db"
 # chat-service never reads users: the rows are there for the foreign keys. Conversation k is
 # between users 2k-1 and 2k (the message pairs; the flooder is the one after them); the idle
-# sockets belong to the users after them.
-psql_db "$db" -v pairs="$pairs" <<'SQL'
+# sockets belong to the users after them. Conversation pairs + 2 is the group of users
+# 1..BENCH_GROUP_MEMBERS (the group mode).
+psql_db "$db" -v pairs="$pairs" -v members="$group_members" <<'SQL'
 INSERT INTO users (name, subname, email, job, password_hash)
 SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 2 * :pairs + 9000) g;
 INSERT INTO conversations (sender_id, recipient_id)
 SELECT 2 * k - 1, 2 * k FROM generate_series(1, :pairs + 1) k;
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT id, sender_id FROM conversations UNION ALL SELECT id, recipient_id FROM conversations;
+INSERT INTO conversations (kind, title, sender_id) VALUES ('group', 'Bench group', 1);
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT :pairs + 2, g FROM generate_series(1, :members) g;
 VACUUM ANALYZE;
 SQL
 
@@ -87,6 +95,9 @@ java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/class
   -Dbench.floodRate="${BENCH_FLOOD_RATE:-500}" \
   -Dbench.floodRounds="${BENCH_FLOOD_ROUNDS:-2}" \
   -Dbench.floodChars="${BENCH_FLOOD_CHARS:-32}" \
+  -Dbench.groupMembers="$group_members" \
+  -Dbench.groupRate="${BENCH_GROUP_RATE:-25}" \
+  -Dbench.groupRuns="${BENCH_GROUP_RUNS:-3}" \
   SocketBench "$mode" "$work" "$port" "$service_pid" "$db"
 echo "bench: done, uptime:$(uptime)"
 if grep -q -E " (ERROR|WARN) " "$work/service.log"; then

@@ -1,50 +1,26 @@
 package io.companychat.chat;
 
 import java.time.Instant;
-
-import jakarta.persistence.Column;
-import jakarta.persistence.Entity;
-import jakarta.persistence.GeneratedValue;
-import jakarta.persistence.GenerationType;
-import jakarta.persistence.Id;
-import jakarta.persistence.Table;
+import java.util.List;
 
 /**
- * One conversation per pair of users, whichever of them started it (the database enforces it
- * with {@code conversations_pair_key}). Participants are user ids of user-service; this service
- * never reads the users table.
+ * A row of {@code conversations} with its current members (rows of {@code conversation_members},
+ * ascending). A direct conversation is the 1:1 of Part 1: two members, {@code recipientId} the
+ * other one, no title, one per pair ({@code conversations_pair_key}). A group has a title, its
+ * creator as {@code senderId}, no recipient, and up to {@link #MAX_GROUP_MEMBERS} members.
+ * Participants are user ids of user-service; this service never reads the users table.
  */
-@Entity
-@Table(name = "conversations")
-public class Conversation {
+public record Conversation(long id, String kind, String title, long senderId, Long recipientId, String status,
+        Instant insertedAt, Instant updatedAt, List<Long> memberIds) {
 
+    public static final String DIRECT = "direct";
+    public static final String GROUP = "group";
     public static final String ACTIVE = "active";
+    public static final int MAX_TITLE_LENGTH = 100;
+    /** The creator and at most 255 others (API.md). */
+    public static final int MAX_GROUP_MEMBERS = 256;
 
-    @Id
-    @GeneratedValue(strategy = GenerationType.IDENTITY)
-    public Long id;
-
-    @Column(name = "sender_id", nullable = false, updatable = false)
-    public long senderId;
-
-    @Column(name = "recipient_id", nullable = false, updatable = false)
-    public long recipientId;
-
-    @Column(name = "status", nullable = false, length = 32)
-    public String status;
-
-    @Column(name = "inserted_at", nullable = false, updatable = false)
-    public Instant insertedAt;
-
-    @Column(name = "updated_at", nullable = false)
-    public Instant updatedAt;
-
-    public boolean hasParticipant(long userId) {
-        return senderId == userId || recipientId == userId;
-    }
-
-    /** The participant who is not {@code userId}. */
-    public long otherParticipant(long userId) {
-        return senderId == userId ? recipientId : senderId;
+    public boolean isGroup() {
+        return GROUP.equals(kind);
     }
 }

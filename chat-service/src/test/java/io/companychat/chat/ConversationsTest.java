@@ -90,8 +90,13 @@ class ConversationsTest {
 
         Map<String, Object> json = expectStatus(start(ann, bob), 201, "start").jsonPath().getMap("$");
 
-        assertThat(json).as("conversation JSON").containsOnlyKeys("id", "sender_id", "recipient_id", "status",
-                "inserted_at", "updated_at");
+        assertThat(json).as("conversation JSON (Part 1 fields, then Part 2's)").containsOnlyKeys("id", "sender_id",
+                "recipient_id", "status", "inserted_at", "updated_at", "kind", "title", "member_ids", "last_message");
+        assertThat(json.get("kind")).as("kind").isEqualTo("direct");
+        assertThat(json.get("title")).as("title").isNull();
+        assertThat(json.get("member_ids")).as("member_ids, ascending").isEqualTo(List.of((int) Math.min(ann, bob),
+                (int) Math.max(ann, bob)));
+        assertThat(json.get("last_message")).as("last_message of a new conversation").isNull();
         assertThat(json.get("status")).as("status").isEqualTo("active");
         assertThat((String) json.get("inserted_at")).as("inserted_at, ISO-8601 UTC with ms")
                 .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");

@@ -6,6 +6,7 @@ import static io.companychat.chat.support.HttpAssertions.expectMessage;
 import static io.companychat.chat.support.HttpAssertions.expectStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,28 +15,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import jakarta.inject.Inject;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.chat.support.Chat;
 import io.companychat.chat.support.InjectUserService;
 import io.companychat.chat.support.Parallel;
-import io.companychat.chat.support.RecordedMessageEvents;
-import io.companychat.chat.support.RecordedMessageEvents.Observed;
 import io.companychat.chat.support.UserServiceDouble;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
+import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokens;
 import io.companychat.common.testing.TestTokensResource;
 import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 
-/** Posting messages: what is stored, idempotency by client id, content rules, the live-delivery event. */
+/** Posting messages: what is stored, idempotency by client id, content rules, the live push. */
 @QuarkusTest
 @WithTestResource(PostgresTestResource.class)
 @WithTestResource(TestTokensResource.class)
@@ -48,7 +49,7 @@ class MessagesTest {
     private static final List<String> INVALID = List.of("has invalid format");
     private static final int IDEMPOTENCY_RACE_ROUNDS = 10;
     private static final int RACERS = 3;
-    private static final Duration EVENT_WAIT = Duration.ofSeconds(10);
+    private static final Duration SHORT = Duration.ofMillis(700);
 
     @InjectTestDatabase
     TestDatabase database;
@@ -56,8 +57,8 @@ class MessagesTest {
     TestTokens tokens;
     @InjectUserService
     UserServiceDouble userService;
-    @Inject
-    RecordedMessageEvents events;
+    @TestHTTPResource("/")
+    URI root;
 
     private Chat chat;
     private long ann;
@@ -269,54 +270,46 @@ class MessagesTest {
     }
 
     @Test
-    void storedMessageIsPublishedAfterCommitWithBothParticipants() {
-        long id = expectStatus(post(ann, Map.of("content", "live", "client_id", "live-1")), 201, "post").jsonPath().getLong("id");
+    void storedMessageIsPushedOnceAfterCommitToBothParticipantsAndNotAgainForARepeat() {
+        try (PhoenixTestSocket bobSocket = joined(bob); PhoenixTestSocket annSocket = joined(ann)) {
+            long id = expectStatus(post(ann, Map.of("content", "live", "client_id", "live-1")), 201, "post").jsonPath()
+                    .getLong("id");
 
-        List<Observed> observed = awaitEvents(id, 1);
+            JsonNode pushed = bobSocket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).get("message");
+            assertThat(chat.queryLong("SELECT count(*) FROM messages WHERE id = ?", id))
+                    .as("row committed when the push arrived").isEqualTo(1);
+            assertThat(pushed.get("id").asLong()).as("pushed message").isEqualTo(id);
+            assertThat(pushed.get("sender_id").asLong()).as("sender").isEqualTo(ann);
+            assertThat(pushed.get("content").asText()).as("content").isEqualTo("live");
+            assertThat(pushed.get("conversation_id").asLong()).as("conversation").isEqualTo(conversation);
+            assertThat(annSocket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                    .as("the poster's own socket (a REST post reaches all of them)").isEqualTo(id);
 
-        assertThat(observed).as("events for message %d", id).hasSize(1);
-        Observed event = observed.get(0);
-        assertThat(event.committedWhenPublished()).as("row committed when the event arrived").isTrue();
-        assertThat(event.event().senderId()).as("sender").isEqualTo(ann);
-        assertThat(event.event().recipientId()).as("recipient").isEqualTo(bob);
-        assertThat(event.event().message().content()).as("content").isEqualTo("live");
-        assertThat(event.event().message().conversationId()).as("conversation").isEqualTo(conversation);
-
-        expectStatus(post(ann, Map.of("content", "live", "client_id", "live-1")), 200, "repeat");
-        sleep(500);
-        assertThat(events.forMessage(id)).as("a repeated client id is not published again").hasSize(1);
+            expectStatus(post(ann, Map.of("content", "live", "client_id", "live-1")), 200, "repeat");
+            assertThat(bobSocket.receivesPush("receive_msg", SHORT)).as("a repeated client id is not pushed again").isFalse();
+        }
     }
 
     @Test
-    void refusedMessagesAreNotPublished() {
+    void refusedMessagesAreNotPushed() {
         long eve = chat.newUser("Eve");
-        int before = events.count();
+        try (PhoenixTestSocket bobSocket = joined(bob)) {
+            expectStatus(post(ann, Map.of("content", " ")), 422, "blank");
+            expectStatus(post(eve, Map.of("content", "intruder")), 404, "non-participant");
 
-        expectStatus(post(ann, Map.of("content", " ")), 422, "blank");
-        expectStatus(post(eve, Map.of("content", "intruder")), 404, "non-participant");
-        sleep(500);
+            assertThat(bobSocket.receivesPush("receive_msg", SHORT)).as("a push for a refused message").isFalse();
+        }
+    }
 
-        assertThat(events.count()).as("events published for refused messages").isEqualTo(before);
+    private PhoenixTestSocket joined(long user) {
+        PhoenixTestSocket socket = PhoenixTestSocket.connect("ws://" + root.getHost() + ":" + root.getPort(),
+                chat.tokenFor(user));
+        assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+        return socket;
     }
 
     private Response post(long userId, Map<String, String> body) {
         return chat.as(userId).body(body).when().post(messagesOf(conversation));
     }
 
-    private List<Observed> awaitEvents(long messageId, int count) {
-        Instant deadline = Instant.now().plus(EVENT_WAIT);
-        while (events.forMessage(messageId).size() < count && Instant.now().isBefore(deadline)) {
-            sleep(50);
-        }
-        return events.forMessage(messageId);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
-    }
 }

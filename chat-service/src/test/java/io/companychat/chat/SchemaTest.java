@@ -36,7 +36,8 @@ import io.quarkus.test.junit.QuarkusTest;
 class SchemaTest {
 
     private static final List<String> TABLES = List.of(
-            "users", "mail_outbox", "revoked_tokens", "login_failures", "conversations", "messages", "flyway_schema_history");
+            "users", "mail_outbox", "revoked_tokens", "login_failures", "conversations", "conversation_members", "messages",
+            "flyway_schema_history");
 
     @InjectTestDatabase
     TestDatabase database;
@@ -65,6 +66,87 @@ class SchemaTest {
                     .isInstanceOf(SQLException.class).hasMessageContaining("conversations_pair_key");
             assertThatThrownBy(() -> insertConversation(connection, ann, ann))
                     .isInstanceOf(SQLException.class).hasMessageContaining("conversations_distinct_participants");
+        }
+    }
+
+    @Test
+    void groupsNeedATitleAndNoRecipientAndOneCreatorMayHaveManyGroups() throws SQLException {
+        try (Connection connection = database.connect()) {
+            long ann = insertUser(connection, "ann.group@example.com");
+            long bob = insertUser(connection, "bob.group@example.com");
+            insertGroup(connection, ann, "One");
+            insertGroup(connection, ann, "Two");
+            insertConversation(connection, ann, bob);
+
+            assertThatThrownBy(() -> insertReturningId(connection,
+                    "INSERT INTO conversations (kind, sender_id) VALUES ('group', ?) RETURNING id", ann))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("conversations_kind_shape");
+            assertThatThrownBy(() -> insertReturningId(connection,
+                    "INSERT INTO conversations (kind, title, sender_id, recipient_id) VALUES ('group', 'T', ?, ?) RETURNING id",
+                    ann, bob))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("conversations_kind_shape");
+            assertThatThrownBy(() -> insertReturningId(connection,
+                    "INSERT INTO conversations (kind, title, sender_id) VALUES ('lobby', 'T', ?) RETURNING id", ann))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("conversations_kind_shape");
+        }
+    }
+
+    /**
+     * V3 on a database holding Part 1 data (migrated to V2 and filled as Part 1's service did):
+     * every conversation becomes a direct one with the same id and its two members, messages
+     * stay, and the pair rule still holds.
+     */
+    @Test
+    void migrationToGroupsKeepsPartOneDataAsDirectConversations() throws Exception {
+        try (TestDatabase partOne = TestDatabase.create()) {
+            Flyway.configure().dataSource(partOne.jdbcUrl(), partOne.user(), partOne.password())
+                    .locations("classpath:db/migration").target("2").load().migrate();
+            long ann;
+            long bob;
+            long cid;
+            long annBob;
+            long cidAnn;
+            try (Connection connection = partOne.connect()) {
+                ann = insertUser(connection, "ann.v2@example.com");
+                bob = insertUser(connection, "bob.v2@example.com");
+                cid = insertUser(connection, "cid.v2@example.com");
+                annBob = insertConversation(connection, ann, bob);
+                cidAnn = insertConversation(connection, cid, ann);
+                insertMessage(connection, annBob, ann, "k1");
+                insertMessage(connection, annBob, bob, null);
+                insertMessage(connection, cidAnn, cid, null);
+            }
+
+            Flyway.configure().dataSource(partOne.jdbcUrl(), partOne.user(), partOne.password())
+                    .locations("classpath:db/migration").load().migrate();
+
+            try (Connection connection = partOne.connect(); Statement statement = connection.createStatement()) {
+                List<String> conversations = new ArrayList<>();
+                try (ResultSet rows = statement.executeQuery("""
+                        SELECT c.id, c.kind, c.title, c.sender_id, c.recipient_id,
+                               array_to_string(ARRAY(SELECT user_id FROM conversation_members m
+                                                     WHERE m.conversation_id = c.id ORDER BY user_id), ',') AS members,
+                               (SELECT bool_and(m.joined_at = c.inserted_at) FROM conversation_members m
+                                WHERE m.conversation_id = c.id) AS joined_at_creation
+                        FROM conversations c ORDER BY c.id""")) {
+                    while (rows.next()) {
+                        conversations.add(rows.getLong("id") + " " + rows.getString("kind") + " " + rows.getString("title")
+                                + " " + rows.getLong("sender_id") + "->" + rows.getLong("recipient_id") + " ["
+                                + rows.getString("members") + "] " + rows.getBoolean("joined_at_creation"));
+                    }
+                }
+                assertThat(conversations).as("conversations after V3").containsExactly(
+                        annBob + " direct null " + ann + "->" + bob + " [" + Math.min(ann, bob) + "," + Math.max(ann, bob) + "] true",
+                        cidAnn + " direct null " + cid + "->" + ann + " [" + Math.min(ann, cid) + "," + Math.max(ann, cid) + "] true");
+                try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM messages")) {
+                    rows.next();
+                    assertThat(rows.getLong(1)).as("messages kept").isEqualTo(3);
+                }
+                assertThatThrownBy(() -> insertConversation(connection, bob, ann))
+                        .isInstanceOf(SQLException.class).hasMessageContaining("conversations_pair_key");
+                long group = insertGroup(connection, ann, "After V3");
+                assertThat(group).as("a group next to the migrated pairs").isGreaterThan(cidAnn);
+            }
         }
     }
 
@@ -140,6 +222,11 @@ class SchemaTest {
     private static long insertConversation(Connection connection, long sender, long recipient) throws SQLException {
         return insertReturningId(connection,
                 "INSERT INTO conversations (sender_id, recipient_id) VALUES (?, ?) RETURNING id", sender, recipient);
+    }
+
+    private static long insertGroup(Connection connection, long creator, String title) throws SQLException {
+        return insertReturningId(connection,
+                "INSERT INTO conversations (kind, title, sender_id) VALUES ('group', ?, ?) RETURNING id", title, creator);
     }
 
     private static long insertMessage(Connection connection, long conversation, long sender, String clientId) throws SQLException {

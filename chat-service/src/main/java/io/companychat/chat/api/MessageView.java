@@ -9,7 +9,7 @@ public record MessageView(long id, long conversationId, long senderId, String co
         Instant insertedAt) {
 
     public static MessageView of(Message message) {
-        return new MessageView(message.id, message.conversationId, message.senderId, message.content, message.date,
-                message.insertedAt);
+        return new MessageView(message.id(), message.conversationId(), message.senderId(), message.content(),
+                message.date(), message.insertedAt());
     }
 }

@@ -12,6 +12,18 @@ public interface ChatConfig {
 
     Messages messages();
 
+    Conversations conversations();
+
+    interface Conversations {
+
+        /**
+         * The most conversations {@code GET /api/conversations} returns (the most recently active
+         * ones): API.md has no cursor there, so the list is capped.
+         */
+        @WithDefault("1000")
+        int listLimit();
+    }
+
     /** How messages are written (see {@code MessageWriter}). */
     interface Messages {
 

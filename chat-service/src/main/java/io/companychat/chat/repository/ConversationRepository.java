@@ -1,59 +1,260 @@
 package io.companychat.chat.repository;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.companychat.chat.Conversation;
-import io.quarkus.hibernate.reactive.panache.Panache;
-import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.companychat.chat.Message;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 
+/**
+ * Conversations and their members, on the reactive pool. Membership is {@code conversation_members}
+ * for both kinds; every read for a user goes through it ({@code conversation_members_pkey} to check
+ * one member, {@code conversation_members_user_idx} for a user's list).
+ */
 @ApplicationScoped
-public class ConversationRepository implements PanacheRepositoryBase<Conversation, Long> {
+public class ConversationRepository {
+
+    /** A conversation as its members see it: the row, its members, its newest message (or null). */
+    public record MemberConversation(Conversation conversation, Message lastMessage) {
+    }
+
+    /** What a membership change found once it held the conversation's row lock. */
+    public record MembershipState(String kind, long creatorId, int memberCount, boolean callerIsMember,
+            boolean userIsMember) {
+
+        public boolean isGroup() {
+            return Conversation.GROUP.equals(kind);
+        }
+    }
+
+    private static final String COLUMNS = """
+            c.id, c.kind, c.title, c.sender_id, c.recipient_id, c.status, c.inserted_at, c.updated_at""";
+
+    /** The newest message of {@code c}: one probe of {@code messages_history_idx}. */
+    private static final String LAST_MESSAGE = """
+            LEFT JOIN LATERAL (SELECT m.id, m.sender_id, m.content, m.date, m.inserted_at FROM messages m
+                               WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) last ON true""";
+
+    private static final String LAST_COLUMNS = """
+            last.id AS last_id, last.sender_id AS last_sender_id, last.content AS last_content,
+            last.date AS last_date, last.inserted_at AS last_inserted_at""";
+
+    private static final String MEMBER_IDS = """
+            ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id ORDER BY cm.user_id)
+            AS member_ids""";
+
+    static final String INSERT_DIRECT = """
+            WITH c AS (
+                INSERT INTO conversations (kind, sender_id, recipient_id) VALUES ('direct', $1, $2)
+                ON CONFLICT ((LEAST(sender_id, recipient_id)), (GREATEST(sender_id, recipient_id))) WHERE kind = 'direct'
+                DO NOTHING
+                RETURNING *),
+            members AS (
+                INSERT INTO conversation_members (conversation_id, user_id, joined_at)
+                SELECT c.id, member.id, c.inserted_at FROM c CROSS JOIN unnest(ARRAY[$1, $2]::bigint[]) AS member (id))
+            SELECT * FROM c""";
+
+    static final String FIND_DIRECT = """
+            SELECT id FROM conversations
+            WHERE kind = 'direct' AND LEAST(sender_id, recipient_id) = $1 AND GREATEST(sender_id, recipient_id) = $2""";
+
+    static final String INSERT_GROUP = """
+            WITH c AS (
+                INSERT INTO conversations (kind, title, sender_id) VALUES ('group', $2, $1)
+                RETURNING *),
+            members AS (
+                INSERT INTO conversation_members (conversation_id, user_id, joined_at)
+                SELECT c.id, member.id, c.inserted_at FROM c CROSS JOIN unnest($3::bigint[]) AS member (id))
+            SELECT * FROM c""";
+
+    static final String FIND = """
+            SELECT %s, %s, %s
+            FROM conversations c
+            %s
+            WHERE c.id = $1""".formatted(COLUMNS, LAST_COLUMNS, MEMBER_IDS, LAST_MESSAGE);
+
+    static final String FIND_FOR_MEMBER = """
+            SELECT %s, %s, %s
+            FROM conversation_members me
+            JOIN conversations c ON c.id = me.conversation_id
+            %s
+            WHERE me.conversation_id = $1 AND me.user_id = $2""".formatted(COLUMNS, LAST_COLUMNS, MEMBER_IDS, LAST_MESSAGE);
 
     /**
-     * Inserts the pair unless it exists in either order. Races with a concurrent insert of the
-     * same pair end in {@code DO NOTHING}, not in a unique violation.
+     * The user's conversations, most recent activity first: the date of the newest message, or
+     * when the user joined (for a direct conversation, its creation) if that is later or there is
+     * no message. One probe of {@code messages_history_idx} per membership, then the top
+     * {@code $2}; members are read for those only.
+     */
+    static final String LIST_FOR_MEMBER = """
+            WITH mine AS (
+                SELECT %s, %s, GREATEST(last.date, me.joined_at) AS activity
+                FROM conversation_members me
+                JOIN conversations c ON c.id = me.conversation_id
+                %s
+                WHERE me.user_id = $1
+                ORDER BY activity DESC, c.id DESC
+                LIMIT $2)
+            SELECT c.*, %s FROM mine c ORDER BY c.activity DESC, c.id DESC""".formatted(COLUMNS, LAST_COLUMNS,
+            LAST_MESSAGE, MEMBER_IDS);
+
+    static final String RENAME = "UPDATE conversations SET title = $2, updated_at = clock_timestamp() WHERE id = $1";
+
+    /** Membership changes of one conversation take turns on its row (not a key lock: messages keep flowing). */
+    static final String LOCK = "SELECT kind, sender_id FROM conversations WHERE id = $1 FOR NO KEY UPDATE";
+
+    /** Read after the lock is held, so in a snapshot that includes every change committed before. */
+    static final String MEMBERSHIP = """
+            SELECT count(*) AS members, coalesce(bool_or(user_id = $2), false) AS caller_is_member,
+                   coalesce(bool_or(user_id = $3), false) AS user_is_member
+            FROM conversation_members WHERE conversation_id = $1""";
+
+    /** {@code clock_timestamp()}: the time of the change under the lock, so later changes have later times. */
+    static final String ADD_MEMBER = """
+            WITH added AS (INSERT INTO conversation_members (conversation_id, user_id) VALUES ($1, $2))
+            UPDATE conversations SET updated_at = clock_timestamp() WHERE id = $1""";
+
+    static final String REMOVE_MEMBER = """
+            WITH removed AS (DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2)
+            UPDATE conversations SET updated_at = clock_timestamp() WHERE id = $1""";
+
+    private final Pool pool;
+
+    public ConversationRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Inserts the pair, with its two members, unless it exists in either order. A concurrent
+     * insert of the same pair ends in {@code DO NOTHING}, not in a unique violation.
      *
      * @return the new conversation, or null when the pair already had one
      */
-    public Uni<Conversation> insertIfAbsent(long senderId, long recipientId) {
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                INSERT INTO conversations (sender_id, recipient_id) VALUES (?1, ?2)
-                ON CONFLICT ((LEAST(sender_id, recipient_id)), (GREATEST(sender_id, recipient_id))) DO NOTHING
-                RETURNING *""", Conversation.class)
-                .setParameter(1, senderId)
-                .setParameter(2, recipientId)
-                .getSingleResultOrNull());
+    public Uni<Conversation> insertDirectIfAbsent(long senderId, long recipientId) {
+        return pool.preparedQuery(INSERT_DIRECT).execute(Tuple.of(senderId, recipientId))
+                .map(rows -> firstOrNull(rows, row -> conversation(row, sorted(senderId, recipientId))));
     }
 
-    /** The conversation of the pair, whichever of the two started it (on {@code conversations_pair_key}). */
-    public Uni<Conversation> findByPair(long userId, long otherUserId) {
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                SELECT * FROM conversations
-                WHERE LEAST(sender_id, recipient_id) = ?1 AND GREATEST(sender_id, recipient_id) = ?2""",
-                Conversation.class)
-                .setParameter(1, Math.min(userId, otherUserId))
-                .setParameter(2, Math.max(userId, otherUserId))
-                .getSingleResultOrNull());
+    /** The id of the pair's direct conversation, whichever of the two started it, or null. */
+    public Uni<Long> findDirectId(long userId, long otherUserId) {
+        return pool.preparedQuery(FIND_DIRECT)
+                .execute(Tuple.of(Math.min(userId, otherUserId), Math.max(userId, otherUserId)))
+                .map(rows -> firstOrNull(rows, row -> row.getLong("id")));
     }
 
-    /** The conversation if {@code userId} takes part in it; null for anyone else and for unknown ids alike. */
-    public Uni<Conversation> findForParticipant(long conversationId, long userId) {
-        return find("id = ?1 and (senderId = ?2 or recipientId = ?2)", conversationId, userId).firstResult();
+    /** A new group with its members ({@code memberIds} ascending, the creator among them), in one statement. */
+    public Uni<Conversation> insertGroup(SqlConnection transaction, long creatorId, String title, List<Long> memberIds) {
+        return transaction.preparedQuery(INSERT_GROUP)
+                .execute(Tuple.of(creatorId, title, memberIds.toArray(Long[]::new)))
+                .map(rows -> firstOrNull(rows, row -> conversation(row, memberIds)));
+    }
+
+    /** The conversation whoever asks; for live pushes, which go to its members. Null if there is none. */
+    public Uni<MemberConversation> find(long conversationId) {
+        return find(pool, conversationId);
+    }
+
+    /** As {@link #find(long)}, within a transaction. */
+    public Uni<MemberConversation> find(SqlClient client, long conversationId) {
+        return client.preparedQuery(FIND).execute(Tuple.of(conversationId))
+                .map(rows -> firstOrNull(rows, ConversationRepository::memberConversation));
+    }
+
+    /** The conversation if {@code userId} is a member of it now; null for anyone else and for unknown ids alike. */
+    public Uni<MemberConversation> findForMember(long conversationId, long userId) {
+        return pool.preparedQuery(FIND_FOR_MEMBER).execute(Tuple.of(conversationId, userId))
+                .map(rows -> firstOrNull(rows, ConversationRepository::memberConversation));
+    }
+
+    /** At most {@code limit} of the user's conversations, most recent activity first. */
+    public Uni<List<MemberConversation>> listForMember(long userId, int limit) {
+        return pool.preparedQuery(LIST_FOR_MEMBER).execute(Tuple.of(userId, limit)).map(rows -> {
+            List<MemberConversation> found = new ArrayList<>(rows.size());
+            rows.forEach(row -> found.add(memberConversation(row)));
+            return found;
+        });
+    }
+
+    /** Renames a group (whose row lock the transaction holds). */
+    public Uni<Void> rename(SqlConnection transaction, long conversationId, String title) {
+        return transaction.preparedQuery(RENAME).execute(Tuple.of(conversationId, title)).replaceWithVoid();
+    }
+
+    /** Runs {@code work} in one transaction: committed when its Uni succeeds, rolled back when it fails. */
+    public <T> Uni<T> inTransaction(Function<SqlConnection, Uni<T>> work) {
+        return pool.withTransaction(work);
     }
 
     /**
-     * The user's conversations, most recent activity first: the date of the newest message (one
-     * probe of {@code messages_history_idx} each), or the conversation's creation when it has none.
+     * Takes the conversation's row lock for the rest of the transaction, then reads its membership
+     * as it is once every earlier change has committed. Null when there is no such conversation.
      */
-    public Uni<List<Conversation>> listForParticipant(long userId) {
-        // HQL rather than a native query: Hibernate caches no plan for a native query with an
-        // entity result (each call would add one), and this runs on every app start.
-        return list("""
-                from Conversation c where c.senderId = ?1 or c.recipientId = ?1
-                order by coalesce((select m.date from Message m where m.conversationId = c.id
-                                   order by m.id desc limit 1), c.insertedAt) desc, c.id desc""", userId);
+    public Uni<MembershipState> lockForMembershipChange(SqlConnection transaction, long conversationId, long callerId,
+            long userId) {
+        return transaction.preparedQuery(LOCK).execute(Tuple.of(conversationId)).chain(locked -> {
+            Iterator<Row> found = locked.iterator();
+            if (!found.hasNext()) {
+                return Uni.createFrom().nullItem();
+            }
+            Row conversation = found.next();
+            return transaction.preparedQuery(MEMBERSHIP).execute(Tuple.of(conversationId, callerId, userId))
+                    .map(rows -> {
+                        Row row = rows.iterator().next();
+                        return new MembershipState(conversation.getString("kind"), conversation.getLong("sender_id"),
+                                row.getLong("members").intValue(), row.getBoolean("caller_is_member"),
+                                row.getBoolean("user_is_member"));
+                    });
+        });
+    }
+
+    public Uni<Void> addMember(SqlConnection transaction, long conversationId, long userId) {
+        return transaction.preparedQuery(ADD_MEMBER).execute(Tuple.of(conversationId, userId)).replaceWithVoid();
+    }
+
+    public Uni<Void> removeMember(SqlConnection transaction, long conversationId, long userId) {
+        return transaction.preparedQuery(REMOVE_MEMBER).execute(Tuple.of(conversationId, userId)).replaceWithVoid();
+    }
+
+    private static MemberConversation memberConversation(Row row) {
+        Long[] members = row.getArrayOfLongs("member_ids");
+        Conversation conversation = conversation(row, members == null ? List.of() : Arrays.asList(members));
+        Long lastId = row.getLong("last_id");
+        Message last = lastId == null ? null
+                : new Message(lastId, conversation.id(), row.getLong("last_sender_id"), row.getString("last_content"),
+                        instant(row, "last_date"), null, instant(row, "last_inserted_at"));
+        return new MemberConversation(conversation, last);
+    }
+
+    private static Conversation conversation(Row row, List<Long> memberIds) {
+        return new Conversation(row.getLong("id"), row.getString("kind"), row.getString("title"),
+                row.getLong("sender_id"), row.getLong("recipient_id"), row.getString("status"),
+                instant(row, "inserted_at"), instant(row, "updated_at"), List.copyOf(memberIds));
+    }
+
+    private static List<Long> sorted(long a, long b) {
+        return a < b ? List.of(a, b) : List.of(b, a);
+    }
+
+    static Instant instant(Row row, String column) {
+        var value = row.getOffsetDateTime(column);
+        return value == null ? null : value.toInstant();
+    }
+
+    private static <T> T firstOrNull(RowSet<Row> rows, Function<Row, T> mapping) {
+        Iterator<Row> found = rows.iterator();
+        return found.hasNext() ? mapping.apply(found.next()) : null;
     }
 }

@@ -1,7 +1,9 @@
 package io.companychat.chat.rest;
 
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -11,11 +13,13 @@ import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.RestResponse;
 
+import io.companychat.chat.api.ConversationChange;
 import io.companychat.chat.api.ConversationList;
 import io.companychat.chat.api.ConversationView;
 import io.companychat.chat.api.MessagePage;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewConversation;
+import io.companychat.chat.api.NewMember;
 import io.companychat.chat.api.NewMessage;
 import io.companychat.chat.service.ConversationService;
 import io.companychat.chat.service.MessageService;
@@ -24,7 +28,7 @@ import io.companychat.common.security.Caller;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 
-/** Conversations and their messages, for their two participants only (API.md). */
+/** Conversations (direct and groups), their members and their messages, for their members only (API.md). */
 @Path("/api/conversations")
 @Authenticated
 @Produces(MediaType.APPLICATION_JSON)
@@ -49,6 +53,31 @@ public class ConversationResource {
     @GET
     public Uni<ConversationList> list() {
         return conversations.list(caller.id());
+    }
+
+    @GET
+    @Path("/{id}")
+    public Uni<ConversationView> get(@PathParam("id") String id) {
+        return conversations.get(caller.id(), RequestParameters.conversationId(id));
+    }
+
+    @PATCH
+    @Path("/{id}")
+    public Uni<ConversationView> rename(@PathParam("id") String id, ConversationChange change) {
+        return conversations.rename(caller.id(), RequestParameters.conversationId(id), change);
+    }
+
+    @POST
+    @Path("/{id}/members")
+    public Uni<ConversationView> addMember(@PathParam("id") String id, NewMember member) {
+        return conversations.addMember(caller.id(), RequestParameters.conversationId(id), member);
+    }
+
+    @DELETE
+    @Path("/{id}/members/{userId}")
+    public Uni<RestResponse<Void>> removeMember(@PathParam("id") String id, @PathParam("userId") String userId) {
+        return conversations.removeMember(caller.id(), RequestParameters.conversationId(id), RequestParameters.userId(userId))
+                .map(done -> RestResponse.noContent());
     }
 
     @GET

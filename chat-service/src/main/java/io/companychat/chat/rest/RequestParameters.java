@@ -17,6 +17,11 @@ final class RequestParameters {
         return Ids.parse(text).orElseThrow(ApiException::notFound);
     }
 
+    /** A user id in a path; anything but a positive id names nobody: 404. */
+    static long userId(String text) {
+        return Ids.parse(text).orElseThrow(ApiException::notFound);
+    }
+
     static int limit(String text) {
         if (text == null) {
             return DEFAULT_LIMIT;

@@ -14,16 +14,13 @@ import io.companychat.chat.Message;
 import io.companychat.chat.api.MessagePage;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewMessage;
-import io.companychat.chat.event.MessageEvents;
-import io.companychat.chat.event.MessageStored;
-import io.companychat.chat.repository.ConversationParticipants;
+import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.repository.MessageRepository;
-import io.companychat.chat.repository.MessageStore;
-import io.companychat.chat.repository.MessageStore.NewRow;
+import io.companychat.chat.repository.MessageRepository.NewRow;
+import io.companychat.chat.socket.LiveSockets;
 import io.companychat.common.error.ApiException;
 import io.companychat.common.error.FieldValidationException;
 import io.companychat.common.error.ValidationMessages;
-import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 
 @ApplicationScoped
@@ -31,22 +28,17 @@ public class MessageService {
 
     static final String CONTENT = "content";
     static final String CLIENT_ID = "client_id";
+    static final String USER = "user";
 
-    private final ConversationParticipants participants;
     private final MessageRepository messages;
-    private final MessageStore store;
     private final MessageWriter writer;
-    private final MessageEvents events;
+    private final LiveSockets live;
     private final MessageRateLimiter rateLimiter;
 
-    public MessageService(ConversationParticipants participants,
-            MessageRepository messages, MessageStore store, MessageWriter writer, MessageEvents events,
-            MessageRateLimiter rateLimiter) {
-        this.participants = participants;
+    public MessageService(MessageRepository messages, MessageWriter writer, LiveSockets live, MessageRateLimiter rateLimiter) {
         this.messages = messages;
-        this.store = store;
         this.writer = writer;
-        this.events = events;
+        this.live = live;
         this.rateLimiter = rateLimiter;
     }
 
@@ -60,64 +52,60 @@ public class MessageService {
 
     /**
      * As {@link #post(long, long, NewMessage)}, for the chat socket: {@code expectedRecipientId},
-     * when given, must be the other participant (else nothing is stored), and the sending socket
-     * is named so that live delivery skips it.
+     * when given, must be the other member of a direct conversation (else nothing is stored), and
+     * the sending socket is named so that live delivery skips it.
      */
     public Uni<Outcome<MessageView>> post(long callerId, long conversationId, NewMessage request, Long expectedRecipientId,
             String originConnectionId) {
         Instant receivedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Draft draft = validate(request);
-        return participants.of(conversationId).chain(pair -> {
-            if (pair == null || !pair.includes(callerId)) {
-                return Uni.createFrom().failure(ApiException.notFound());
+        NewRow row = new NewRow(conversationId, callerId, draft.content(), receivedAt, draft.clientId(), expectedRecipientId);
+        // Abuse limit (issue 13): the sender's rate, after the content rules, before anything is stored.
+        rateLimiter.acquire(callerId);
+        return writer.write(row).chain(written -> switch (written.fate()) {
+            case STORED -> {
+                // Committed: push it, then answer.
+                MessageView stored = MessageView.of(written.message());
+                live.publish(new MessageStored(stored, written.memberIds(), originConnectionId));
+                yield Uni.createFrom().item(new Outcome<>(stored, true));
             }
-            long recipientId = pair.other(callerId);
-            if (expectedRecipientId != null && expectedRecipientId != recipientId) {
-                return Uni.createFrom().failure(FieldValidationException.of("user", "is not the other participant of conv"));
-            }
-            // Abuse limit (issue 13): the sender's rate, after every other check, before anything is stored.
-            rateLimiter.acquire(callerId);
-            return writer.insertUnlessDuplicate(new NewRow(conversationId, callerId, draft.content(), receivedAt, draft.clientId()))
-                    .chain(inserted -> {
-                        if (inserted != null) {
-                            // Committed: publish it, then answer.
-                            events.published(new MessageStored(inserted, callerId, recipientId, originConnectionId));
-                            return Uni.createFrom().item(new Outcome<>(inserted, true));
-                        }
-                        return store.findByClientId(callerId, draft.clientId())
-                                .map(first -> new Outcome<>(repeated(first, conversationId), false));
-                    });
+            case DUPLICATE -> messages.findByClientId(callerId, draft.clientId())
+                    .map(first -> new Outcome<>(repeated(first, conversationId), false));
+            case NOT_MEMBER -> Uni.createFrom().failure(ApiException.notFound());
+            case WRONG_RECIPIENT -> Uni.createFrom().failure(
+                    FieldValidationException.of(USER, "is not the other participant of conv"));
+            case RECIPIENT_IN_GROUP -> Uni.createFrom().failure(
+                    FieldValidationException.of(USER, "must be omitted for a group conversation"));
         });
     }
 
     /** The user's messages newer than {@code sinceId} in all their conversations, oldest first (socket catch-up). */
     public Uni<List<MessageView>> newerFor(long userId, long sinceId, int limit) {
-        return store.newerForParticipant(userId, sinceId, limit);
+        return messages.newerForMember(userId, sinceId, limit)
+                .map(found -> found.stream().map(MessageView::of).toList());
     }
 
-    /** A page of the conversation's history, newest first; 404 unless the caller takes part in it. */
-    @WithSession
+    /** A page of the conversation's history, newest first; 404 unless the caller is a member of it now. */
     public Uni<MessagePage> history(long callerId, long conversationId, Long beforeId, int limit) {
-        return participants.of(conversationId)
-                .chain(pair -> pair != null && pair.includes(callerId)
-                        ? messages.newestFirst(conversationId, beforeId, limit + 1)
-                        : Uni.createFrom().failure(ApiException.notFound()))
-                .map(found -> {
-                    boolean more = found.size() > limit;
-                    List<MessageView> page = found.stream().limit(limit).map(MessageView::of).toList();
-                    String next = more ? Long.toString(page.get(page.size() - 1).id()) : null;
-                    return new MessagePage(page, next);
-                });
+        return messages.historyForMember(conversationId, callerId, beforeId, limit + 1).map(found -> {
+            if (found == null) {
+                throw ApiException.notFound();
+            }
+            boolean more = found.size() > limit;
+            List<MessageView> page = found.stream().limit(limit).map(MessageView::of).toList();
+            String next = more ? Long.toString(page.get(page.size() - 1).id()) : null;
+            return new MessagePage(page, next);
+        });
     }
 
-    private static MessageView repeated(MessageView first, long conversationId) {
+    private static MessageView repeated(Message first, long conversationId) {
         if (first == null) {
             throw new IllegalStateException("client id conflict without a visible first message");
         }
         if (first.conversationId() != conversationId) {
             throw ApiException.conflict("client_id was already used for a message in another conversation");
         }
-        return first;
+        return MessageView.of(first);
     }
 
     private static Draft validate(NewMessage request) {

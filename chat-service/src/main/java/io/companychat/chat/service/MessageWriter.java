@@ -8,10 +8,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.companychat.chat.api.MessageView;
 import io.companychat.chat.config.ChatConfig;
-import io.companychat.chat.repository.MessageStore;
-import io.companychat.chat.repository.MessageStore.NewRow;
+import io.companychat.chat.repository.MessageRepository;
+import io.companychat.chat.repository.MessageRepository.NewRow;
+import io.companychat.chat.repository.MessageRepository.Written;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
@@ -31,20 +31,20 @@ import io.vertx.pgclient.PgException;
 @ApplicationScoped
 public class MessageWriter {
 
-    private final MessageStore store;
+    private final MessageRepository messages;
     private final int maxBatchesInFlight;
     private final int maxBatchSize;
     private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    public MessageWriter(MessageStore store, ChatConfig config) {
-        this.store = store;
+    public MessageWriter(MessageRepository messages, ChatConfig config) {
+        this.messages = messages;
         this.maxBatchesInFlight = config.messages().writeBatches();
         this.maxBatchSize = config.messages().maxBatchSize();
     }
 
-    /** The stored message once committed, or null when the sender already used the row's client id. */
-    public Uni<MessageView> insertUnlessDuplicate(NewRow row) {
+    /** What became of the row, once its batch is committed (see {@link MessageRepository#insertBatch}). */
+    public Uni<Written> write(NewRow row) {
         return Uni.createFrom().emitter(emitter -> {
             queue.add(new Pending(row, emitter, Vertx.currentContext()));
             writeWhatIsQueued();
@@ -68,7 +68,7 @@ public class MessageWriter {
                 inFlight.decrementAndGet();
                 continue;
             }
-            write(batch).subscribe().with(done -> batchDone(), failure -> batchDone());
+            writeBatch(batch).subscribe().with(done -> batchDone(), failure -> batchDone());
         }
     }
 
@@ -78,8 +78,8 @@ public class MessageWriter {
     }
 
     /** Writes the batch and answers each of its callers; never fails itself. */
-    private Uni<Void> write(List<Pending> batch) {
-        return store.insertUnlessDuplicate(batch.stream().map(Pending::row).toList())
+    private Uni<Void> writeBatch(List<Pending> batch) {
+        return messages.insertBatch(batch.stream().map(Pending::row).toList())
                 .map(stored -> {
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).succeed(stored.get(i));
@@ -89,7 +89,7 @@ public class MessageWriter {
                 .onFailure().recoverWithUni(failure -> {
                     if (batch.size() > 1 && isAboutOneRow(failure)) {
                         // One row broke a constraint: write them one by one, so only that one fails.
-                        return Uni.join().all(batch.stream().map(pending -> write(List.of(pending))).toList())
+                        return Uni.join().all(batch.stream().map(pending -> writeBatch(List.of(pending))).toList())
                                 .andCollectFailures().replaceWithVoid();
                     }
                     batch.forEach(pending -> pending.fail(failure));
@@ -103,9 +103,9 @@ public class MessageWriter {
                 && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
     }
 
-    private record Pending(NewRow row, UniEmitter<? super MessageView> emitter, Context context) {
+    private record Pending(NewRow row, UniEmitter<? super Written> emitter, Context context) {
 
-        void succeed(MessageView stored) {
+        void succeed(Written stored) {
             onCallersContext(() -> emitter.complete(stored));
         }
 

@@ -26,16 +26,17 @@ public class ChatChannels {
 
     public static final String CHAT_TOPIC = "room:chat";
     public static final String SEND_MSG = "send_msg";
-    public static final String RECEIVE_MSG = "receive_msg";
     static final String UNMATCHED_TOPIC = "unmatched topic";
 
     private final PhoenixProtocol protocol;
     private final MessageService messages;
+    private final LiveSockets live;
     private final SocketConfig config;
 
-    public ChatChannels(PhoenixProtocol protocol, MessageService messages, SocketConfig config) {
+    public ChatChannels(PhoenixProtocol protocol, MessageService messages, LiveSockets live, SocketConfig config) {
         this.protocol = protocol;
         this.messages = messages;
+        this.live = live;
         this.config = config;
     }
 
@@ -89,7 +90,7 @@ public class ChatChannels {
                 .invoke(replayed -> {
                     long last = 0;
                     for (MessageView message : replayed) {
-                        send(session, receiveMsg(message));
+                        send(session, live.receiveMsg(message));
                         last = message.id();
                     }
                     session.finishReplay(last, config.maxPendingFrames());
@@ -104,7 +105,11 @@ public class ChatChannels {
         return Uni.createFrom().voidItem();
     }
 
-    /** Stores first, then replies; the recipient's and the sender's other sockets get it live. */
+    /**
+     * Stores first, then replies; every member's sockets but this one get it live. {@code user},
+     * the recipient of Part 1's clients, must be the other member of a direct conversation, and
+     * is omitted for a group.
+     */
     private Uni<Void> sendMessage(SocketSession session, PhoenixFrame frame) {
         if (!session.joinedChat()) {
             send(session, protocol.replyError(frame, UNMATCHED_TOPIC));
@@ -140,10 +145,6 @@ public class ChatChannels {
                 .replaceWithVoid();
     }
 
-    String receiveMsg(MessageView message) {
-        return protocol.push(CHAT_TOPIC, RECEIVE_MSG, new ReceivedMessage(message));
-    }
-
     private ObjectNode reasonFor(Throwable failure) {
         ObjectNode response = protocol.object();
         if (failure instanceof FieldValidationException invalid) {
@@ -174,9 +175,5 @@ public class ChatChannels {
             return node.canConvertToLong() && node.asLong() > 0;
         }
         return node.isTextual() && Ids.parse(node.textValue()).isPresent();
-    }
-
-    /** The payload of {@code receive_msg}: {@code {"message": message}}. */
-    public record ReceivedMessage(MessageView message) {
     }
 }

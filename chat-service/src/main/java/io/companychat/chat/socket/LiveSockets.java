@@ -1,39 +1,176 @@
 package io.companychat.chat.socket;
 
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
-import io.companychat.chat.fanout.LiveMessage;
+import io.companychat.chat.api.ConversationView;
+import io.companychat.chat.api.MessageView;
+import io.companychat.chat.live.LiveEvent;
+import io.companychat.chat.live.LiveEvent.ConversationChanged;
+import io.companychat.chat.live.LiveEvent.ConversationRemoved;
+import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.live.MessageBus;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 
-/** Pushes {@code receive_msg} to this replica's sockets of a message's two participants. */
+/**
+ * Live events to the sockets of the members they concern: this replica's sockets at once, the
+ * other replicas' through the {@link MessageBus}. The one path from "committed" to "pushed".
+ *
+ * <p>A message goes to the members it was stored for (the insert statement read them), so a
+ * member removed before the insert never gets it. Someone removed while it was being stored may
+ * have been a member for the insert: each replica remembers removals for
+ * {@link #REMOVAL_MEMORY_MILLIS} and drops such late messages for them, so that on every socket
+ * {@code conversation_removed} is the last event of that conversation (until they are added again).
+ */
 @ApplicationScoped
 public class LiveSockets {
 
-    private final SocketSessions sessions;
-    private final ChatChannels channels;
-    private final SocketConfig config;
+    public static final String RECEIVE_MSG = "receive_msg";
+    public static final String CONVERSATION = "conversation";
+    public static final String CONVERSATION_REMOVED = "conversation_removed";
+    /** Far longer than any message takes from its insert to a socket. */
+    static final long REMOVAL_MEMORY_MILLIS = 60_000;
+    /** Frames that are not messages: never dropped as already replayed by a catch-up. */
+    private static final long NOT_A_MESSAGE = Long.MAX_VALUE;
 
-    public LiveSockets(SocketSessions sessions, ChatChannels channels, SocketConfig config) {
+    private final SocketSessions sessions;
+    private final PhoenixProtocol protocol;
+    private final SocketConfig config;
+    private final MessageBus bus;
+    private final Vertx vertx;
+    /** Who was removed from which conversation, until when (epoch millis). */
+    private final Map<Membership, Long> removed = new ConcurrentHashMap<>();
+
+    public LiveSockets(SocketSessions sessions, PhoenixProtocol protocol, SocketConfig config, MessageBus bus,
+            Vertx vertx) {
         this.sessions = sessions;
-        this.channels = channels;
+        this.protocol = protocol;
         this.config = config;
+        this.bus = bus;
+        this.vertx = vertx;
     }
 
-    /** Every socket of the recipient, and every socket of the sender but the one that sent it. */
-    public void deliver(LiveMessage message) {
-        long recipientId = message.recipientId();
-        long senderId = message.senderId();
-        if (!sessions.hasAny(recipientId) && !sessions.hasAny(senderId)) {
-            return;
+    void start(@Observes StartupEvent startup) {
+        bus.subscribe(this::deliver);
+        vertx.setPeriodic(REMOVAL_MEMORY_MILLIS, id -> forgetOldRemovals());
+    }
+
+    /** A committed message: to this replica's sockets now, then to the other replicas. Never fails. */
+    public void publish(MessageStored stored) {
+        try {
+            deliver(stored);
+        } catch (RuntimeException failure) {
+            Log.warnf(failure, "Live delivery of message %d failed", stored.message().id());
         }
-        String frame = channels.receiveMsg(message.message());
-        long id = message.message().id();
-        int maxPending = config.maxPendingFrames();
-        String origin = message.originConnectionId();
-        sessions.forEachOfUser(recipientId, session -> session.deliverLive(id, frame, maxPending));
-        sessions.forEachOfUser(senderId, session -> {
-            if (!session.connection.id().equals(origin)) {
-                session.deliverLive(id, frame, maxPending);
+        bus.publish(stored);
+    }
+
+    /**
+     * A membership change, inside its transaction: delivered by every replica (this one too) once
+     * committed, in commit order.
+     *
+     * @return a stage that completes once this replica's sockets have it (see {@link MessageBus#publishInTransaction})
+     */
+    public Uni<CompletionStage<Void>> publishInTransaction(SqlConnection transaction, LiveEvent event) {
+        return bus.publishInTransaction(transaction, event);
+    }
+
+    /** Pushes the event to this replica's sockets of the members it concerns. */
+    void deliver(LiveEvent event) {
+        if (event instanceof MessageStored stored) {
+            deliverMessage(stored);
+        } else if (event instanceof ConversationChanged changed) {
+            deliverConversation(changed.conversation());
+        } else if (event instanceof ConversationRemoved gone) {
+            removed.put(new Membership(gone.conversationId(), gone.userId()),
+                    System.currentTimeMillis() + REMOVAL_MEMORY_MILLIS);
+            if (sessions.hasAny(gone.userId())) {
+                String frame = protocol.push(ChatChannels.CHAT_TOPIC, CONVERSATION_REMOVED,
+                        new RemovedConversation(gone.conversationId()));
+                sessions.forEachOfUser(gone.userId(),
+                        session -> session.deliverLive(NOT_A_MESSAGE, frame, config.maxPendingFrames()));
             }
-        });
+        }
+    }
+
+    /** Every socket of every member, but the one that sent it. */
+    private void deliverMessage(MessageStored stored) {
+        long conversationId = stored.message().conversationId();
+        String origin = stored.originConnectionId();
+        String frame = null;
+        long id = stored.message().id();
+        int maxPending = config.maxPendingFrames();
+        for (long memberId : stored.memberIds()) {
+            if (!sessions.hasAny(memberId) || wasRemoved(conversationId, memberId)) {
+                continue;
+            }
+            if (frame == null) {
+                frame = receiveMsg(stored.message());
+            }
+            String push = frame;
+            sessions.forEachOfUser(memberId, session -> {
+                if (!session.connection.id().equals(origin)) {
+                    session.deliverLive(id, push, maxPending);
+                }
+            });
+        }
+    }
+
+    private void deliverConversation(ConversationView conversation) {
+        String frame = null;
+        for (long memberId : conversation.memberIds()) {
+            if (!removed.isEmpty()) {
+                removed.remove(new Membership(conversation.id(), memberId));
+            }
+            if (!sessions.hasAny(memberId)) {
+                continue;
+            }
+            if (frame == null) {
+                frame = protocol.push(ChatChannels.CHAT_TOPIC, CONVERSATION, new ChangedConversation(conversation));
+            }
+            String push = frame;
+            sessions.forEachOfUser(memberId, session -> session.deliverLive(NOT_A_MESSAGE, push, config.maxPendingFrames()));
+        }
+    }
+
+    /** The {@code receive_msg} push of a message. */
+    String receiveMsg(MessageView message) {
+        return protocol.push(ChatChannels.CHAT_TOPIC, RECEIVE_MSG, new ReceivedMessage(message));
+    }
+
+    private boolean wasRemoved(long conversationId, long userId) {
+        return !removed.isEmpty() && removed.containsKey(new Membership(conversationId, userId));
+    }
+
+    private void forgetOldRemovals() {
+        long now = System.currentTimeMillis();
+        removed.values().removeIf(until -> until < now);
+    }
+
+    private record Membership(long conversationId, long userId) {
+    }
+
+    /** The payload of {@code receive_msg}: {@code {"message": message}}. */
+    @RegisterForReflection
+    public record ReceivedMessage(MessageView message) {
+    }
+
+    /** The payload of {@code conversation}: {@code {"conversation": conversation}}. */
+    @RegisterForReflection
+    public record ChangedConversation(ConversationView conversation) {
+    }
+
+    /** The payload of {@code conversation_removed}: {@code {"conversation_id": id}}. */
+    @RegisterForReflection
+    public record RemovedConversation(long conversationId) {
     }
 }

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,6 +40,14 @@ public final class Chat {
         return CONVERSATIONS + "/" + conversationId + "/messages";
     }
 
+    public static String conversationOf(long conversationId) {
+        return CONVERSATIONS + "/" + conversationId;
+    }
+
+    public static String membersOf(long conversationId) {
+        return CONVERSATIONS + "/" + conversationId + "/members";
+    }
+
     /** A users row, as user-service would have written it, that the user-service double knows too. */
     public long newUser(String name) {
         String email = name.toLowerCase() + "." + UUID.randomUUID() + "@example.com";
@@ -63,6 +72,24 @@ public final class Chat {
                 .when().post(CONVERSATIONS)
                 .then().statusCode(oneOf(200, 201))
                 .extract().jsonPath().getLong("id");
+    }
+
+    /** Creates a group of the creator and the others through the API and returns its id. */
+    public long group(long creatorId, String title, Long... others) {
+        return as(creatorId).body(Map.of("title", title, "member_ids", List.of(others)))
+                .when().post(CONVERSATIONS)
+                .then().statusCode(201)
+                .extract().jsonPath().getLong("id");
+    }
+
+    /** Adds a member through the API (200). */
+    public void addMember(long callerId, long conversationId, long userId) {
+        as(callerId).body(Map.of("user_id", userId)).when().post(membersOf(conversationId)).then().statusCode(200);
+    }
+
+    /** Removes a member through the API (204). */
+    public void removeMember(long callerId, long conversationId, long userId) {
+        as(callerId).when().delete(membersOf(conversationId) + "/" + userId).then().statusCode(204);
     }
 
     /** Posts a message through the API and returns its id. */

@@ -1,0 +1,27 @@
+package io.companychat.chat.live;
+
+import io.companychat.chat.api.ConversationView;
+import io.companychat.chat.api.MessageView;
+
+/**
+ * Something that happened (and is committed) which members' sockets should see now, on every
+ * replica. Each names whom it goes to, so that a replica delivers it without a database read.
+ */
+public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.ConversationChanged,
+        LiveEvent.ConversationRemoved {
+
+    /**
+     * A new message, to every connection of {@code memberIds} (the members when it was stored)
+     * but {@code originConnectionId}, the socket that sent it (null when it came over REST).
+     */
+    record MessageStored(MessageView message, long[] memberIds, String originConnectionId) implements LiveEvent {
+    }
+
+    /** A group was created, renamed, or its members changed: to every connection of its members now. */
+    record ConversationChanged(ConversationView conversation) implements LiveEvent {
+    }
+
+    /** {@code userId} left or was removed: to their connections, and nothing of the conversation after it. */
+    record ConversationRemoved(long conversationId, long userId) implements LiveEvent {
+    }
+}
