@@ -75,8 +75,19 @@ async function shot(page, file) {
   await page.screenshot({ path: `${shots}/${file}.png` });
 }
 
+/** Every visible field and button has a name a screen reader can say. */
+async function labelled(someone, what) {
+  const unnamed = await someone.page.evaluate(() => [...document.querySelectorAll('input, textarea, button, a[href]')]
+    .filter((element) => element.offsetParent !== null)
+    .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.textContent.trim()
+      || element.getAttribute('aria-labelledby')))
+    .map((element) => element.outerHTML.slice(0, 80)));
+  check(`${what}: every field and button has a name`, unnamed.length === 0, unnamed.join(' '));
+}
+
 /** Nothing sticks out sideways and the named controls are inside the viewport. */
 async function fitsWidth(someone, what, testIds = []) {
+  await labelled(someone, what);
   if (!someone.mobile) return;
   const overflow = await someone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(`${what} fits ${PHONE.width} px`, overflow <= 0, `${overflow} px wider than the screen`);

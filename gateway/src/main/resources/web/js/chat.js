@@ -1015,6 +1015,7 @@ export class ChatApp {
     }
     return h('li', {
       class: `message${mine ? ' mine' : ''}${followUp ? ' follow-up' : ''}${deleted ? ' deleted' : ''}`,
+      tabindex: editable ? 0 : null,
       dataset: { testid: 'message', messageId: message.id, senderId: message.sender_id },
     },
     h('div', { class: 'bubble' },
