@@ -14,6 +14,7 @@ const STUCK_TO_BOTTOM_PX = 48;
 const RECONNECT_NOTICE_MS = 1500;
 const SESSION_CHECK_EVERY_MS = 10000;
 const FLASH_MS = 6000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class ChatApp {
   constructor(login, { loggedOut }) {
@@ -41,8 +42,7 @@ export class ChatApp {
     this.renderQueued = new Set();
     this.listLoaded = null;
     this.abort = new AbortController();
-    this.expiry = setTimeout(() => this.loggedOut('Your session has expired. Please log in again.'),
-      Math.max(0, login.expire * 1000 - Date.now()));
+    this.watchExpiry(login.expire * 1000);
 
     $('#auth').hidden = true;
     $('#chat').hidden = false;
@@ -55,6 +55,16 @@ export class ChatApp {
       presence: (online) => this.onPresence(online),
       status: (state, reason) => this.onStatus(state, reason),
     });
+  }
+
+  /** Logs out when the token expires (checked at most a day apart: timers cannot wait longer than ~24 days). */
+  watchExpiry(expiresAt) {
+    const left = expiresAt - Date.now();
+    if (left <= 0) {
+      this.loggedOut('Your session has expired. Please log in again.');
+      return;
+    }
+    this.expiry = setTimeout(() => this.watchExpiry(expiresAt), Math.min(left, DAY_MS));
   }
 
   stop() {
@@ -908,10 +918,10 @@ export class ChatApp {
       const other = this.otherOf(conversation);
       slot.replaceChildren(this.avatar(other, initials(this.users.get(other))), this.onlineDot(other) ?? '');
       const job = this.users.get(other)?.job ?? '';
-      $('#conversation-subtitle').textContent = this.online.has(String(other)) ? `Online · ${job}` : job;
+      $('#conversation-subtitle').textContent = [this.online.has(String(other)) ? 'Online' : '', job]
+        .filter(Boolean).join(' · ');
     }
     $('#members').hidden = !group;
-    document.title = title;
   }
 
   renderTyping() {

@@ -9,12 +9,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import io.companychat.gateway.config.GatewayConfig;
+import io.quarkus.logging.Log;
 
 /**
  * The web client's files, from the classpath folder {@code web/} (the page's own files from
@@ -26,6 +28,9 @@ import io.companychat.gateway.config.GatewayConfig;
 public class WebAssets {
 
     static final String INDEX = "/index.html";
+    /** The page, when the build had no npm to fetch the phoenix client: it says so instead of failing to load. */
+    static final String UNAVAILABLE = "/unavailable.html";
+    static final String PHOENIX = "/vendor/phoenix.mjs";
     /** The placeholder in index.html that carries the local run's mail page to the script. */
     static final String DEV_MAIL_META = "<meta name=\"dev-mail-page\" content=\"\">";
     static final String DEV_MAIL_PATH = "/dev/sent-mails";
@@ -44,6 +49,7 @@ public class WebAssets {
 
     private final ConcurrentMap<String, WebAsset> loaded = new ConcurrentHashMap<>();
     private final Optional<String> devMailPage;
+    private final Function<String, byte[]> classpath;
 
     @Inject
     public WebAssets(WebClientConfig web, GatewayConfig gateway) {
@@ -51,7 +57,13 @@ public class WebAssets {
     }
 
     WebAssets(Optional<String> devMailPage) {
+        this(devMailPage, WebAssets::read);
+    }
+
+    /** {@code classpath} reads a resource, or answers null when there is none. */
+    WebAssets(Optional<String> devMailPage, Function<String, byte[]> classpath) {
         this.devMailPage = devMailPage;
+        this.classpath = classpath;
     }
 
     /** The file a request path names: {@code /} is the page. */
@@ -77,7 +89,7 @@ public class WebAssets {
         if (known != null || !isCandidate(path)) {
             return Optional.ofNullable(known);
         }
-        byte[] bytes = read(ROOT + file);
+        byte[] bytes = classpath.apply(ROOT + (INDEX.equals(file) && !hasPhoenix() ? UNAVAILABLE : file));
         if (bytes == null) {
             return Optional.empty();
         }
@@ -87,6 +99,14 @@ public class WebAssets {
                 : WebAsset.of(bytes, type);
         WebAsset first = loaded.putIfAbsent(file, asset);
         return Optional.of(first == null ? asset : first);
+    }
+
+    private boolean hasPhoenix() {
+        if (classpath.apply(ROOT + PHOENIX) != null) {
+            return true;
+        }
+        Log.warn("The web client's phoenix library is missing (the gateway was built without npm): / shows a page that says so");
+        return false;
     }
 
     private String withDevMailPage(String html) {
@@ -100,7 +120,7 @@ public class WebAssets {
         return value.replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
-    private static byte[] read(String resource) {
+    static byte[] read(String resource) {
         try (InputStream in = WebAssets.class.getClassLoader().getResourceAsStream(resource)) {
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {

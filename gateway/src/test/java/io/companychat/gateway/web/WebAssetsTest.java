@@ -43,6 +43,15 @@ class WebAssetsTest {
     }
 
     @Test
+    void pageSaysTheClientIsMissingWhenTheBuildHadNoNpm() {
+        WebAssets withoutPhoenix = new WebAssets(Optional.empty(),
+                resource -> resource.equals("web/vendor/phoenix.mjs") ? null : WebAssets.read(resource));
+
+        assertThat(page(withoutPhoenix)).contains("The web client is not in this build").doesNotContain("/js/app.js");
+        assertThat(page(new WebAssets(Optional.empty()))).contains("/js/app.js");
+    }
+
+    @Test
     void mailPageAddressIsEscaped() {
         assertThat(page(new WebAssets(Optional.of("http://x/\"><script>")))).contains("content=\"http://x/&quot;&gt;&lt;script&gt;\"");
     }
