@@ -15,6 +15,7 @@ const RECONNECT_NOTICE_MS = 1500;
 const SESSION_CHECK_EVERY_MS = 10000;
 const FLASH_MS = 6000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const LIST_LIMIT = 100;
 
 export class ChatApp {
   constructor(login, { loggedOut }) {
@@ -529,10 +530,7 @@ export class ChatApp {
         this.queue('list');
         break;
       case 'conversation_removed':
-        this.conversations.delete(payload.conversation_id);
-        this.histories.delete(payload.conversation_id);
-        if (this.active === payload.conversation_id) location.hash = '#/';
-        this.queue('list');
+        this.forget(payload.conversation_id);
         break;
       case 'read':
         this.onRead(payload);
@@ -543,6 +541,19 @@ export class ChatApp {
       default:
         break;
     }
+  }
+
+  /** A conversation one is no longer in (left, or removed by its creator). */
+  forget(id, notice = 'You are no longer in that conversation.') {
+    this.conversations.delete(id);
+    this.histories.delete(id);
+    this.unread.delete(id);
+    if (this.active === id) {
+      for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+      this.flash(notice);
+      location.hash = '#/';
+    }
+    this.queue('list');
   }
 
   onRead({ conversation_id: id, user_id: userId, message_id: messageId }) {
@@ -621,13 +632,14 @@ export class ChatApp {
     return directory.loading;
   }
 
+  /** The loaded people who match every word typed, at most LIST_LIMIT of them (typing narrows the list). */
   matching(filter, exclude = new Set()) {
     const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
     return this.directory.users.filter((user) => {
       if (user.id === this.me.id || exclude.has(user.id)) return false;
       const text = `${user.name} ${user.subname} ${user.email} ${user.job}`.toLowerCase();
       return words.every((word) => text.includes(word));
-    });
+    }).slice(0, LIST_LIMIT);
   }
 
   personButton(user, testId, label) {
@@ -770,8 +782,7 @@ export class ChatApp {
         await api.removeMember(id, userId);
         if (userId === this.me.id) {
           dialog.close();
-          this.conversations.delete(id);
-          location.hash = '#/';
+          this.forget(id, 'You left the group.');
           return;
         }
         const conversation = this.conversations.get(id);
@@ -869,7 +880,8 @@ export class ChatApp {
     list.replaceChildren(...ordered.map((conversation) => this.renderItem(conversation)));
     $('#no-conversations').hidden = ordered.length > 0;
     const unread = [...this.unread.entries()].filter(([id, count]) => count > 0 && this.conversations.has(id)).length;
-    const title = this.active ? this.titleOf(this.conversations.get(this.active)) : 'Company chat';
+    const open = this.conversations.get(this.active);
+    const title = open ? this.titleOf(open) : 'Company chat';
     document.title = unread ? `(${unread}) ${title}` : title;
   }
 
@@ -956,8 +968,8 @@ export class ChatApp {
    */
   renderMessages({ toBottom = false, stick = false, keepFromBottom = false } = {}) {
     const id = this.active;
-    if (!id) return;
     const conversation = this.conversations.get(id);
+    if (!conversation) return;
     const history = this.historyOf(id);
     const scroller = $('#message-scroller');
     const fromBottom = scroller.scrollHeight - scroller.scrollTop;
