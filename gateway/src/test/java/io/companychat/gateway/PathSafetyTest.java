@@ -41,7 +41,7 @@ class PathSafetyTest {
     }
 
     @ParameterizedTest(name = "{0} is 404")
-    @ValueSource(strings = { "/", "/api/other", "/api", "/api/usersx", "/api/login/extra", "/internal/credentials",
+    @ValueSource(strings = { "/nothing.js", "/js", "/api/other", "/api", "/api/usersx", "/api/login/extra", "/internal/credentials",
             "/internal/users/7", "/q/health", "/q/health/ready", "/q/metrics", "/socket", "/.well-knownx" })
     void unknownPathIs404(String path) {
         Response response = given().get(path);

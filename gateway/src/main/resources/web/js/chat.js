@@ -1,0 +1,1095 @@
+// The chat: conversation list, one open conversation, and the dialogs around them. Features of API.md's Part 2
+// (groups, unread counts, read receipts, typing, presence, edits, search) show up when the server answers them:
+// fields absent from its JSON, socket events it never sends and "unknown event" replies simply leave them out.
+
+import { api, ApiError } from './api.js';
+import { $, clearErrors, fullName, fullTime, h, hueOf, initials, messageTime, shortTime, showErrors } from './dom.js';
+import { connectLive } from './live.js';
+
+const TYPING_SHOWN_MS = 5000;
+const TYPING_SENT_EVERY_MS = 2000;
+const MAX_CONTENT = 4000;
+const LOAD_OLDER_WITHIN_PX = 120;
+const STUCK_TO_BOTTOM_PX = 48;
+const RECONNECT_NOTICE_MS = 1500;
+const SESSION_CHECK_EVERY_MS = 10000;
+const FLASH_MS = 6000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LIST_LIMIT = 100;
+
+export class ChatApp {
+  constructor(login, { loggedOut }) {
+    this.me = login.user;
+    this.loggedOut = loggedOut;
+    this.users = new Map([[this.me.id, this.me]]);
+    this.userRequests = new Map();
+    this.conversations = new Map();
+    this.activity = new Map();
+    this.unread = new Map();
+    this.histories = new Map();
+    this.reads = new Map();
+    this.typing = new Map();
+    this.online = new Set();
+    this.lastTypingSent = new Map();
+    this.lastMarked = new Map();
+    this.features = { typing: true, markRead: true };
+    this.maxSeenId = 0;
+    this.active = null;
+    this.editing = null;
+    this.confirmingDelete = null;
+    this.directory = { users: [], next: null, complete: false, loading: null };
+    this.groupSelection = new Set();
+    this.search = { q: '', next: null };
+    this.renderQueued = new Set();
+    this.listLoaded = null;
+    this.abort = new AbortController();
+    this.watchExpiry(login.expire * 1000);
+
+    $('#auth').hidden = true;
+    $('#chat').hidden = false;
+    $('#me-name').textContent = fullName(this.me);
+    this.bind();
+    this.listLoaded = this.loadConversations();
+    this.live = connectLive(login.token, {
+      since: () => this.maxSeenId,
+      event: (name, payload) => this.onEvent(name, payload),
+      presence: (online) => this.onPresence(online),
+      status: (state, reason) => this.onStatus(state, reason),
+    });
+  }
+
+  /** Logs out when the token expires (checked at most a day apart: timers cannot wait longer than ~24 days). */
+  watchExpiry(expiresAt) {
+    const left = expiresAt - Date.now();
+    if (left <= 0) {
+      this.loggedOut('Your session has expired. Please log in again.');
+      return;
+    }
+    this.expiry = setTimeout(() => this.watchExpiry(expiresAt), Math.min(left, DAY_MS));
+  }
+
+  stop() {
+    this.closing = true;
+    this.abort.abort();
+    clearTimeout(this.expiry);
+    clearTimeout(this.reconnectNotice);
+    clearTimeout(this.flashTimer);
+    $('#chat-notice').hidden = true;
+    $('#connection').hidden = true;
+    for (const timers of this.typing.values()) for (const timer of timers.values()) clearTimeout(timer);
+    this.live.disconnect();
+    for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+    $('#conversation-list').replaceChildren();
+    $('#messages').replaceChildren();
+    $('#chat').hidden = true;
+  }
+
+  // ------------------------------------------------------------------ events from the page
+
+  bind() {
+    const signal = this.abort.signal;
+    const on = (target, type, handler) => target.addEventListener(type, handler, { signal });
+
+    on($('#logout'), 'click', () => this.logout());
+    on($('#back'), 'click', () => { location.hash = '#/'; });
+    on($('#composer-form'), 'submit', (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    on($('#composer'), 'keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    on($('#composer'), 'input', () => {
+      this.fitComposer();
+      this.sendTyping();
+    });
+    on($('#message-scroller'), 'scroll', () => {
+      if ($('#message-scroller').scrollTop < LOAD_OLDER_WITHIN_PX && this.active) this.loadOlder(this.active);
+    });
+    on($('#messages'), 'click', (event) => this.onMessageAction(event));
+    on($('#messages'), 'submit', (event) => this.onEditSubmit(event));
+    on(document, 'visibilitychange', () => {
+      if (document.visibilityState === 'visible' && this.active) this.markRead(this.active);
+    });
+
+    on($('#new-direct'), 'click', () => this.openDirectory());
+    on($('#directory-filter'), 'input', () => this.renderDirectory());
+    on($('#directory-more'), 'click', () => this.loadDirectory(true));
+    on($('#directory-list'), 'click', (event) => {
+      const person = event.target.closest('[data-user-id]');
+      if (person) this.startDirect(Number(person.dataset.userId));
+    });
+    on($('#direct-by-id'), 'submit', (event) => {
+      event.preventDefault();
+      const id = Number($('#direct-user-id').value.trim());
+      if (Number.isInteger(id) && id > 0) this.startDirect(id);
+      else showErrors($('#directory-dialog'), new ApiError(0, null, null, 'A user id is a positive whole number.'));
+    });
+
+    on($('#new-group'), 'click', () => this.openGroupDialog());
+    on($('#group-filter'), 'input', () => this.renderGroupCandidates());
+    on($('#group-candidates'), 'change', (event) => {
+      const id = Number(event.target.value);
+      if (event.target.checked) this.groupSelection.add(id);
+      else this.groupSelection.delete(id);
+    });
+    on($('#group-form'), 'submit', (event) => {
+      event.preventDefault();
+      this.createGroup();
+    });
+
+    on($('#members'), 'click', () => this.openMembers());
+    on($('#rename-form'), 'submit', (event) => {
+      event.preventDefault();
+      this.renameGroup();
+    });
+    on($('#member-filter'), 'input', () => this.renderMemberCandidates());
+    on($('#member-candidates'), 'click', (event) => {
+      const person = event.target.closest('[data-user-id]');
+      if (person) this.changeMember('add', Number(person.dataset.userId));
+    });
+    on($('#member-list'), 'click', (event) => {
+      const button = event.target.closest('[data-remove]');
+      if (button) this.changeMember('remove', Number(button.dataset.remove));
+    });
+
+    on($('#search-form'), 'submit', (event) => {
+      event.preventDefault();
+      this.runSearch($('#search-input').value.trim(), false);
+    });
+    on($('#search-more'), 'click', () => this.runSearch(this.search.q, true));
+    on($('#search-results'), 'click', (event) => {
+      const hit = event.target.closest('[data-conversation-id]');
+      if (!hit) return;
+      $('#search-dialog').close();
+      location.hash = `#/c/${hit.dataset.conversationId}`;
+    });
+  }
+
+  async logout() {
+    this.closing = true;
+    this.live.disconnect();
+    try {
+      await api.logout();
+    } catch {
+      // the token is dropped here either way
+    }
+    this.loggedOut();
+  }
+
+  /** Shows the list, and the conversation `id` when given (on a narrow screen, only that). */
+  async show(id) {
+    if (id !== null && !this.conversations.has(id)) {
+      await this.listLoaded;
+      if (!this.conversations.has(id)) await this.refreshConversations();
+      if (!this.conversations.has(id)) {
+        location.replace('#/');
+        return;
+      }
+    }
+    this.active = id;
+    this.editing = null;
+    this.confirmingDelete = null;
+    $('#chat').classList.toggle('has-active', id !== null);
+    $('#no-conversation').hidden = id !== null;
+    $('#conversation-open').hidden = id === null;
+    this.queue('list');
+    if (id === null) {
+      document.title = 'Company chat';
+      return;
+    }
+    this.unread.set(id, 0);
+    this.renderHeader();
+    this.renderTyping();
+    const history = this.historyOf(id);
+    this.renderMessages({ toBottom: true });
+    $('#composer').value = history.draft ?? '';
+    this.fitComposer();
+    if (window.matchMedia('(min-width: 720px)').matches) $('#composer').focus();
+    if (!history.loaded) await this.loadOlder(id);
+    this.loadReads(id);
+    this.markRead(id);
+  }
+
+  // ------------------------------------------------------------------ conversations
+
+  async loadConversations() {
+    try {
+      const answer = await api.conversations();
+      for (const conversation of answer.data) this.upsert(conversation);
+      this.queue('list');
+    } catch (error) {
+      if (error.status !== 401) this.flash(`Could not load your conversations: ${error.message}`);
+    }
+  }
+
+  refreshConversations() {
+    this.refreshing ??= this.loadConversations().finally(() => { this.refreshing = null; });
+    return this.refreshing;
+  }
+
+  upsert(conversation) {
+    const known = this.conversations.get(conversation.id);
+    const merged = { ...known, ...conversation };
+    // A live push may leave out the caller's own read state and the last message: keep what we knew.
+    if (conversation.last_message === undefined && known) merged.last_message = known.last_message;
+    this.conversations.set(conversation.id, merged);
+    if (conversation.unread_count !== undefined && conversation.id !== this.active) {
+      this.unread.set(conversation.id, conversation.unread_count);
+    }
+    this.touch(conversation.id, merged.last_message?.inserted_at ?? merged.updated_at ?? merged.inserted_at);
+    this.ensureUsers(this.memberIds(merged));
+    if (conversation.id === this.active) this.queue('header');
+  }
+
+  touch(id, iso) {
+    const time = iso ? Date.parse(iso) : 0;
+    if (time > (this.activity.get(id) ?? 0)) this.activity.set(id, time);
+  }
+
+  memberIds(conversation) {
+    return conversation.member_ids ?? [conversation.sender_id, conversation.recipient_id].filter((id) => id != null);
+  }
+
+  isGroup(conversation) {
+    return conversation.kind === 'group';
+  }
+
+  otherOf(conversation) {
+    return this.memberIds(conversation).find((id) => id !== this.me.id) ?? this.me.id;
+  }
+
+  titleOf(conversation) {
+    if (this.isGroup(conversation)) return conversation.title;
+    return fullName(this.users.get(this.otherOf(conversation)));
+  }
+
+  ensureUsers(ids) {
+    for (const id of ids) {
+      if (this.users.has(id) || this.userRequests.has(id)) continue;
+      this.userRequests.set(id, api.user(id)
+        .then((user) => this.users.set(id, user))
+        .catch(() => this.users.set(id, { id, name: `User ${id}`, subname: '', job: '' }))
+        .finally(() => {
+          this.userRequests.delete(id);
+          this.queue('list', 'header', 'messages', 'typing');
+        }));
+    }
+  }
+
+  // ------------------------------------------------------------------ history and messages
+
+  historyOf(id) {
+    if (!this.histories.has(id)) {
+      this.histories.set(id, { messages: new Map(), pending: new Map(), next: null, loaded: false, complete: false,
+        loading: null, failed: null, draft: '' });
+    }
+    return this.histories.get(id);
+  }
+
+  loadOlder(id) {
+    const history = this.historyOf(id);
+    if (history.loading || history.complete) return history.loading;
+    history.failed = null;
+    this.queue('history-status');
+    history.loading = (async () => {
+      try {
+        const page = await api.history(id, history.loaded ? history.next : undefined);
+        for (const message of page.data) {
+          history.messages.set(message.id, message);
+          this.maxSeenId = Math.max(this.maxSeenId, message.id);
+        }
+        history.next = page.next;
+        history.complete = !page.next;
+        const first = !history.loaded;
+        history.loaded = true;
+        const newest = page.data[0];
+        if (first && newest) this.noteLastMessage(id, newest);
+        if (id === this.active) this.renderMessages(first ? { toBottom: true } : { keepFromBottom: true });
+      } catch (error) {
+        history.failed = error.message;
+      } finally {
+        history.loading = null;
+        this.queue('history-status');
+      }
+      // Until the pane can scroll, nobody can scroll up to ask for more.
+      const scroller = $('#message-scroller');
+      if (id === this.active && !history.complete && !history.failed
+          && scroller.scrollHeight <= scroller.clientHeight + LOAD_OLDER_WITHIN_PX) {
+        await this.loadOlder(id);
+      }
+    })();
+    return history.loading;
+  }
+
+  noteLastMessage(id, message) {
+    const conversation = this.conversations.get(id);
+    if (!conversation) return;
+    if (!conversation.last_message || conversation.last_message.id <= message.id) conversation.last_message = message;
+    this.touch(id, message.inserted_at);
+    this.queue('list');
+  }
+
+  /** A message from the socket (live or replayed after a reconnect), a send's reply, or an edit. */
+  async receive(message, { live }) {
+    this.maxSeenId = Math.max(this.maxSeenId, message.id);
+    const id = message.conversation_id;
+    if (!this.conversations.has(id)) {
+      await this.refreshConversations();
+      if (!this.conversations.has(id)) return;
+      // The list just read counts this message when the server keeps unread counts.
+      if (this.conversations.get(id).unread_count !== undefined) live = false;
+    }
+    const history = this.histories.get(id);
+    const isNew = !history?.messages.has(message.id);
+    if (history) history.messages.set(message.id, message);
+    this.noteLastMessage(id, message);
+    if (message.sender_id !== this.me.id) {
+      this.stopTyping(id, message.sender_id);
+      if (live && isNew && !this.isWatching(id)) this.unread.set(id, (this.unread.get(id) ?? 0) + 1);
+    }
+    if (id === this.active) {
+      this.renderMessages({ stick: true });
+      this.markRead(id);
+    }
+    this.queue('list');
+  }
+
+  isWatching(id) {
+    return id === this.active && document.visibilityState === 'visible';
+  }
+
+  replaceMessage(message) {
+    const history = this.histories.get(message.conversation_id);
+    if (history?.messages.has(message.id)) history.messages.set(message.id, message);
+    const conversation = this.conversations.get(message.conversation_id);
+    if (conversation?.last_message?.id === message.id) conversation.last_message = message;
+    this.queue('list');
+    if (message.conversation_id === this.active) this.queue('messages');
+  }
+
+  send() {
+    const id = this.active;
+    const composer = $('#composer');
+    const content = composer.value;
+    if (!id || !content.trim()) return;
+    if (content.length > MAX_CONTENT) {
+      this.flash(`A message can be at most ${MAX_CONTENT} characters long.`);
+      return;
+    }
+    const clientId = newClientId();
+    const history = this.historyOf(id);
+    history.pending.set(clientId, { content, date: new Date().toISOString(), failed: null });
+    history.draft = '';
+    composer.value = '';
+    this.fitComposer();
+    this.renderMessages({ toBottom: true });
+    this.deliver(id, clientId);
+  }
+
+  /** Over the socket when it is joined, else over REST; a retry carries the same client_id, so nothing doubles. */
+  async deliver(id, clientId) {
+    const history = this.historyOf(id);
+    const pending = history.pending.get(clientId);
+    pending.failed = null;
+    let message;
+    try {
+      if (this.live.joined) {
+        try {
+          message = (await this.live.push('send_msg', { conv: id, message: pending.content, client_id: clientId }))
+            .message;
+        } catch (error) {
+          if (error.reason !== 'timeout') throw error;
+        }
+      }
+      message ??= await api.post(id, pending.content, clientId);
+    } catch (error) {
+      pending.failed = describeSendError(error);
+      this.queue('messages');
+      return;
+    }
+    history.pending.delete(clientId);
+    await this.receive(message, { live: false });
+    this.queue('messages');
+  }
+
+  sendTyping() {
+    const id = this.active;
+    if (id) this.historyOf(id).draft = $('#composer').value;
+    if (!id || !this.features.typing || !this.live.joined || !$('#composer').value) return;
+    const now = Date.now();
+    if (now - (this.lastTypingSent.get(id) ?? 0) < TYPING_SENT_EVERY_MS) return;
+    this.lastTypingSent.set(id, now);
+    this.live.push('typing', { conv: id }).catch((error) => {
+      if (error.reason === 'unknown event') this.features.typing = false;
+    });
+  }
+
+  markRead(id) {
+    if (!this.isWatching(id) || !this.features.markRead || !this.live.joined) return;
+    const history = this.histories.get(id);
+    if (!history?.messages.size) return;
+    const newest = Math.max(...history.messages.keys());
+    if (newest <= (this.lastMarked.get(id) ?? 0)) return;
+    this.lastMarked.set(id, newest);
+    this.live.push('mark_read', { conv: id, message_id: newest }).catch((error) => {
+      if (error.reason === 'unknown event') this.features.markRead = false;
+      else this.lastMarked.delete(id);
+    });
+  }
+
+  async loadReads(id) {
+    // Only a server that keeps read state puts last_read_id in the conversation.
+    if (!('last_read_id' in (this.conversations.get(id) ?? {}))) return;
+    try {
+      const answer = await api.reads(id);
+      const markers = this.readsOf(id);
+      for (const { user_id: userId, message_id: messageId } of answer.data) {
+        if (messageId != null) markers.set(userId, Math.max(markers.get(userId) ?? 0, messageId));
+      }
+      if (id === this.active) this.queue('messages');
+    } catch {
+      // receipts are a nicety: without them the conversation still works
+    }
+  }
+
+  readsOf(id) {
+    if (!this.reads.has(id)) this.reads.set(id, new Map());
+    return this.reads.get(id);
+  }
+
+  async onMessageAction(event) {
+    const button = event.target.closest('[data-action]');
+    if (!button) return;
+    const item = button.closest('[data-message-id], [data-client-id]');
+    const id = this.active;
+    const action = button.dataset.action;
+    if (action === 'retry') {
+      this.deliver(id, item.dataset.clientId);
+      this.queue('messages');
+      return;
+    }
+    const messageId = Number(item.dataset.messageId);
+    if (action === 'edit') {
+      this.editing = messageId;
+      this.confirmingDelete = null;
+      this.renderMessages({ keepFromBottom: true });
+      const editor = $('#messages textarea');
+      editor?.focus();
+    } else if (action === 'cancel') {
+      this.editing = null;
+      this.confirmingDelete = null;
+      this.renderMessages({ keepFromBottom: true });
+    } else if (action === 'delete') {
+      this.confirmingDelete = messageId;
+      this.editing = null;
+      this.renderMessages({ keepFromBottom: true });
+    } else if (action === 'confirm-delete') {
+      try {
+        await api.remove(id, messageId);
+        const message = this.histories.get(id)?.messages.get(messageId);
+        if (message) this.replaceMessage({ ...message, content: null, deleted_at: new Date().toISOString() });
+      } catch (error) {
+        this.flash(`Could not delete the message: ${error.message}`);
+      }
+      this.confirmingDelete = null;
+      this.queue('messages');
+    }
+  }
+
+  async onEditSubmit(event) {
+    event.preventDefault();
+    const form = event.target;
+    const content = form.elements.content.value;
+    if (!content.trim()) return;
+    try {
+      this.replaceMessage(await api.edit(this.active, this.editing, content));
+      this.editing = null;
+      this.queue('messages');
+    } catch (error) {
+      showErrors(form, error);
+    }
+  }
+
+  // ------------------------------------------------------------------ socket
+
+  onEvent(name, payload) {
+    switch (name) {
+      case 'receive_msg':
+        this.receive(payload.message, { live: true });
+        break;
+      case 'message_updated':
+      case 'message_deleted':
+        this.replaceMessage(payload.message);
+        break;
+      case 'conversation':
+        this.upsert(payload.conversation);
+        this.queue('list');
+        break;
+      case 'conversation_removed':
+        this.forget(payload.conversation_id);
+        break;
+      case 'read':
+        this.onRead(payload);
+        break;
+      case 'typing':
+        this.onTyping(payload);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A conversation one is no longer in (left, or removed by its creator). */
+  forget(id, notice = 'You are no longer in that conversation.') {
+    this.conversations.delete(id);
+    this.histories.delete(id);
+    this.unread.delete(id);
+    if (this.active === id) {
+      for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+      this.flash(notice);
+      location.hash = '#/';
+    }
+    this.queue('list');
+  }
+
+  onRead({ conversation_id: id, user_id: userId, message_id: messageId }) {
+    const markers = this.readsOf(id);
+    markers.set(userId, Math.max(markers.get(userId) ?? 0, messageId));
+    if (userId === this.me.id) {
+      const last = this.conversations.get(id)?.last_message;
+      if (!last || last.id <= messageId) this.unread.set(id, 0);
+      this.queue('list');
+    }
+    if (id === this.active) this.queue('messages');
+  }
+
+  onTyping({ conversation_id: id, user_id: userId }) {
+    if (userId === this.me.id) return;
+    if (!this.typing.has(id)) this.typing.set(id, new Map());
+    const typists = this.typing.get(id);
+    clearTimeout(typists.get(userId));
+    typists.set(userId, setTimeout(() => this.stopTyping(id, userId), TYPING_SHOWN_MS));
+    this.ensureUsers([userId]);
+    this.queue('typing', 'list');
+  }
+
+  stopTyping(id, userId) {
+    const typists = this.typing.get(id);
+    if (!typists?.has(userId)) return;
+    clearTimeout(typists.get(userId));
+    typists.delete(userId);
+    this.queue('typing', 'list');
+  }
+
+  onPresence(online) {
+    this.online = online;
+    this.queue('list', 'header', 'directory');
+  }
+
+  onStatus(state) {
+    if (this.closing || this.abort.signal.aborted) return;
+    clearTimeout(this.reconnectNotice);
+    if (state === 'joined') {
+      $('#connection').hidden = true;
+      if (this.active) this.markRead(this.active);
+      return;
+    }
+    this.reconnectNotice = setTimeout(() => { $('#connection').hidden = false; }, RECONNECT_NOTICE_MS);
+    // A socket refused again and again may be a token the server no longer takes: a REST call tells.
+    const now = Date.now();
+    if (now - (this.lastSessionCheck ?? 0) > SESSION_CHECK_EVERY_MS) {
+      this.lastSessionCheck = now;
+      api.user(this.me.id).catch(() => {});
+    }
+  }
+
+  // ------------------------------------------------------------------ directory and dialogs
+
+  async loadDirectory(more = false) {
+    const directory = this.directory;
+    if (directory.loading) return directory.loading;
+    if (directory.complete || (directory.users.length && !more)) return null;
+    directory.loading = (async () => {
+      try {
+        const page = await api.users(directory.next ?? undefined);
+        for (const user of page.data) {
+          this.users.set(user.id, user);
+          if (!directory.users.some((known) => known.id === user.id)) directory.users.push(user);
+        }
+        directory.next = page.next;
+        directory.complete = !page.next;
+      } catch (error) {
+        this.flash(`Could not load the directory: ${error.message}`);
+      } finally {
+        directory.loading = null;
+      }
+      this.queue('directory');
+    })();
+    return directory.loading;
+  }
+
+  /** The loaded people who match every word typed, at most LIST_LIMIT of them (typing narrows the list). */
+  matching(filter, exclude = new Set()) {
+    const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+    return this.directory.users.filter((user) => {
+      if (user.id === this.me.id || exclude.has(user.id)) return false;
+      const text = `${user.name} ${user.subname} ${user.email} ${user.job}`.toLowerCase();
+      return words.every((word) => text.includes(word));
+    }).slice(0, LIST_LIMIT);
+  }
+
+  personButton(user, testId, label) {
+    return h('li', {}, h('button', { type: 'button', class: 'person', dataset: { testid: testId, userId: user.id } },
+      this.avatar(user.id, initials(user)),
+      h('span', { class: 'person-text' },
+        h('span', { class: 'person-name' }, fullName(user)),
+        h('span', { class: 'person-job' }, user.job ?? '')),
+      label ? h('span', { class: 'person-action' }, label) : null));
+  }
+
+  openDirectory() {
+    const dialog = $('#directory-dialog');
+    clearErrors(dialog);
+    $('#directory-filter').value = '';
+    $('#direct-user-id').value = '';
+    dialog.showModal();
+    $('#directory-filter').focus();
+    this.renderDirectory();
+    this.loadDirectory();
+  }
+
+  renderDirectory() {
+    const people = this.matching($('#directory-filter').value);
+    $('#directory-list').replaceChildren(...people.map((user) => this.personButton(user, 'directory-user', 'Message')));
+    if (!people.length) {
+      $('#directory-list').append(h('li', { class: 'empty' },
+        this.directory.loading || !this.directory.users.length ? 'Loading people…' : 'Nobody matches.'));
+    }
+    $('#directory-more').hidden = this.directory.complete;
+  }
+
+  async startDirect(userId) {
+    const dialog = $('#directory-dialog');
+    clearErrors(dialog);
+    try {
+      const conversation = await api.openDirect(userId);
+      this.upsert(conversation);
+      dialog.close();
+      location.hash = `#/c/${conversation.id}`;
+    } catch (error) {
+      showErrors(dialog, error);
+    }
+  }
+
+  openGroupDialog() {
+    const dialog = $('#group-dialog');
+    const form = $('#group-form');
+    form.reset();
+    clearErrors(form);
+    this.groupSelection.clear();
+    dialog.showModal();
+    $('#group-name').focus();
+    this.renderGroupCandidates();
+    this.loadDirectory();
+  }
+
+  renderGroupCandidates() {
+    const people = this.matching($('#group-filter').value);
+    $('#group-candidates').replaceChildren(...people.map((user) => h('li', {},
+      h('label', { class: 'person' },
+        h('input', { type: 'checkbox', value: user.id, checked: this.groupSelection.has(user.id) }),
+        this.avatar(user.id, initials(user)),
+        h('span', { class: 'person-text' },
+          h('span', { class: 'person-name' }, fullName(user)),
+          h('span', { class: 'person-job' }, user.job ?? ''))))));
+  }
+
+  async createGroup() {
+    const form = $('#group-form');
+    clearErrors(form);
+    try {
+      const conversation = await api.createGroup(form.elements.title.value.trim(), [...this.groupSelection]);
+      this.upsert(conversation);
+      $('#group-dialog').close();
+      location.hash = `#/c/${conversation.id}`;
+    } catch (error) {
+      showErrors(form, error.status === 404 || error.fieldErrors?.recipient_id
+        ? new ApiError(error.status, null, null, 'This server does not have groups yet.') : error);
+    }
+  }
+
+  openMembers() {
+    const conversation = this.conversations.get(this.active);
+    if (!conversation) return;
+    const dialog = $('#members-dialog');
+    clearErrors(dialog);
+    $('#rename-input').value = conversation.title ?? '';
+    $('#member-filter').value = '';
+    dialog.showModal();
+    this.renderMembers();
+    this.loadDirectory();
+  }
+
+  renderMembers() {
+    const conversation = this.conversations.get(this.active);
+    if (!conversation || !$('#members-dialog').open) return;
+    const creator = conversation.sender_id === this.me.id;
+    $('#members-title').textContent = conversation.title;
+    $('#member-list').replaceChildren(...this.memberIds(conversation).map((id) => {
+      const user = this.users.get(id);
+      const mine = id === this.me.id;
+      return h('li', { class: 'person' },
+        this.avatar(id, initials(user)),
+        h('span', { class: 'person-text' },
+          h('span', { class: 'person-name' }, mine ? `${fullName(user)} (you)` : fullName(user)),
+          h('span', { class: 'person-job' }, id === conversation.sender_id ? 'created the group' : user?.job ?? '')),
+        mine || creator ? h('button', { type: 'button', class: 'quiet danger', dataset: { remove: id } },
+          mine ? 'Leave' : 'Remove') : null);
+    }));
+    this.renderMemberCandidates();
+  }
+
+  renderMemberCandidates() {
+    const conversation = this.conversations.get(this.active);
+    if (!conversation) return;
+    const people = this.matching($('#member-filter').value, new Set(this.memberIds(conversation)));
+    $('#member-candidates').replaceChildren(...people.map((user) => this.personButton(user, 'add-member', 'Add')));
+  }
+
+  async renameGroup() {
+    const dialog = $('#members-dialog');
+    clearErrors(dialog);
+    try {
+      this.upsert(await api.rename(this.active, $('#rename-input').value.trim()));
+      this.queue('list', 'header', 'directory');
+    } catch (error) {
+      showErrors(dialog, error);
+    }
+  }
+
+  async changeMember(change, userId) {
+    const dialog = $('#members-dialog');
+    const id = this.active;
+    clearErrors(dialog);
+    try {
+      if (change === 'add') {
+        this.upsert(await api.addMember(id, userId));
+      } else {
+        await api.removeMember(id, userId);
+        if (userId === this.me.id) {
+          dialog.close();
+          this.forget(id, 'You left the group.');
+          return;
+        }
+        const conversation = this.conversations.get(id);
+        conversation.member_ids = this.memberIds(conversation).filter((member) => member !== userId);
+      }
+      this.queue('list', 'header', 'directory');
+    } catch (error) {
+      showErrors(dialog, error);
+    }
+  }
+
+  async runSearch(q, more) {
+    if (!q) return;
+    const dialog = $('#search-dialog');
+    if (!more) {
+      this.search = { q, next: null };
+      $('#search-results').replaceChildren();
+    }
+    if (!dialog.open) dialog.showModal();
+    $('#search-title').textContent = `Search: ${q}`;
+    $('#search-status').textContent = 'Searching…';
+    try {
+      const page = await api.search(q, more ? this.search.next : undefined);
+      this.search.next = page.next;
+      $('#search-results').append(...page.data.map((message) => {
+        const conversation = this.conversations.get(message.conversation_id);
+        return h('li', {}, h('button', { type: 'button', class: 'hit', dataset: { conversationId: message.conversation_id } },
+          h('span', { class: 'hit-title' }, conversation ? this.titleOf(conversation) : 'Conversation',
+            h('time', { datetime: message.inserted_at }, shortTime(message.inserted_at))),
+          h('span', { class: 'hit-text' }, `${this.senderLabel(message)}: ${message.content ?? ''}`)));
+      }));
+      const count = $('#search-results').children.length;
+      $('#search-status').textContent = count ? `${count} message${count === 1 ? '' : 's'}` : 'No messages found.';
+      $('#search-more').hidden = !page.next;
+    } catch (error) {
+      $('#search-status').textContent = error.status === 404 && !this.conversations.size
+        ? 'Nothing to search yet.'
+        : error.status === 404 ? 'Search is not available on this server yet.' : error.message;
+      $('#search-more').hidden = true;
+    }
+  }
+
+  senderLabel(message) {
+    return message.sender_id === this.me.id ? 'You' : this.users.get(message.sender_id)?.name ?? '…';
+  }
+
+  flash(text) {
+    const slot = $('#chat-notice');
+    slot.textContent = text;
+    slot.hidden = false;
+    clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => { slot.hidden = true; }, FLASH_MS);
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  /** Batches renders: many events in one turn redraw each part once. */
+  queue(...parts) {
+    const idle = this.renderQueued.size === 0;
+    for (const part of parts) this.renderQueued.add(part);
+    if (!idle) return;
+    queueMicrotask(() => {
+      const due = new Set(this.renderQueued);
+      this.renderQueued.clear();
+      if (this.abort.signal.aborted) return;
+      if (due.has('list')) this.renderList();
+      if (due.has('header')) this.renderHeader();
+      if (due.has('messages')) this.renderMessages({ stick: true });
+      if (due.has('typing')) this.renderTyping();
+      if (due.has('history-status')) this.renderHistoryStatus();
+      if (due.has('directory')) {
+        if ($('#directory-dialog').open) this.renderDirectory();
+        if ($('#group-dialog').open) this.renderGroupCandidates();
+        if ($('#members-dialog').open) this.renderMembers();
+      }
+    });
+  }
+
+  avatar(userId, text, { group = false } = {}) {
+    const element = h('span', { class: group ? 'avatar group' : 'avatar', 'aria-hidden': 'true' }, text);
+    element.style.setProperty('--hue', hueOf(userId));
+    return element;
+  }
+
+  onlineDot(userId) {
+    if (!this.online.has(String(userId))) return null;
+    return h('span', { class: 'online', dataset: { testid: 'online', userId }, title: 'Online' },
+      h('span', { class: 'visually-hidden' }, 'online'));
+  }
+
+  renderList() {
+    const list = $('#conversation-list');
+    const ordered = [...this.conversations.values()]
+      .sort((a, b) => (this.activity.get(b.id) ?? 0) - (this.activity.get(a.id) ?? 0) || b.id - a.id);
+    list.replaceChildren(...ordered.map((conversation) => this.renderItem(conversation)));
+    $('#no-conversations').hidden = ordered.length > 0;
+    const unread = [...this.unread.entries()].filter(([id, count]) => count > 0 && this.conversations.has(id)).length;
+    const open = this.conversations.get(this.active);
+    const title = open ? this.titleOf(open) : 'Company chat';
+    document.title = unread ? `(${unread}) ${title}` : title;
+  }
+
+  renderItem(conversation) {
+    const group = this.isGroup(conversation);
+    const other = group ? null : this.otherOf(conversation);
+    const title = this.titleOf(conversation);
+    const unread = this.unread.get(conversation.id) ?? 0;
+    const last = conversation.last_message;
+    const typists = this.typing.get(conversation.id);
+    let preview;
+    if (typists?.size) preview = h('em', {}, 'typing…');
+    else if (last) preview = `${last.sender_id === this.me.id ? 'You: ' : group ? `${this.senderLabel(last)}: ` : ''}${last.deleted_at ? 'message deleted' : last.content}`;
+    else preview = group ? `${this.memberIds(conversation).length} members` : this.users.get(other)?.job ?? '';
+    const avatar = group
+      ? this.avatar(conversation.id, (title ?? '#').slice(0, 1).toUpperCase(), { group: true })
+      : this.avatar(other, initials(this.users.get(other)));
+    return h('li', {}, h('a', {
+      href: `#/c/${conversation.id}`,
+      class: `conversation-item${conversation.id === this.active ? ' active' : ''}${unread ? ' unread' : ''}`,
+      'aria-current': conversation.id === this.active ? 'page' : null,
+      dataset: { testid: 'conversation-item', conversationId: conversation.id },
+    },
+    h('span', { class: 'avatar-slot' }, avatar, group ? null : this.onlineDot(other)),
+    h('span', { class: 'item-text' },
+      h('span', { class: 'item-title' }, title),
+      h('span', { class: 'item-preview' }, preview)),
+    h('span', { class: 'item-meta' },
+      last ? h('time', { datetime: last.inserted_at }, shortTime(last.inserted_at)) : null,
+      unread ? h('span', { class: 'badge', dataset: { testid: 'unread-count' }, 'aria-label': `${unread} unread` },
+        unread > 99 ? '99+' : String(unread)) : null)));
+  }
+
+  renderHeader() {
+    const conversation = this.conversations.get(this.active);
+    if (!conversation) return;
+    const group = this.isGroup(conversation);
+    const title = this.titleOf(conversation);
+    $('#conversation-title').textContent = title;
+    const slot = $('#conversation-avatar');
+    if (group) {
+      slot.replaceChildren(this.avatar(conversation.id, (title ?? '#').slice(0, 1).toUpperCase(), { group: true }));
+      const names = this.memberIds(conversation).map((id) => (id === this.me.id ? 'you' : this.users.get(id)?.name ?? '…'));
+      $('#conversation-subtitle').textContent = `${names.length} members: ${names.join(', ')}`;
+    } else {
+      const other = this.otherOf(conversation);
+      slot.replaceChildren(this.avatar(other, initials(this.users.get(other))), this.onlineDot(other) ?? '');
+      const job = this.users.get(other)?.job ?? '';
+      $('#conversation-subtitle').textContent = [this.online.has(String(other)) ? 'Online' : '', job]
+        .filter(Boolean).join(' · ');
+    }
+    $('#members').hidden = !group;
+  }
+
+  renderTyping() {
+    const slot = $('#typing');
+    const typists = [...(this.typing.get(this.active)?.keys() ?? [])];
+    const names = typists.map((id) => this.users.get(id)?.name ?? 'Someone');
+    let text = '';
+    if (names.length === 1) text = `${names[0]} is typing…`;
+    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+    else if (names.length > 2) text = 'Several people are typing…';
+    slot.textContent = text;
+    slot.hidden = !text;
+  }
+
+  renderHistoryStatus() {
+    const history = this.active ? this.histories.get(this.active) : null;
+    const slot = $('#history-status');
+    slot.replaceChildren();
+    if (!history) return;
+    if (history.loading) slot.textContent = 'Loading messages…';
+    else if (history.failed) {
+      slot.append(`Could not load messages: ${history.failed} `,
+        h('button', { type: 'button', class: 'quiet', onclick: () => this.loadOlder(this.active) }, 'Try again'));
+    } else if (history.complete) {
+      slot.textContent = history.messages.size ? 'This is the start of the conversation.' : 'No messages yet. Say hello!';
+    }
+  }
+
+  /**
+   * Redraws the open conversation's messages. `toBottom`: show the newest; `stick`: stay at the bottom if we were
+   * there; `keepFromBottom`: keep what is on screen where it is (older messages were added above).
+   */
+  renderMessages({ toBottom = false, stick = false, keepFromBottom = false } = {}) {
+    const id = this.active;
+    const conversation = this.conversations.get(id);
+    if (!conversation) return;
+    const history = this.historyOf(id);
+    const scroller = $('#message-scroller');
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STUCK_TO_BOTTOM_PX;
+
+    const messages = [...history.messages.values()].sort((a, b) => a.id - b.id);
+    const items = [];
+    let lastDay = null;
+    let previous = null;
+    for (const message of messages) {
+      const day = new Date(message.inserted_at).toDateString();
+      if (day !== lastDay) {
+        items.push(h('li', { class: 'day' }, h('span', {}, dayLabel(message.inserted_at))));
+        lastDay = day;
+        previous = null;
+      }
+      items.push(this.renderMessage(message, conversation, previous));
+      previous = message;
+    }
+    const seen = this.seenLabel(conversation, messages);
+    if (seen) items.push(h('li', { class: 'seen', dataset: { testid: 'seen' } }, seen));
+    for (const [clientId, pending] of history.pending) {
+      items.push(h('li', { class: `message mine pending${pending.failed ? ' failed' : ''}`, dataset: { testid: 'message', clientId } },
+        h('div', { class: 'bubble' },
+          h('p', { class: 'content' }, pending.content),
+          h('p', { class: 'meta' }, pending.failed
+            ? [`Not sent: ${pending.failed} `, h('button', { type: 'button', class: 'quiet', dataset: { action: 'retry' } }, 'Retry')]
+            : 'Sending…'))));
+    }
+    $('#messages').replaceChildren(...items);
+    this.renderHistoryStatus();
+
+    if (toBottom || (stick && atBottom)) scroller.scrollTop = scroller.scrollHeight;
+    else if (keepFromBottom) scroller.scrollTop = scroller.scrollHeight - fromBottom;
+  }
+
+  renderMessage(message, conversation, previous) {
+    const mine = message.sender_id === this.me.id;
+    const deleted = Boolean(message.deleted_at);
+    const group = this.isGroup(conversation);
+    const followUp = previous && previous.sender_id === message.sender_id
+      && Date.parse(message.inserted_at) - Date.parse(previous.inserted_at) < 5 * 60 * 1000;
+    const editable = mine && !deleted && 'edited_at' in message;
+    let body;
+    if (this.editing === message.id && editable) {
+      body = h('form', { class: 'edit' },
+        h('label', { class: 'visually-hidden', for: 'edit-content' }, 'Edit message'),
+        h('textarea', { id: 'edit-content', name: 'content', maxlength: MAX_CONTENT, rows: 2 }, message.content),
+        h('p', { class: 'form-error', dataset: { error: 'form' } }),
+        h('p', { class: 'edit-actions' },
+          h('button', { type: 'button', class: 'quiet', dataset: { action: 'cancel' } }, 'Cancel'),
+          h('button', { type: 'submit', class: 'primary' }, 'Save')));
+    } else {
+      body = h('p', { class: deleted ? 'content deleted' : 'content' }, deleted ? 'Message deleted' : message.content);
+    }
+    let actions = null;
+    if (this.confirmingDelete === message.id) {
+      actions = h('div', { class: 'message-actions confirm' }, 'Delete this message? ',
+        h('button', { type: 'button', class: 'quiet danger', dataset: { action: 'confirm-delete' } }, 'Delete'),
+        h('button', { type: 'button', class: 'quiet', dataset: { action: 'cancel' } }, 'Keep'));
+    } else if (editable && this.editing !== message.id) {
+      actions = h('div', { class: 'message-actions' },
+        h('button', { type: 'button', class: 'quiet', dataset: { action: 'edit' }, 'aria-label': 'Edit message' }, 'Edit'),
+        h('button', { type: 'button', class: 'quiet', dataset: { action: 'delete' }, 'aria-label': 'Delete message' }, 'Delete'));
+    }
+    return h('li', {
+      class: `message${mine ? ' mine' : ''}${followUp ? ' follow-up' : ''}${deleted ? ' deleted' : ''}`,
+      tabindex: editable ? 0 : null,
+      dataset: { testid: 'message', messageId: message.id, senderId: message.sender_id },
+    },
+    h('div', { class: 'bubble' },
+      group && !mine && !followUp ? h('p', { class: 'author' }, fullName(this.users.get(message.sender_id))) : null,
+      body,
+      h('p', { class: 'meta' },
+        h('time', { datetime: message.inserted_at, title: fullTime(message.date ?? message.inserted_at) },
+          messageTime(message.inserted_at)),
+        message.edited_at && !deleted ? ' · edited' : null)),
+    actions);
+  }
+
+  /** "Seen" under my newest message once the others' read markers reach it. */
+  seenLabel(conversation, messages) {
+    const markers = this.reads.get(conversation.id);
+    if (!markers?.size) return null;
+    const newest = messages[messages.length - 1];
+    if (!newest || newest.sender_id !== this.me.id) return null;
+    const others = this.memberIds(conversation).filter((id) => id !== this.me.id);
+    const seenBy = others.filter((id) => (markers.get(id) ?? 0) >= newest.id);
+    if (!seenBy.length) return null;
+    if (!this.isGroup(conversation)) return 'Seen';
+    if (seenBy.length === others.length) return 'Seen by everyone';
+    return `Seen by ${seenBy.map((id) => this.users.get(id)?.name ?? '…').join(', ')}`;
+  }
+
+  fitComposer() {
+    const composer = $('#composer');
+    composer.style.height = 'auto';
+    composer.style.height = `${Math.min(composer.scrollHeight, 160)}px`;
+  }
+}
+
+function dayLabel(iso) {
+  const date = new Date(iso);
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (date.toDateString() === today.toDateString()) return 'Today';
+  if (date.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' }).format(date);
+}
+
+/** A random idempotency key; crypto.randomUUID exists only on https and localhost, getRandomValues everywhere. */
+function newClientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `web-${[...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function describeSendError(error) {
+  const reason = error.reason ?? error.message ?? 'unknown error';
+  if (/rate limited/.test(reason) || error.status === 429) return 'too many messages at once, wait a moment.';
+  if (reason === 'invalid message' || error.status === 422) return 'the message is empty or too long.';
+  if (reason === 'conversation not found' || error.status === 404) return 'you are not in this conversation any more.';
+  return reason.replace(/\.$/, '');
+}

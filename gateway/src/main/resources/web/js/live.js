@@ -1,0 +1,60 @@
+// The chat socket: the phoenix client's Socket, the room:chat channel and its Presence, on this page's origin
+// (a relative endpoint, so the upgrade carries this origin and passes the gateway's Origin check).
+
+import { Presence, Socket } from '../vendor/phoenix.mjs';
+
+const EVENTS = ['receive_msg', 'conversation', 'conversation_removed', 'read', 'typing', 'message_updated',
+  'message_deleted'];
+
+export class LiveError extends Error {
+  constructor(reason, response) {
+    super(reason);
+    this.reason = reason;
+    this.response = response;
+  }
+}
+
+/**
+ * Connects and joins room:chat. `since()` gives the newest message id seen so far: a rejoin (after a network drop or
+ * a server restart) asks for what came in meanwhile. Handlers: `event(name, payload)`, `presence(Set of user ids)`,
+ * `status('joined' | 'down' | 'refused', reason)`.
+ */
+export function connectLive(token, { since, event, presence, status }) {
+  const socket = new Socket('/socket', { params: { token } });
+  let joinedOnce = false;
+  const channel = socket.channel('room:chat', () => {
+    const last = joinedOnce ? since() : null;
+    return last ? { since: last } : {};
+  });
+  const present = new Presence(channel);
+  present.onSync(() => presence(new Set(present.list((id) => String(id)))));
+  for (const name of EVENTS) channel.on(name, (payload) => event(name, payload));
+  socket.onError(() => status('down'));
+  socket.onClose(() => status('down'));
+  channel.join()
+    .receive('ok', () => {
+      joinedOnce = true;
+      status('joined');
+    })
+    .receive('error', (response) => status('refused', response?.reason));
+  channel.onError(() => status('down'));
+  socket.connect();
+
+  return {
+    get joined() {
+      return socket.isConnected() && channel.state === 'joined';
+    },
+    /** Resolves with the reply's response; rejects with a LiveError ('timeout' when nothing answered). */
+    push(name, payload, timeout = 10000) {
+      return new Promise((resolve, reject) => {
+        channel.push(name, payload, timeout)
+          .receive('ok', resolve)
+          .receive('error', (response) => reject(new LiveError(response?.reason ?? 'refused', response)))
+          .receive('timeout', () => reject(new LiveError('timeout')));
+      });
+    },
+    disconnect() {
+      socket.disconnect();
+    },
+  };
+}

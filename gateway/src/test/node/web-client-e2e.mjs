@@ -1,0 +1,289 @@
+// The web client end to end, in headless Chromium (Debian's, driven by playwright-core): two people register,
+// read their password from their mail, log in, start a conversation, chat live both ways, see typing and presence
+// (when the server has them), reload and scroll back through the history, and log out. Any console error, failed
+// request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
+//
+//   node web-client-e2e.mjs '<options JSON>'
+// options: gateway (http://host:port), screenshots (folder), features {typing, presence} (what the server
+// supports: the checks of the others are skipped and listed), mailPage (optional: read passwords from the local
+// run's mail page; without it each password is asked for on stdout, {"need_password": email}, and read from stdin).
+// Prints one JSON line last: {"ok", "checks", "skipped", "problems"}.
+
+import { mkdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const options = JSON.parse(process.argv[2] ?? '{}');
+const gateway = options.gateway.replace(/\/$/, '');
+const features = { typing: false, presence: false, ...options.features };
+const shots = options.screenshots;
+const WAIT = 15_000;
+const PHONE = { width: 375, height: 740 };
+const DESKTOP = { width: 1280, height: 800 };
+const OLDER_MESSAGES = 34;
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const checks = [];
+const skipped = [];
+const problems = [];
+const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+
+function check(name, condition, detail = '') {
+  if (!condition) throw new Error(`${name}${detail ? `: ${detail}` : ''}`);
+  checks.push(name);
+}
+
+async function passwordFor(email) {
+  if (options.mailPage) {
+    for (let attempt = 0; attempt < 60; attempt += 1) {
+      const html = await (await fetch(options.mailPage)).text();
+      const mail = html.split('<article').find((part) => part.includes(email));
+      const match = mail && /This is your generated password:\s*(?:<[^>]*>\s*)*([^\s<]+)/.exec(mail);
+      if (match) return match[1];
+      await new Promise((resolve) => { setTimeout(resolve, 500); });
+    }
+    throw new Error(`no mail for ${email} on ${options.mailPage}`);
+  }
+  console.log(JSON.stringify({ need_password: email }));
+  const line = await stdinLines.next();
+  if (line.done || !line.value.trim()) throw new Error(`no password for ${email}`);
+  return line.value.trim();
+}
+
+/** One person in one browser context, with every problem the page shows recorded. */
+async function person(browser, name, viewport, mobile) {
+  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const who = name.toLowerCase();
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`${who}: console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${who}: uncaught ${error.message}`));
+  page.on('requestfailed', (request) => {
+    problems.push(`${who}: request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${who}: ${response.status()} for ${response.request().method()} ${response.url()}`);
+  });
+  page.setDefaultTimeout(WAIT);
+  const suffix = Math.random().toString(36).slice(2, 8);
+  return { name, page, email: `${who}-${suffix}@example.com`, subname: 'Tester', mobile };
+}
+
+async function shot(page, file) {
+  await page.screenshot({ path: `${shots}/${file}.png` });
+}
+
+/** Every visible field and button has a name a screen reader can say. */
+async function labelled(someone, what) {
+  const unnamed = await someone.page.evaluate(() => [...document.querySelectorAll('input, textarea, button, a[href]')]
+    .filter((element) => element.offsetParent !== null)
+    .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.textContent.trim()
+      || element.getAttribute('aria-labelledby')))
+    .map((element) => element.outerHTML.slice(0, 80)));
+  check(`${what}: every field and button has a name`, unnamed.length === 0, unnamed.join(' '));
+}
+
+/** Nothing sticks out sideways and the named controls are inside the viewport. */
+async function fitsWidth(someone, what, testIds = []) {
+  await labelled(someone, what);
+  if (!someone.mobile) return;
+  const overflow = await someone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(`${what} fits ${PHONE.width} px`, overflow <= 0, `${overflow} px wider than the screen`);
+  for (const testId of testIds) {
+    const box = await someone.page.getByTestId(testId).first().boundingBox();
+    check(`${what}: ${testId} on screen at ${PHONE.width} px`,
+      box && box.x >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height,
+      JSON.stringify(box));
+  }
+}
+
+async function register(someone, screenshots) {
+  const { page } = someone;
+  await page.goto(`${gateway}/`);
+  await page.getByTestId('login-email').waitFor();
+  if (screenshots) await shot(page, '1-login');
+  await fitsWidth(someone, 'login page', ['login-email', 'login-password', 'login-submit']);
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.getByTestId('register-name').fill(someone.name);
+  await page.getByTestId('register-subname').fill(someone.subname);
+  await page.getByTestId('register-email').fill(someone.email);
+  await page.getByTestId('register-job').fill('Engineer');
+  if (screenshots) await shot(page, '2-register');
+  await fitsWidth(someone, 'register page', ['register-name', 'register-job', 'register-submit']);
+  await page.getByTestId('register-submit').click();
+  await page.getByRole('heading', { name: 'Check your mail' }).waitFor();
+  check(`${someone.name} sees "check your mail" with the address`,
+    (await page.locator('#registered-email').textContent()) === someone.email);
+  if (screenshots) await shot(page, '3-check-your-mail');
+  someone.password = await passwordFor(someone.email);
+}
+
+async function logIn(someone) {
+  const { page } = someone;
+  await page.getByTestId('registered-login').click();
+  check(`${someone.name}'s email is filled in after registering`,
+    (await page.getByTestId('login-email').inputValue()) === someone.email);
+  await page.getByTestId('login-password').fill(someone.password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('new-direct').waitFor({ state: 'visible' });
+  someone.id = await page.evaluate(() => JSON.parse(localStorage.getItem('company-chat.session')).user.id);
+  someone.token = await page.evaluate(() => JSON.parse(localStorage.getItem('company-chat.session')).token);
+  check(`${someone.name} is logged in`, Number.isInteger(someone.id));
+}
+
+const message = (page, text) => page.getByTestId('message').filter({ hasText: text });
+
+async function sent(page, text) {
+  await page.getByTestId('composer').fill(text);
+  await page.getByTestId('send').click();
+  await page.locator(`[data-testid="message"][data-message-id]`).filter({ hasText: text }).waitFor();
+}
+
+async function postOlderMessages(someone, conversation) {
+  // Straight through the API, as another device of Ann's would: the history then needs a second page.
+  for (let i = 1; i <= OLDER_MESSAGES; i += 1) {
+    for (;;) {
+      const answer = await fetch(`${gateway}/api/conversations/${conversation}/messages`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${someone.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ content: `Backlog message ${i}`, client_id: `backlog-${i}` }),
+      });
+      if (answer.status === 429) {
+        await new Promise((resolve) => { setTimeout(resolve, Number(answer.headers.get('Retry-After') ?? 1) * 1000); });
+        continue;
+      }
+      if (answer.status !== 201 && answer.status !== 200) throw new Error(`posting a backlog message: ${answer.status}`);
+      break;
+    }
+  }
+}
+
+async function main() {
+  await mkdir(shots, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_FLAGS,
+  });
+  const ann = await person(browser, 'Ann', DESKTOP, false);
+  const ben = await person(browser, 'Ben', PHONE, true);
+  try {
+    await register(ann, false);
+    await register(ben, true);
+    await logIn(ann);
+    await logIn(ben);
+    await shot(ben.page, '4-conversations-empty-phone');
+    await fitsWidth(ben, 'empty conversation list', ['new-direct', 'logout']);
+
+    // Ann finds Ben in the directory and writes first.
+    await ann.page.getByTestId('new-direct').click();
+    await ann.page.getByTestId('directory-filter').fill(ben.email);
+    const benInDirectory = ann.page.locator(`[data-testid="directory-user"][data-user-id="${ben.id}"]`);
+    await benInDirectory.waitFor();
+    await shot(ann.page, '5-new-chat-directory');
+    await benInDirectory.click();
+    await ann.page.waitForURL(/#\/c\/\d+$/);
+    const conversation = Number(new URL(ann.page.url()).hash.split('/').pop());
+    check('Ann opened a conversation from the directory', conversation > 0);
+    await sent(ann.page, 'Hello Ben! Lunch at noon?');
+
+    // Ben, on his phone, sees it arrive: a new conversation with an unread badge.
+    const benItem = ben.page.locator(`[data-testid="conversation-item"][data-conversation-id="${conversation}"]`);
+    await benItem.waitFor();
+    check('the new conversation reaches Ben live', true);
+    await benItem.getByTestId('unread-count').waitFor();
+    check('Ben sees an unread badge', (await benItem.getByTestId('unread-count').textContent()).trim() === '1');
+    check('Ben sees the last message in the list', (await benItem.textContent()).includes('Lunch at noon'));
+    await shot(ben.page, '6-conversations-unread-phone');
+    await fitsWidth(ben, 'conversation list');
+
+    if (features.presence) {
+      await ann.page.locator(`[data-testid="online"][data-user-id="${ben.id}"]`).first().waitFor();
+      await ben.page.locator(`[data-testid="online"][data-user-id="${ann.id}"]`).first().waitFor();
+      check('each sees the other online', true);
+    } else {
+      skipped.push('online dots: the server sends no presence_state');
+    }
+
+    await benItem.click();
+    await message(ben.page, 'Lunch at noon').waitFor();
+    check('Ben opens the conversation and reads the message', true);
+    check('opening it clears the badge', await benItem.getByTestId('unread-count').count() === 0);
+
+    if (features.typing) {
+      await ben.page.getByTestId('composer').pressSequentially('Sure, see', { delay: 40 });
+      await ann.page.getByTestId('typing').waitFor({ state: 'visible' });
+      check('Ann sees "Ben is typing…"', (await ann.page.getByTestId('typing').textContent()).includes('Ben is typing'));
+      await shot(ann.page, '7-typing');
+    } else {
+      skipped.push('typing: the server answers "typing" with an error');
+    }
+    await sent(ben.page, 'Sure, see you at noon.');
+    await message(ann.page, 'see you at noon').waitFor();
+    check('Ben\'s reply reaches Ann live', true);
+    if (features.typing) {
+      await ann.page.getByTestId('typing').waitFor({ state: 'hidden' });
+      check('the typing notice goes once the message is in', true);
+    }
+    await sent(ann.page, 'Great, I will book a table.');
+    await message(ben.page, 'book a table').waitFor();
+    check('Ann\'s second message reaches Ben live', true);
+    await shot(ann.page, '8-conversation-desktop');
+    await shot(ben.page, '9-conversation-phone');
+    await fitsWidth(ben, 'conversation', ['composer', 'send']);
+
+    // A longer history: after a reload Ben sees the newest page and scrolls back for the rest.
+    await postOlderMessages(ann, conversation);
+    await ann.page.reload();
+    await ben.page.reload();
+    await message(ann.page, `Backlog message ${OLDER_MESSAGES}`).waitFor();
+    check('after a reload Ann is still logged in, in the conversation, with its history', true);
+    await message(ben.page, `Backlog message ${OLDER_MESSAGES}`).waitFor();
+    const total = OLDER_MESSAGES + 3;
+    const firstPage = await ben.page.locator('[data-testid="message"][data-message-id]').count();
+    check('the first history page is not the whole history', firstPage < total, `${firstPage} of ${total}`);
+    for (let i = 0; i < 10 && await ben.page.locator('[data-testid="message"][data-message-id]').count() < total; i += 1) {
+      await ben.page.locator('#message-scroller').evaluate((scroller) => { scroller.scrollTop = 0; });
+      await ben.page.waitForFunction((count) => document.querySelectorAll('[data-testid="message"][data-message-id]').length > count
+        || document.querySelector('#history-status').textContent.includes('start of the conversation'), firstPage);
+    }
+    await message(ben.page, 'Lunch at noon').waitFor();
+    await ben.page.locator('#message-scroller').evaluate((scroller) => { scroller.scrollTop = 0; });
+    check('scrolling back loads the older pages, down to the first message',
+      await ben.page.locator('[data-testid="message"][data-message-id]').count() === total);
+    await shot(ben.page, '10-history-start-phone');
+
+    // Live after the reload too, and back to the list on a phone.
+    await sent(ben.page, 'Back on my phone.');
+    await message(ann.page, 'Back on my phone').waitFor();
+    check('messages still arrive live after a reload', true);
+    await ben.page.getByRole('button', { name: 'Back to conversations' }).click();
+    await ben.page.getByTestId('new-direct').waitFor({ state: 'visible' });
+    check('Ben goes back to the list on his phone', true);
+
+    await ann.page.getByTestId('logout').click();
+    await ann.page.getByTestId('login-email').waitFor();
+    const afterLogout = await fetch(`${gateway}/api/users/${ann.id}`, { headers: { Authorization: `Bearer ${ann.token}` } });
+    check('logging out revokes the token', afterLogout.status === 401, `status ${afterLogout.status}`);
+    await ann.page.reload();
+    await ann.page.getByTestId('login-email').waitFor();
+    check('after logging out a reload shows the login page', true);
+
+    check('no console errors, failed requests or error answers', problems.length === 0, problems.join('; '));
+  } catch (error) {
+    problems.push(error.message.split('\n')[0]);
+    await shot(ann.page, 'failure-ann').catch(() => {});
+    await shot(ben.page, 'failure-ben').catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  const ok = problems.length === 0;
+  console.log(JSON.stringify({ ok, checks, skipped, problems }));
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.log(JSON.stringify({ ok: false, checks, skipped, problems: [...problems, String(error)] }));
+  process.exit(1);
+});
