@@ -670,6 +670,10 @@ export class ChatApp {
         this.directory.loading || !this.directory.users.length ? 'Loading people…' : 'Nobody matches.'));
     }
     $('#directory-more').hidden = this.directory.complete;
+    // A filter that matches nobody loaded yet reads on through the directory until someone matches or it ends.
+    if (!people.length && $('#directory-filter').value.trim() && !this.directory.complete && !this.directory.loading) {
+      this.loadDirectory(true);
+    }
   }
 
   async startDirect(userId) {
