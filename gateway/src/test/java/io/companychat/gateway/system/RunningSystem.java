@@ -142,6 +142,9 @@ public final class RunningSystem implements AutoCloseable {
         user.put("CHAT_OUTBOX_LEASE", ShorterTimeouts.OUTBOX_LEASE.toSeconds() + "s");
         user.put("CHAT_OUTBOX_SEND_TIMEOUT", ShorterTimeouts.OUTBOX_SEND_TIMEOUT.toSeconds() + "s");
         user.put("CHAT_OUTBOX_MAX_BACKOFF", ShorterTimeouts.OUTBOX_MAX_BACKOFF.toSeconds() + "s");
+        // The fault tests register 12-16 people at once to have requests in flight; the deployed bound (8 waiting for
+        // bcrypt, then 503) is user-service's RegistrationLimitsTest's.
+        user.put("CHAT_PASSWORD_MAX_WAITING_REGISTRATIONS", "64");
         Map<String, String> auth = new HashMap<>(common);
         auth.put("AUTH_SIGNING_KEY_LOCATION", signingKeyFile.toString());
         Map<String, String> gateway = new HashMap<>(common);
