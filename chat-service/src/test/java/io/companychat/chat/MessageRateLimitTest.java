@@ -38,7 +38,8 @@ import io.restassured.response.Response;
 
 /**
  * {@code CHAT_MESSAGE_RATE} at its default, 10 messages per second with bursts of 30, per user, REST and socket
- * together (the other tests run with it off: they post hundreds of messages as one user).
+ * together (the other tests run with it off: they post hundreds of messages as one user); and
+ * {@code CHAT_SIGNAL_RATE}, read markers and typing together, at its default.
  */
 @QuarkusTest
 @TestProfile(MessageRateLimitTest.DefaultRate.class)
@@ -49,12 +50,14 @@ class MessageRateLimitTest {
 
     private static final int RATE = 10;
     private static final int BURST = 3 * RATE;
+    /** {@code CHAT_SIGNAL_RATE}'s default: read markers and typing, bursts of 60. */
+    private static final int SIGNAL_RATE = 20;
 
     /** The production default of {@code chat.messages.rate}, which %test turns off. */
     public static class DefaultRate implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.messages.rate", Integer.toString(RATE));
+            return Map.of("chat.messages.rate", Integer.toString(RATE), "chat.signals.rate", Integer.toString(SIGNAL_RATE));
         }
     }
 
@@ -209,5 +212,34 @@ class MessageRateLimitTest {
 
     private Response post(long user, String content) {
         return chat.as(user).body(Map.of("content", content)).post(messagesOf(conversation));
+    }
+
+    /** Read markers over REST and typing on the socket share one budget; past it, 429 and error replies, nothing moved. */
+    @Test
+    void readMarkersAndTypingPastTheirBurstAreRefused() throws Exception {
+        long id = chat.post(bob, conversation, "to be read");
+        List<Supplier<Response>> marks = new ArrayList<>();
+        for (int i = 0; i < 6 * SIGNAL_RATE; i++) {
+            marks.add(() -> chat.as(ann).body(Map.of("message_id", id)).post(Chat.conversationOf(conversation) + "/read"));
+        }
+        List<Response> responses = Parallel.run(marks);
+        List<Response> refused = responses.stream().filter(r -> r.statusCode() != 204).toList();
+        assertThat(refused).as("marks past the burst of %d", 3 * SIGNAL_RATE).isNotEmpty().allSatisfy(response -> {
+            expectStatus(response, 429, "mark past the burst");
+            assertThat(response.jsonPath().getString("message")).contains("rate limited");
+            assertThat(response.header("Retry-After")).isNotBlank();
+        });
+        try (PhoenixTestSocket socket = PhoenixTestSocket.connect("ws://" + root.getHost() + ":" + root.getPort(),
+                chat.tokenFor(ann))) {
+            socket.joinChat(Map.of());
+            JsonNode reply = null;
+            for (int i = 0; i < 3 * SIGNAL_RATE && (reply == null || "ok".equals(reply.get("status").asText())); i++) {
+                reply = socket.awaitReply(socket.push("room:chat", "typing", Map.of("conv", conversation)));
+            }
+            assertThat(reply.get("status").asText()).as("typing right after, one by one: %s", reply).isEqualTo("error");
+            assertThat(reply.at("/response/reason").asText()).contains("rate limited");
+        }
+        expectStatus(chat.as(bob).body(Map.of("message_id", id)).post(Chat.conversationOf(conversation) + "/read"), 204,
+                "another user meanwhile");
     }
 }

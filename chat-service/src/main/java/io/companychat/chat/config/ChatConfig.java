@@ -14,6 +14,27 @@ public interface ChatConfig {
 
     Conversations conversations();
 
+    Signals signals();
+
+    /** Read markers and typing (see {@code SignalRateLimiter}, {@code TypingService}). */
+    interface Signals {
+
+        /**
+         * Read markers moved and typing events one user may send per second, REST and socket together
+         * ({@code CHAT_SIGNAL_RATE}), with bursts of up to three times that; 0 turns the limit off.
+         */
+        @WithDefault("20")
+        int rate();
+
+        /** How long a forwarded {@code typing} of one user in one conversation holds back the next ones (API.md: 2 s). */
+        @WithDefault("2s")
+        java.time.Duration typingInterval();
+
+        /** Conversations whose members this replica keeps in memory for {@code typing} (no database read per event). */
+        @WithDefault("100000")
+        int memberCacheSize();
+    }
+
     interface Conversations {
 
         /**

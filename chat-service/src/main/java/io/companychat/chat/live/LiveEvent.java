@@ -8,7 +8,7 @@ import io.companychat.chat.api.MessageView;
  * replica. Each names whom it goes to, so that a replica delivers it without a database read.
  */
 public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.ConversationChanged,
-        LiveEvent.ConversationRemoved {
+        LiveEvent.ConversationRemoved, LiveEvent.ReadMoved, LiveEvent.Typing {
 
     /**
      * A new message, to every connection of {@code memberIds} (the members when it was stored)
@@ -23,5 +23,18 @@ public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.Con
 
     /** {@code userId} left or was removed: to their connections, and nothing of the conversation after it. */
     record ConversationRemoved(long conversationId, long userId) implements LiveEvent {
+    }
+
+    /**
+     * {@code userId}'s read marker in the conversation moved forward to {@code messageId}: to every
+     * connection of {@code memberIds} but {@code originConnectionId} (the socket that sent
+     * {@code mark_read}; null when it came over REST).
+     */
+    record ReadMoved(long conversationId, long userId, long messageId, long[] memberIds, String originConnectionId)
+            implements LiveEvent {
+    }
+
+    /** {@code userId} is typing in the conversation: to every connection of the other {@code memberIds}. */
+    record Typing(long conversationId, long userId, long[] memberIds) implements LiveEvent {
     }
 }

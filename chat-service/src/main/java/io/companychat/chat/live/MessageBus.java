@@ -32,6 +32,10 @@ public interface MessageBus {
      */
     Uni<CompletionStage<Void>> publishInTransaction(SqlConnection transaction, LiveEvent event);
 
-    /** Receives the events every replica gets: the other replicas' messages, everybody's membership changes. */
-    void subscribe(Consumer<LiveEvent> receiver);
+    /**
+     * Receives the events every replica gets: the other replicas' messages and signals, everybody's
+     * membership changes. {@code onGap} runs whenever events may have been missed (the bus lost its
+     * connection, and again once it listens anew), for whoever keeps state that events keep current.
+     */
+    void subscribe(Consumer<LiveEvent> receiver, Runnable onGap);
 }

@@ -26,6 +26,8 @@ import io.companychat.chat.api.MessageView;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.live.LiveEvent.ReadMoved;
+import io.companychat.chat.live.LiveEvent.Typing;
 import io.companychat.chat.repository.ConversationRepository;
 import io.companychat.chat.repository.MessageRepository;
 import io.companychat.common.notify.PgNotifications;
@@ -58,6 +60,8 @@ public class PgMessageBus implements MessageBus {
     static final String MESSAGE = "m";
     static final String CONVERSATION = "c";
     static final String REMOVED = "r";
+    static final String READ = "rd";
+    static final String TYPING = "t";
     /** The prefix of notifications that every replica delivers, the sender included. */
     static final String EVERYONE_PREFIX = "*\n";
     /** How long a membership change waits at most for its event to come back to this replica. */
@@ -169,9 +173,8 @@ public class PgMessageBus implements MessageBus {
     }
 
     @Override
-    public void subscribe(Consumer<LiveEvent> receiver) {
-        notifications.listen(CHANNEL, payload -> receive(payload, receiver), () -> {
-        });
+    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap) {
+        notifications.listen(CHANNEL, payload -> receive(payload, receiver), onGap, onGap);
     }
 
     private void receive(String payload, Consumer<LiveEvent> receiver) {
@@ -223,7 +226,7 @@ public class PgMessageBus implements MessageBus {
         }
         if (CONVERSATION.equals(envelope.type()) && envelope.conversationId() != null) {
             return conversations.find(envelope.conversationId()).map(found -> found == null ? null
-                    : new ConversationChanged(ConversationView.of(found.conversation(), found.lastMessage())));
+                    : new ConversationChanged(ConversationView.of(found.conversation(), found.lastMessage(), null)));
         }
         Log.warnf("Ignoring an unknown %s envelope of type %s", CHANNEL, envelope.type());
         return Uni.createFrom().nullItem();
@@ -239,8 +242,10 @@ public class PgMessageBus implements MessageBus {
 
     /**
      * One event in a notification: {@code type} {@code m} (a message, to the members {@code to}
-     * but the socket {@code origin}), {@code c} (a conversation, to its members) or {@code r}
-     * ({@code user_id} removed from {@code conversation_id}). {@code message} and
+     * but the socket {@code origin}), {@code c} (a conversation, to its members), {@code r}
+     * ({@code user_id} removed from {@code conversation_id}), {@code rd} ({@code user_id}'s read
+     * marker moved to {@code message_id}, to {@code to} but {@code origin}) or {@code t}
+     * ({@code user_id} typing, to the others of {@code to}). {@code message} and
      * {@code conversation} are null when they would not fit; their ids are then read back.
      * {@code receipt} names an in-transaction event, for the replica that sent it to know when it
      * has delivered it itself.
@@ -259,6 +264,14 @@ public class PgMessageBus implements MessageBus {
                 return new Envelope(CONVERSATION, null, null, null, null, changed.conversation().id(),
                         changed.conversation(), null, receipt);
             }
+            if (event instanceof ReadMoved read) {
+                return new Envelope(READ, read.originConnectionId(), read.memberIds(), read.messageId(), null,
+                        read.conversationId(), null, read.userId(), receipt);
+            }
+            if (event instanceof Typing typing) {
+                return new Envelope(TYPING, null, typing.memberIds(), null, null, typing.conversationId(), null,
+                        typing.userId(), receipt);
+            }
             ConversationRemoved removed = (ConversationRemoved) event;
             return new Envelope(REMOVED, null, null, null, null, removed.conversationId(), null, removed.userId(),
                     receipt);
@@ -275,6 +288,10 @@ public class PgMessageBus implements MessageBus {
                 case CONVERSATION -> conversation == null ? null : new ConversationChanged(conversation);
                 case REMOVED -> conversationId == null || userId == null ? null
                         : new ConversationRemoved(conversationId, userId);
+                case READ -> conversationId == null || userId == null || messageId == null || to == null ? null
+                        : new ReadMoved(conversationId, userId, messageId, to, origin);
+                case TYPING -> conversationId == null || userId == null || to == null ? null
+                        : new Typing(conversationId, userId, to);
                 default -> null;
             };
         }

@@ -27,8 +27,15 @@ import io.vertx.mutiny.sqlclient.Tuple;
 @ApplicationScoped
 public class ConversationRepository {
 
-    /** A conversation as its members see it: the row, its members, its newest message (or null). */
-    public record MemberConversation(Conversation conversation, Message lastMessage) {
+    /**
+     * A conversation as its members see it: the row, its members, its newest message (or null),
+     * and, when read for one member, that member's read state (else null).
+     */
+    public record MemberConversation(Conversation conversation, Message lastMessage, ReadState readState) {
+    }
+
+    /** One member's read marker (null for none) and how many messages of others are newer than it. */
+    public record ReadState(Long lastReadId, long unreadCount) {
     }
 
     /** What a membership change found once it held the conversation's row lock. */
@@ -51,6 +58,21 @@ public class ConversationRepository {
     private static final String LAST_COLUMNS = """
             last.id AS last_id, last.sender_id AS last_sender_id, last.content AS last_content,
             last.date AS last_date, last.inserted_at AS last_inserted_at""";
+
+    /**
+     * The read state of member {@code me} in {@code c}: the marker is the newer of the one they
+     * moved and their own newest message (one probe of {@code messages_conversation_sender_idx});
+     * every message after it is someone else's, so the unread count is the number of messages
+     * after it, counted on {@code messages_history_idx} (an index-only range scan).
+     */
+    static final String READ_STATE = """
+            LEFT JOIN LATERAL (SELECT GREATEST(me.last_read_id,
+                                   (SELECT max(own.id) FROM messages own
+                                    WHERE own.conversation_id = c.id AND own.sender_id = me.user_id)) AS last_read_id) marker ON true
+            LEFT JOIN LATERAL (SELECT count(*) AS unread_count FROM messages newer
+                               WHERE newer.conversation_id = c.id AND newer.id > coalesce(marker.last_read_id, 0)) unread ON true""";
+
+    private static final String READ_COLUMNS = "marker.last_read_id AS read_id, unread.unread_count";
 
     private static final String MEMBER_IDS = """
             ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id ORDER BY cm.user_id)
@@ -87,29 +109,33 @@ public class ConversationRepository {
             WHERE c.id = $1""".formatted(COLUMNS, LAST_COLUMNS, MEMBER_IDS, LAST_MESSAGE);
 
     static final String FIND_FOR_MEMBER = """
-            SELECT %s, %s, %s
+            SELECT %s, %s, %s, %s
             FROM conversation_members me
             JOIN conversations c ON c.id = me.conversation_id
             %s
-            WHERE me.conversation_id = $1 AND me.user_id = $2""".formatted(COLUMNS, LAST_COLUMNS, MEMBER_IDS, LAST_MESSAGE);
+            %s
+            WHERE me.conversation_id = $1 AND me.user_id = $2""".formatted(COLUMNS, LAST_COLUMNS, MEMBER_IDS, READ_COLUMNS,
+            LAST_MESSAGE, READ_STATE);
 
     /**
      * The user's conversations, most recent activity first: the date of the newest message, or
      * when the user joined (for a direct conversation, its creation) if that is later or there is
      * no message. One probe of {@code messages_history_idx} per membership, then the top
-     * {@code $2}; members are read for those only.
+     * {@code $2}; members and read state are read for those only.
      */
     static final String LIST_FOR_MEMBER = """
             WITH mine AS (
-                SELECT %s, %s, GREATEST(last.date, me.joined_at) AS activity
+                SELECT %s, %s, me.user_id, me.last_read_id, GREATEST(last.date, me.joined_at) AS activity
                 FROM conversation_members me
                 JOIN conversations c ON c.id = me.conversation_id
                 %s
                 WHERE me.user_id = $1
                 ORDER BY activity DESC, c.id DESC
                 LIMIT $2)
-            SELECT c.*, %s FROM mine c ORDER BY c.activity DESC, c.id DESC""".formatted(COLUMNS, LAST_COLUMNS,
-            LAST_MESSAGE, MEMBER_IDS);
+            SELECT c.*, %s, %s FROM mine c CROSS JOIN LATERAL (SELECT c.user_id, c.last_read_id) me
+            %s
+            ORDER BY c.activity DESC, c.id DESC""".formatted(COLUMNS, LAST_COLUMNS, LAST_MESSAGE, MEMBER_IDS,
+            READ_COLUMNS, READ_STATE);
 
     static final String RENAME = "UPDATE conversations SET title = $2, updated_at = clock_timestamp() WHERE id = $1";
 
@@ -173,9 +199,17 @@ public class ConversationRepository {
                 .map(rows -> firstOrNull(rows, ConversationRepository::memberConversation));
     }
 
-    /** The conversation if {@code userId} is a member of it now; null for anyone else and for unknown ids alike. */
+    /**
+     * The conversation, with the read state of {@code userId}, if they are a member of it now; null
+     * for anyone else and for unknown ids alike.
+     */
     public Uni<MemberConversation> findForMember(long conversationId, long userId) {
-        return pool.preparedQuery(FIND_FOR_MEMBER).execute(Tuple.of(conversationId, userId))
+        return findForMember(pool, conversationId, userId);
+    }
+
+    /** As {@link #findForMember(long, long)}, within a transaction. */
+    public Uni<MemberConversation> findForMember(SqlClient client, long conversationId, long userId) {
+        return client.preparedQuery(FIND_FOR_MEMBER).execute(Tuple.of(conversationId, userId))
                 .map(rows -> firstOrNull(rows, ConversationRepository::memberConversation));
     }
 
@@ -235,7 +269,9 @@ public class ConversationRepository {
         Message last = lastId == null ? null
                 : new Message(lastId, conversation.id(), row.getLong("last_sender_id"), row.getString("last_content"),
                         instant(row, "last_date"), null, instant(row, "last_inserted_at"));
-        return new MemberConversation(conversation, last);
+        ReadState readState = row.getColumnIndex("unread_count") < 0 ? null
+                : new ReadState(row.getLong("read_id"), row.getLong("unread_count"));
+        return new MemberConversation(conversation, last, readState);
     }
 
     private static Conversation conversation(Row row, List<Long> memberIds) {

@@ -21,9 +21,12 @@ import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewConversation;
 import io.companychat.chat.api.NewMember;
 import io.companychat.chat.api.NewMessage;
+import io.companychat.chat.api.ReadMark;
+import io.companychat.chat.api.ReadMarkers;
 import io.companychat.chat.service.ConversationService;
 import io.companychat.chat.service.MessageService;
 import io.companychat.chat.service.Outcome;
+import io.companychat.chat.service.ReadService;
 import io.companychat.common.security.Caller;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
@@ -37,11 +40,14 @@ public class ConversationResource {
 
     private final ConversationService conversations;
     private final MessageService messages;
+    private final ReadService reads;
     private final Caller caller;
 
-    public ConversationResource(ConversationService conversations, MessageService messages, Caller caller) {
+    public ConversationResource(ConversationService conversations, MessageService messages, ReadService reads,
+            Caller caller) {
         this.conversations = conversations;
         this.messages = messages;
+        this.reads = reads;
         this.caller = caller;
     }
 
@@ -93,6 +99,19 @@ public class ConversationResource {
     public Uni<RestResponse<MessageView>> post(@PathParam("id") String id, NewMessage request) {
         return messages.post(caller.id(), RequestParameters.conversationId(id), request)
                 .map(ConversationResource::createdOrOk);
+    }
+
+    @POST
+    @Path("/{id}/read")
+    public Uni<RestResponse<Void>> markRead(@PathParam("id") String id, ReadMark mark) {
+        return reads.markRead(caller.id(), RequestParameters.conversationId(id), mark == null ? null : mark.messageId(), null)
+                .map(done -> RestResponse.noContent());
+    }
+
+    @GET
+    @Path("/{id}/reads")
+    public Uni<ReadMarkers> reads(@PathParam("id") String id) {
+        return reads.markers(caller.id(), RequestParameters.conversationId(id));
     }
 
     private static <T> RestResponse<T> createdOrOk(Outcome<T> outcome) {

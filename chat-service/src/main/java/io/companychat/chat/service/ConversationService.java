@@ -103,7 +103,8 @@ public class ConversationService {
             if (!state.isGroup()) {
                 throw FieldValidationException.of(TITLE, INVALID);
             }
-            return conversations.rename(tx, conversationId, title).chain(() -> announceChange(tx, conversationId, null));
+            return conversations.rename(tx, conversationId, title)
+                    .chain(() -> announceChange(tx, conversationId, null, callerId));
         }).map(changed -> changed.view());
     }
 
@@ -134,13 +135,14 @@ public class ConversationService {
                 }
                 return changeMembership(conversationId, callerId, userId, (tx, state) -> {
                     if (state.userIsMember()) {
-                        return conversations.find(tx, conversationId).map(unchanged -> new Changed(view(unchanged), null));
+                        return conversations.findForMember(tx, conversationId, callerId)
+                                .map(unchanged -> new Changed(view(unchanged), null));
                     }
                     if (state.memberCount() >= Conversation.MAX_GROUP_MEMBERS) {
                         throw FieldValidationException.of(USER, INVALID);
                     }
                     return conversations.addMember(tx, conversationId, userId)
-                            .chain(() -> announceChange(tx, conversationId, null));
+                            .chain(() -> announceChange(tx, conversationId, null, callerId));
                 }).map(changed -> changed.view());
             });
         });
@@ -159,7 +161,7 @@ public class ConversationService {
                 return Uni.createFrom().item(new Changed(null, null));
             }
             return conversations.removeMember(tx, conversationId, userId).chain(() -> announceChange(tx, conversationId,
-                    new ConversationRemoved(conversationId, userId)));
+                    new ConversationRemoved(conversationId, userId), null));
         }).replaceWithVoid();
     }
 
@@ -186,7 +188,7 @@ public class ConversationService {
                     }
                     // Whoever loses a race for the same pair inserts nothing and reads the winner's row.
                     return conversations.insertDirectIfAbsent(callerId, recipientId).chain(inserted -> inserted != null
-                            ? Uni.createFrom().item(new Outcome<>(ConversationView.of(inserted, null), true))
+                            ? Uni.createFrom().item(new Outcome<>(ConversationView.created(inserted), true))
                             : existingDirect(callerId, recipientId).map(found -> new Outcome<>(found, false)));
                 }));
     }
@@ -232,8 +234,8 @@ public class ConversationService {
             }
             return conversations.inTransaction(tx -> conversations.insertGroup(tx, callerId, request.title(), List.copyOf(members))
                     .chain(group -> {
-                        ConversationView view = ConversationView.of(group, null);
-                        return live.publishInTransaction(tx, new ConversationChanged(view))
+                        ConversationView view = ConversationView.created(group);
+                        return live.publishInTransaction(tx, new ConversationChanged(view.shared()))
                                 .map(delivered -> new Changed(view, delivered));
                     }));
         })
@@ -261,14 +263,18 @@ public class ConversationService {
 
     /**
      * Announces a change inside its transaction: first the removal (if someone was removed), then
-     * the conversation as it now is, to its members.
+     * the conversation as it now is, to its members. The change's answer is the conversation as
+     * {@code callerId} sees it (with their read state), when they are still a member.
      */
-    private Uni<Changed> announceChange(SqlConnection tx, long conversationId, ConversationRemoved removal) {
+    private Uni<Changed> announceChange(SqlConnection tx, long conversationId, ConversationRemoved removal,
+            Long callerId) {
         Uni<CompletionStage<Void>> removed = removal == null ? Uni.createFrom().item(CompletableFuture.completedStage(null))
                 : live.publishInTransaction(tx, removal);
-        return removed.chain(removedHere -> conversations.find(tx, conversationId).chain(found -> {
+        Uni<MemberConversation> now = callerId == null ? conversations.find(tx, conversationId)
+                : conversations.findForMember(tx, conversationId, callerId);
+        return removed.chain(removedHere -> now.chain(found -> {
             ConversationView view = view(found);
-            return live.publishInTransaction(tx, new ConversationChanged(view)).map(changedHere -> new Changed(view,
+            return live.publishInTransaction(tx, new ConversationChanged(view.shared())).map(changedHere -> new Changed(view,
                     CompletableFuture.allOf(removedHere.toCompletableFuture(), changedHere.toCompletableFuture())));
         }));
     }
@@ -305,7 +311,7 @@ public class ConversationService {
     }
 
     private static ConversationView view(MemberConversation found) {
-        return found == null ? null : ConversationView.of(found.conversation(), found.lastMessage());
+        return found == null ? null : ConversationView.of(found.conversation(), found.lastMessage(), found.readState());
     }
 
     private static boolean isForeignKeyViolation(Throwable failure) {

@@ -1,6 +1,7 @@
 package io.companychat.chat.socket;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -10,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewMessage;
 import io.companychat.chat.service.MessageService;
+import io.companychat.chat.service.ReadService;
+import io.companychat.chat.service.TypingService;
 import io.companychat.common.api.Ids;
 import io.companychat.common.error.ApiException;
 import io.companychat.common.error.FieldValidationException;
@@ -26,16 +29,24 @@ public class ChatChannels {
 
     public static final String CHAT_TOPIC = "room:chat";
     public static final String SEND_MSG = "send_msg";
+    public static final String MARK_READ = "mark_read";
+    public static final String TYPING = "typing";
     static final String UNMATCHED_TOPIC = "unmatched topic";
+    private static final String SEND_MSG_INVALID = "invalid message";
 
     private final PhoenixProtocol protocol;
     private final MessageService messages;
+    private final ReadService reads;
+    private final TypingService typing;
     private final LiveSockets live;
     private final SocketConfig config;
 
-    public ChatChannels(PhoenixProtocol protocol, MessageService messages, LiveSockets live, SocketConfig config) {
+    public ChatChannels(PhoenixProtocol protocol, MessageService messages, ReadService reads, TypingService typing,
+            LiveSockets live, SocketConfig config) {
         this.protocol = protocol;
         this.messages = messages;
+        this.reads = reads;
+        this.typing = typing;
         this.live = live;
         this.config = config;
     }
@@ -61,6 +72,8 @@ public class ChatChannels {
             case PhoenixProtocol.JOIN -> join(session, frame);
             case PhoenixProtocol.LEAVE -> leave(session, frame);
             case SEND_MSG -> sendMessage(session, frame);
+            case MARK_READ -> markRead(session, frame);
+            case TYPING -> typing(session, frame);
             default -> {
                 send(session, session.joinedChat()
                         ? protocol.replyError(frame, "unknown event")
@@ -145,10 +158,58 @@ public class ChatChannels {
                 .replaceWithVoid();
     }
 
+    /** {@code mark_read} {@code {"conv", "message_id"}}: the caller's marker forward, announced to the others. */
+    private Uni<Void> markRead(SocketSession session, PhoenixFrame frame) {
+        if (!session.joinedChat()) {
+            send(session, protocol.replyError(frame, UNMATCHED_TOPIC));
+            return Uni.createFrom().voidItem();
+        }
+        JsonNode conv = frame.payload().get("conv");
+        JsonNode messageId = frame.payload().get("message_id");
+        if (!isPositiveId(conv)) {
+            send(session, protocol.replyError(frame, "conv must be a conversation id"));
+            return Uni.createFrom().voidItem();
+        }
+        if (!isPositiveId(messageId)) {
+            send(session, protocol.replyError(frame, "message_id must be a message id"));
+            return Uni.createFrom().voidItem();
+        }
+        return answer(session, frame, "invalid read marker",
+                () -> reads.markRead(session.userId, conv.asLong(), messageId.asLong(), session.connection.id()));
+    }
+
+    /** {@code typing} {@code {"conv"}}: forwarded to the other members, at most once every 2 s. */
+    private Uni<Void> typing(SocketSession session, PhoenixFrame frame) {
+        if (!session.joinedChat()) {
+            send(session, protocol.replyError(frame, UNMATCHED_TOPIC));
+            return Uni.createFrom().voidItem();
+        }
+        JsonNode conv = frame.payload().get("conv");
+        if (!isPositiveId(conv)) {
+            send(session, protocol.replyError(frame, "conv must be a conversation id"));
+            return Uni.createFrom().voidItem();
+        }
+        return answer(session, frame, "invalid typing", () -> typing.typing(session.userId, conv.asLong()));
+    }
+
+    /** Runs an event that answers nothing but ok, and replies ok or the failure's reason. */
+    private Uni<Void> answer(SocketSession session, PhoenixFrame frame, String invalidReason,
+            Supplier<Uni<? extends Void>> work) {
+        return Uni.createFrom().deferred(work)
+                .map(done -> protocol.replyOk(frame, protocol.object()))
+                .onFailure().recoverWithItem(failure -> protocol.replyError(frame, reasonFor(failure, invalidReason)))
+                .invoke(reply -> send(session, reply))
+                .replaceWithVoid();
+    }
+
     private ObjectNode reasonFor(Throwable failure) {
+        return reasonFor(failure, SEND_MSG_INVALID);
+    }
+
+    private ObjectNode reasonFor(Throwable failure, String invalidReason) {
         ObjectNode response = protocol.object();
         if (failure instanceof FieldValidationException invalid) {
-            response.put("reason", "invalid message");
+            response.put("reason", invalidReason);
             response.set("errors", protocol.tree(invalid.errors()));
             return response;
         }
@@ -158,8 +219,9 @@ public class ChatChannels {
         if (failure instanceof ApiException refused && refused.status() < 500) {
             return response.put("reason", refused.getMessage());
         }
-        Log.warnf("send_msg failed: %s", failure.toString());
-        return response.put("reason", "message not stored, try again");
+        Log.warnf("A socket event failed: %s", failure.toString());
+        return response.put("reason", SEND_MSG_INVALID.equals(invalidReason) ? "message not stored, try again"
+                : "not done, try again");
     }
 
     private void send(SocketSession session, String frame) {

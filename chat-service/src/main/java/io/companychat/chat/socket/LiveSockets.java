@@ -3,6 +3,7 @@ package io.companychat.chat.socket;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -13,6 +14,9 @@ import io.companychat.chat.live.LiveEvent;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.live.LiveEvent.ReadMoved;
+import io.companychat.chat.live.LiveEvent.Typing;
+import io.companychat.chat.live.MemberDirectory;
 import io.companychat.chat.live.MessageBus;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
@@ -37,6 +41,8 @@ public class LiveSockets {
     public static final String RECEIVE_MSG = "receive_msg";
     public static final String CONVERSATION = "conversation";
     public static final String CONVERSATION_REMOVED = "conversation_removed";
+    public static final String READ = "read";
+    public static final String TYPING = "typing";
     /** Far longer than any message takes from its insert to a socket. */
     static final long REMOVAL_MEMORY_MILLIS = 60_000;
     /** Frames that are not messages: never dropped as already replayed by a catch-up. */
@@ -46,32 +52,37 @@ public class LiveSockets {
     private final PhoenixProtocol protocol;
     private final SocketConfig config;
     private final MessageBus bus;
+    private final MemberDirectory members;
     private final Vertx vertx;
     /** Who was removed from which conversation, until when (epoch millis). */
     private final Map<Membership, Long> removed = new ConcurrentHashMap<>();
 
     public LiveSockets(SocketSessions sessions, PhoenixProtocol protocol, SocketConfig config, MessageBus bus,
-            Vertx vertx) {
+            MemberDirectory members, Vertx vertx) {
         this.sessions = sessions;
         this.protocol = protocol;
         this.config = config;
         this.bus = bus;
+        this.members = members;
         this.vertx = vertx;
     }
 
     void start(@Observes StartupEvent startup) {
-        bus.subscribe(this::deliver);
+        bus.subscribe(this::deliver, members::forgetAll);
         vertx.setPeriodic(REMOVAL_MEMORY_MILLIS, id -> forgetOldRemovals());
     }
 
-    /** A committed message: to this replica's sockets now, then to the other replicas. Never fails. */
-    public void publish(MessageStored stored) {
+    /**
+     * A committed message, a moved read marker, someone typing: to this replica's sockets now, then
+     * to the other replicas. Never fails.
+     */
+    public void publish(LiveEvent event) {
         try {
-            deliver(stored);
+            deliver(event);
         } catch (RuntimeException failure) {
-            Log.warnf(failure, "Live delivery of message %d failed", stored.message().id());
+            Log.warnf(failure, "Live delivery of a %s failed", event.getClass().getSimpleName());
         }
-        bus.publish(stored);
+        bus.publish(event);
     }
 
     /**
@@ -88,9 +99,19 @@ public class LiveSockets {
     void deliver(LiveEvent event) {
         if (event instanceof MessageStored stored) {
             deliverMessage(stored);
+        } else if (event instanceof ReadMoved read) {
+            deliverToMembers(read.conversationId(), read.memberIds(), -1, read.originConnectionId(),
+                    () -> protocol.push(ChatChannels.CHAT_TOPIC, READ,
+                            new MarkerMoved(read.conversationId(), read.userId(), read.messageId())));
+        } else if (event instanceof Typing typing) {
+            deliverToMembers(typing.conversationId(), typing.memberIds(), typing.userId(), null,
+                    () -> protocol.push(ChatChannels.CHAT_TOPIC, TYPING,
+                            new SomeoneTyping(typing.conversationId(), typing.userId())));
         } else if (event instanceof ConversationChanged changed) {
+            members.changed(changed);
             deliverConversation(changed.conversation());
         } else if (event instanceof ConversationRemoved gone) {
+            members.changed(gone);
             removed.put(new Membership(gone.conversationId(), gone.userId()),
                     System.currentTimeMillis() + REMOVAL_MEMORY_MILLIS);
             if (sessions.hasAny(gone.userId())) {
@@ -125,6 +146,30 @@ public class LiveSockets {
         }
     }
 
+    /**
+     * A signal (not a message) to every socket of the members but {@code exceptUserId}'s and the
+     * socket {@code exceptConnectionId}; the frame is written once, for the first socket found.
+     */
+    private void deliverToMembers(long conversationId, long[] memberIds, long exceptUserId, String exceptConnectionId,
+            Supplier<String> frameOf) {
+        String frame = null;
+        int maxPending = config.maxPendingFrames();
+        for (long memberId : memberIds) {
+            if (memberId == exceptUserId || !sessions.hasAny(memberId) || wasRemoved(conversationId, memberId)) {
+                continue;
+            }
+            if (frame == null) {
+                frame = frameOf.get();
+            }
+            String push = frame;
+            sessions.forEachOfUser(memberId, session -> {
+                if (!session.connection.id().equals(exceptConnectionId)) {
+                    session.deliverLive(NOT_A_MESSAGE, push, maxPending);
+                }
+            });
+        }
+    }
+
     private void deliverConversation(ConversationView conversation) {
         String frame = null;
         for (long memberId : conversation.memberIds()) {
@@ -135,7 +180,7 @@ public class LiveSockets {
                 continue;
             }
             if (frame == null) {
-                frame = protocol.push(ChatChannels.CHAT_TOPIC, CONVERSATION, new ChangedConversation(conversation));
+                frame = protocol.push(ChatChannels.CHAT_TOPIC, CONVERSATION, new ChangedConversation(conversation.shared()));
             }
             String push = frame;
             sessions.forEachOfUser(memberId, session -> session.deliverLive(NOT_A_MESSAGE, push, config.maxPendingFrames()));
@@ -167,6 +212,16 @@ public class LiveSockets {
     /** The payload of {@code conversation}: {@code {"conversation": conversation}}. */
     @RegisterForReflection
     public record ChangedConversation(ConversationView conversation) {
+    }
+
+    /** The payload of {@code read}: {@code {"conversation_id", "user_id", "message_id"}}. */
+    @RegisterForReflection
+    public record MarkerMoved(long conversationId, long userId, long messageId) {
+    }
+
+    /** The payload of {@code typing}: {@code {"conversation_id", "user_id"}}. */
+    @RegisterForReflection
+    public record SomeoneTyping(long conversationId, long userId) {
     }
 
     /** The payload of {@code conversation_removed}: {@code {"conversation_id": id}}. */

@@ -3,6 +3,7 @@ package io.companychat.gateway.system;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +101,53 @@ class GroupsIT {
             assertThat(cidOn1.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/content").asText())
                     .isEqualTo("Ann is gone");
             assertNothingBeforeSentinel(List.of(annOn1), ann, "Ann after her removal");
+        }
+    }
+
+    /**
+     * Read markers and typing cross replicas: a {@code mark_read} on replica 2 reaches the other
+     * members and the reader's other device on replica 1, a REST mark on replica 1 reaches replica
+     * 2, and {@code typing} on replica 1 reaches the members on replica 2 (not the typist's own
+     * device there). Unread counts read on either replica agree.
+     */
+    @Test
+    void readMarkersAndTypingReachConnectionsOnTheOtherReplica() {
+        long group = createGroup(REPLICA_1, ann, "Receipts", bob, cid);
+        try (PhoenixTestSocket annOn1 = joined(REPLICA_1, ann); PhoenixTestSocket annOn2 = joined(REPLICA_2, ann);
+                PhoenixTestSocket bobOn1 = joined(REPLICA_1, bob); PhoenixTestSocket bobOn2 = joined(REPLICA_2, bob);
+                PhoenixTestSocket cidOn2 = joined(REPLICA_2, cid)) {
+            long first = send(annOn1, group, "one").get("id").asLong();
+            long second = send(annOn1, group, "two").get("id").asLong();
+            bobOn2.awaitPush("receive_msg", PhoenixTestSocket.WAIT);
+            bobOn2.awaitPush("receive_msg", PhoenixTestSocket.WAIT);
+
+            JsonNode marked = bobOn2.awaitReply(bobOn2.push("room:chat", "mark_read", Map.of("conv", group, "message_id", first)));
+            assertThat(marked.get("status").asText()).as(marked.toString()).isEqualTo("ok");
+            for (PhoenixTestSocket socket : List.of(annOn1, bobOn1, cidOn2)) {
+                JsonNode read = socket.awaitPush("read", PhoenixTestSocket.WAIT);
+                assertThat(read.get("user_id").asLong()).isEqualTo(bob.id());
+                assertThat(read.get("message_id").asLong()).isEqualTo(first);
+            }
+            for (String replica : List.of(REPLICA_1, REPLICA_2)) {
+                JsonNode seenByBob = on(replica, bob).get("/api/conversations/" + group).then().statusCode(200)
+                        .extract().as(JsonNode.class);
+                assertThat(seenByBob.get("last_read_id").asLong()).as(replica).isEqualTo(first);
+                assertThat(seenByBob.get("unread_count").asLong()).as(replica).isEqualTo(1);
+            }
+
+            on(REPLICA_1, cid).body(Map.of("message_id", second)).post("/api/conversations/" + group + "/read")
+                    .then().statusCode(204);
+            assertThat(bobOn2.awaitPush("read", PhoenixTestSocket.WAIT).get("user_id").asLong()).isEqualTo(cid.id());
+            assertThat(annOn2.awaitPush("read", PhoenixTestSocket.WAIT).get("user_id").asLong()).isEqualTo(cid.id());
+
+            JsonNode typing = annOn1.awaitReply(annOn1.push("room:chat", "typing", Map.of("conv", group)));
+            assertThat(typing.get("status").asText()).as(typing.toString()).isEqualTo("ok");
+            for (PhoenixTestSocket socket : List.of(bobOn2, cidOn2, bobOn1)) {
+                JsonNode pushed = socket.awaitPush("typing", PhoenixTestSocket.WAIT);
+                assertThat(pushed.get("conversation_id").asLong()).isEqualTo(group);
+                assertThat(pushed.get("user_id").asLong()).isEqualTo(ann.id());
+            }
+            assertThat(annOn2.receivesPush("typing", Duration.ofMillis(500))).as("the typist's device on replica 2").isFalse();
         }
     }
 
