@@ -217,7 +217,7 @@ class GroupLiveTest {
 
                 List<Long> received = new ArrayList<>();
                 while (true) {
-                    JsonNode frame = cidSocket.await(f -> f.path(1).isNull(), PhoenixTestSocket.WAIT, "push");
+                    JsonNode frame = cidSocket.await(PhoenixTestSocket::isPushButPresence, PhoenixTestSocket.WAIT, "push");
                     String event = frame.path(3).asText();
                     if (REMOVED.equals(event)) {
                         break;
@@ -273,7 +273,7 @@ class GroupLiveTest {
     private void assertNothingBeforeSentinel(PhoenixTestSocket socket, long userId, String what) {
         long direct = chat.conversation(sentinelSender, userId);
         long sentinel = chat.post(sentinelSender, direct, "sentinel");
-        JsonNode next = socket.await(frame -> frame.path(1).isNull(), PhoenixTestSocket.WAIT, "the sentinel");
+        JsonNode next = socket.await(PhoenixTestSocket::isPushButPresence, PhoenixTestSocket.WAIT, "the sentinel");
         assertThat(next.path(3).asText() + " " + next.at("/4/message/id").asLong()).as("%s: next push", what)
                 .isEqualTo(RECEIVE_MSG + " " + sentinel);
     }

@@ -16,6 +16,20 @@ public interface ChatConfig {
 
     Signals signals();
 
+    Presence presence();
+
+    /** Presence across replicas (see {@code PresenceTracker}). */
+    interface Presence {
+
+        /** How often a replica says it is alive, and reaps the connections of replicas that are not. */
+        @WithDefault("10s")
+        java.time.Duration heartbeatInterval();
+
+        /** A replica not heard from for this long is dead: its connections leave everyone's view. */
+        @WithDefault("30s")
+        java.time.Duration replicaTimeout();
+    }
+
     /** Read markers and typing (see {@code SignalRateLimiter}, {@code TypingService}). */
     interface Signals {
 

@@ -8,7 +8,8 @@ import io.companychat.chat.api.MessageView;
  * replica. Each names whom it goes to, so that a replica delivers it without a database read.
  */
 public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.ConversationChanged,
-        LiveEvent.ConversationRemoved, LiveEvent.ReadMoved, LiveEvent.Typing {
+        LiveEvent.ConversationRemoved, LiveEvent.ReadMoved, LiveEvent.Typing, LiveEvent.PresenceChanged,
+        LiveEvent.ContactsChanged {
 
     /**
      * A new message, to every connection of {@code memberIds} (the members when it was stored)
@@ -36,5 +37,16 @@ public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.Con
 
     /** {@code userId} is typing in the conversation: to every connection of the other {@code memberIds}. */
     record Typing(long conversationId, long userId, long[] memberIds) implements LiveEvent {
+    }
+
+    /**
+     * A connection of {@code userId} joined {@code room:chat} ({@code joined}) or left it: one
+     * presence meta, to the sockets of that user and of everyone who has them as a contact.
+     */
+    record PresenceChanged(long userId, String phxRef, long onlineAt, boolean joined) implements LiveEvent {
+    }
+
+    /** Who shares a conversation with {@code userIds} may have changed (a new conversation, a member added or removed). */
+    record ContactsChanged(long[] userIds) implements LiveEvent {
     }
 }

@@ -24,8 +24,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.companychat.chat.api.ConversationView;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
+import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
 import io.companychat.chat.repository.ConversationRepository;
@@ -62,6 +64,8 @@ public class PgMessageBus implements MessageBus {
     static final String REMOVED = "r";
     static final String READ = "rd";
     static final String TYPING = "t";
+    static final String PRESENCE = "p";
+    static final String CONTACTS = "k";
     /** The prefix of notifications that every replica delivers, the sender included. */
     static final String EVERYONE_PREFIX = "*\n";
     /** How long a membership change waits at most for its event to come back to this replica. */
@@ -245,7 +249,9 @@ public class PgMessageBus implements MessageBus {
      * but the socket {@code origin}), {@code c} (a conversation, to its members), {@code r}
      * ({@code user_id} removed from {@code conversation_id}), {@code rd} ({@code user_id}'s read
      * marker moved to {@code message_id}, to {@code to} but {@code origin}) or {@code t}
-     * ({@code user_id} typing, to the others of {@code to}). {@code message} and
+     * ({@code user_id} typing, to the others of {@code to}), {@code p} (a presence meta of
+     * {@code user_id}: {@code origin} its phx_ref, {@code message_id} its online_at,
+     * {@code joined} whether it joined or left) or {@code k} (the contacts of {@code to} changed). {@code message} and
      * {@code conversation} are null when they would not fit; their ids are then read back.
      * {@code receipt} names an in-transaction event, for the replica that sent it to know when it
      * has delivered it itself.
@@ -253,32 +259,39 @@ public class PgMessageBus implements MessageBus {
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Envelope(String type, String origin, long[] to, Long messageId, MessageView message,
-            Long conversationId, ConversationView conversation, Long userId, String receipt) {
+            Long conversationId, ConversationView conversation, Long userId, String receipt, Boolean joined) {
 
         static Envelope of(LiveEvent event, String receipt) {
             if (event instanceof MessageStored stored) {
                 return new Envelope(MESSAGE, stored.originConnectionId(), stored.memberIds(), stored.message().id(),
-                        stored.message(), null, null, null, receipt);
+                        stored.message(), null, null, null, receipt, null);
             }
             if (event instanceof ConversationChanged changed) {
                 return new Envelope(CONVERSATION, null, null, null, null, changed.conversation().id(),
-                        changed.conversation(), null, receipt);
+                        changed.conversation(), null, receipt, null);
             }
             if (event instanceof ReadMoved read) {
                 return new Envelope(READ, read.originConnectionId(), read.memberIds(), read.messageId(), null,
-                        read.conversationId(), null, read.userId(), receipt);
+                        read.conversationId(), null, read.userId(), receipt, null);
+            }
+            if (event instanceof PresenceChanged presence) {
+                return new Envelope(PRESENCE, presence.phxRef(), null, presence.onlineAt(), null, null, null,
+                        presence.userId(), null, presence.joined());
+            }
+            if (event instanceof ContactsChanged contacts) {
+                return new Envelope(CONTACTS, null, contacts.userIds(), null, null, null, null, null, null, null);
             }
             if (event instanceof Typing typing) {
                 return new Envelope(TYPING, null, typing.memberIds(), null, null, typing.conversationId(), null,
-                        typing.userId(), receipt);
+                        typing.userId(), receipt, null);
             }
             ConversationRemoved removed = (ConversationRemoved) event;
             return new Envelope(REMOVED, null, null, null, null, removed.conversationId(), null, removed.userId(),
-                    receipt);
+                    receipt, null);
         }
 
         Envelope withoutBody() {
-            return new Envelope(type, origin, to, messageId, null, conversationId, null, userId, receipt);
+            return new Envelope(type, origin, to, messageId, null, conversationId, null, userId, receipt, joined);
         }
 
         /** The event, or null when its body has to be read back. */
@@ -292,6 +305,9 @@ public class PgMessageBus implements MessageBus {
                         : new ReadMoved(conversationId, userId, messageId, to, origin);
                 case TYPING -> conversationId == null || userId == null || to == null ? null
                         : new Typing(conversationId, userId, to);
+                case PRESENCE -> userId == null || origin == null || messageId == null || joined == null ? null
+                        : new PresenceChanged(userId, origin, messageId, joined);
+                case CONTACTS -> to == null ? null : new ContactsChanged(to);
                 default -> null;
             };
         }

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.LongStream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -18,6 +19,7 @@ import io.companychat.chat.api.NewConversation;
 import io.companychat.chat.api.NewMember;
 import io.companychat.chat.client.UserClient;
 import io.companychat.chat.config.ChatConfig;
+import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.repository.ConversationRepository;
@@ -143,7 +145,7 @@ public class ConversationService {
                     }
                     return conversations.addMember(tx, conversationId, userId)
                             .chain(() -> announceChange(tx, conversationId, null, callerId));
-                }).map(changed -> changed.view());
+                }).invoke(this::contactsChanged).map(changed -> changed.view());
             });
         });
     }
@@ -162,6 +164,11 @@ public class ConversationService {
             }
             return conversations.removeMember(tx, conversationId, userId).chain(() -> announceChange(tx, conversationId,
                     new ConversationRemoved(conversationId, userId), null));
+        }).invoke(changed -> {
+            if (changed.delivered() != null) {
+                live.publish(new ContactsChanged(LongStream.concat(changed.view().memberIds().stream().mapToLong(Long::longValue),
+                        LongStream.of(userId)).toArray()));
+            }
         }).replaceWithVoid();
     }
 
@@ -189,6 +196,7 @@ public class ConversationService {
                     // Whoever loses a race for the same pair inserts nothing and reads the winner's row.
                     return conversations.insertDirectIfAbsent(callerId, recipientId).chain(inserted -> inserted != null
                             ? Uni.createFrom().item(new Outcome<>(ConversationView.created(inserted), true))
+                                    .invoke(() -> live.publish(new ContactsChanged(new long[] { callerId, recipientId })))
                             : existingDirect(callerId, recipientId).map(found -> new Outcome<>(found, false)));
                 }));
     }
@@ -242,6 +250,7 @@ public class ConversationService {
                 .onFailure(ConversationService::isForeignKeyViolation)
                 .transform(failure -> FieldValidationException.of(MEMBERS, ValidationMessages.DOES_NOT_EXIST))
                 .chain(ConversationService::deliveredHere)
+                .invoke(this::contactsChanged)
                 .map(changed -> new Outcome<>(changed.view(), true));
     }
 
@@ -277,6 +286,13 @@ public class ConversationService {
             return live.publishInTransaction(tx, new ConversationChanged(view.shared())).map(changedHere -> new Changed(view,
                     CompletableFuture.allOf(removedHere.toCompletableFuture(), changedHere.toCompletableFuture())));
         }));
+    }
+
+    /** After a committed change of members: who shares a conversation with them may differ (presence). */
+    private void contactsChanged(Changed changed) {
+        if (changed.delivered() != null && changed.view() != null) {
+            live.publish(new ContactsChanged(changed.view().memberIds().stream().mapToLong(Long::longValue).toArray()));
+        }
     }
 
     private static Uni<Changed> deliveredHere(Changed changed) {

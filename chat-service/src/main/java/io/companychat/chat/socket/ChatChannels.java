@@ -39,10 +39,12 @@ public class ChatChannels {
     private final ReadService reads;
     private final TypingService typing;
     private final LiveSockets live;
+    private final PresenceTracker presence;
     private final SocketConfig config;
 
     public ChatChannels(PhoenixProtocol protocol, MessageService messages, ReadService reads, TypingService typing,
-            LiveSockets live, SocketConfig config) {
+            LiveSockets live, PresenceTracker presence, SocketConfig config) {
+        this.presence = presence;
         this.protocol = protocol;
         this.messages = messages;
         this.reads = reads;
@@ -93,11 +95,11 @@ public class ChatChannels {
         session.joinChat(frame.joinRef());
         if (since == null || since.isNull()) {
             send(session, protocol.replyOk(frame, protocol.object()));
-            return Uni.createFrom().voidItem();
+            return presence.joined(session);
         }
         session.startReplay();
         send(session, protocol.replyOk(frame, protocol.object()));
-        return messages.newerFor(session.userId, since.asLong(), config.replayLimit())
+        return presence.joined(session).chain(() -> messages.newerFor(session.userId, since.asLong(), config.replayLimit()))
                 .onFailure().invoke(failure -> Log.warnf("Catch-up replay failed: %s", failure.toString()))
                 .onFailure().recoverWithItem(List.of())
                 .invoke(replayed -> {
@@ -115,7 +117,7 @@ public class ChatChannels {
         session.leaveChat();
         send(session, protocol.replyOk(frame, protocol.object()));
         send(session, protocol.close(frame));
-        return Uni.createFrom().voidItem();
+        return presence.left(session);
     }
 
     /**

@@ -33,10 +33,12 @@ public class ChatSocket {
 
     private final SocketSessions sessions;
     private final InboundFrames inbound;
+    private final PresenceTracker presence;
 
-    public ChatSocket(SocketSessions sessions, InboundFrames inbound) {
+    public ChatSocket(SocketSessions sessions, InboundFrames inbound, PresenceTracker presence) {
         this.sessions = sessions;
         this.inbound = inbound;
+        this.presence = presence;
     }
 
     @OnOpen
@@ -53,7 +55,11 @@ public class ChatSocket {
     @OnClose
     @NonBlocking
     public void closed(WebSocketConnection connection) {
-        sessions.closed(connection);
+        SocketSession session = sessions.closed(connection);
+        if (session != null) {
+            presence.left(session).subscribe().with(ok -> {
+            }, failure -> Log.warnf("Presence leave failed: %s", failure.toString()));
+        }
     }
 
     /** A frame that breaks the protocol closes the socket with the status Netty gives it (1009 for one too big). */

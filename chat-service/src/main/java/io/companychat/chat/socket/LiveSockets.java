@@ -16,6 +16,8 @@ import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
+import io.companychat.chat.live.LiveEvent.ContactsChanged;
+import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.live.MemberDirectory;
 import io.companychat.chat.live.MessageBus;
 import io.quarkus.logging.Log;
@@ -53,12 +55,14 @@ public class LiveSockets {
     private final SocketConfig config;
     private final MessageBus bus;
     private final MemberDirectory members;
+    private final PresenceTracker presence;
     private final Vertx vertx;
     /** Who was removed from which conversation, until when (epoch millis). */
     private final Map<Membership, Long> removed = new ConcurrentHashMap<>();
 
     public LiveSockets(SocketSessions sessions, PhoenixProtocol protocol, SocketConfig config, MessageBus bus,
-            MemberDirectory members, Vertx vertx) {
+            MemberDirectory members, PresenceTracker presence, Vertx vertx) {
+        this.presence = presence;
         this.sessions = sessions;
         this.protocol = protocol;
         this.config = config;
@@ -99,6 +103,10 @@ public class LiveSockets {
     void deliver(LiveEvent event) {
         if (event instanceof MessageStored stored) {
             deliverMessage(stored);
+        } else if (event instanceof PresenceChanged changed) {
+            presence.deliver(changed);
+        } else if (event instanceof ContactsChanged contacts) {
+            presence.contactsChanged(contacts);
         } else if (event instanceof ReadMoved read) {
             deliverToMembers(read.conversationId(), read.memberIds(), -1, read.originConnectionId(),
                     () -> protocol.push(ChatChannels.CHAT_TOPIC, READ,

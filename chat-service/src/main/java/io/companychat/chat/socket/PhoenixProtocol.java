@@ -69,6 +69,12 @@ public class PhoenixProtocol {
         return encode(NullNode.getInstance(), NullNode.getInstance(), topic, event, mapper.valueToTree(payload));
     }
 
+    /** A push that belongs to one join of the channel: {@code [join_ref, null, topic, event, payload]}. */
+    public String pushOnJoin(JsonNode joinRef, String topic, String event, Object payload) {
+        return encode(joinRef == null ? NullNode.getInstance() : joinRef, NullNode.getInstance(), topic, event,
+                mapper.valueToTree(payload));
+    }
+
     /** For frames that cannot be answered on their own ref (not JSON, wrong shape). */
     public String malformed() {
         return encode(NullNode.getInstance(), NullNode.getInstance(), PHOENIX_TOPIC, ERROR,

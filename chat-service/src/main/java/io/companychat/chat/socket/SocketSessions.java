@@ -75,7 +75,8 @@ public class SocketSessions {
         return session != null ? session : open(connection);
     }
 
-    void closed(WebSocketConnection connection) {
+    /** Forgets a closed socket; returns its session (null if it never had one). */
+    SocketSession closed(WebSocketConnection connection) {
         SocketSession session;
         synchronized (connection) {
             session = connection.userData().get(SESSION);
@@ -83,6 +84,7 @@ public class SocketSessions {
         if (session != null) {
             byUser.computeIfPresent(session.userId, (user, sockets) -> sockets.remove(session) == 0 ? null : sockets);
         }
+        return session;
     }
 
     /**

@@ -121,6 +121,14 @@ public final class PhoenixTestSocket implements AutoCloseable {
         return await(frame -> event.equals(frame.path(3).asText()) && frame.path(1).isNull(), limit, "push " + event).get(4);
     }
 
+    /**
+     * A push of the server's own ({@code ref} null) other than presence: what "nothing arrives before the sentinel"
+     * checks look at, since {@code presence_state}/{@code presence_diff} come and go with every contact's connections.
+     */
+    public static boolean isPushButPresence(JsonNode frame) {
+        return frame.path(1).isNull() && !frame.path(3).asText().startsWith("presence_");
+    }
+
     /** Whether a push of {@code event} arrives within {@code limit}. */
     public boolean receivesPush(String event, Duration limit) {
         try {

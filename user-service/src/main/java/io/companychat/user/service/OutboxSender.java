@@ -2,7 +2,11 @@ package io.companychat.user.service;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,6 +36,7 @@ import io.smallrye.mutiny.Uni;
 public class OutboxSender {
 
     static final int MAX_ERROR_LENGTH = 1000;
+    static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(3);
 
     private final MailOutboxRepository outbox;
     private final ReactiveMailer mailer;
@@ -39,6 +44,9 @@ public class OutboxSender {
     private final Counter sent;
     private final Counter failedAttempts;
     private volatile boolean stopping;
+    /** The poll under way (completed when none is): what a stopping service waits for. */
+    private final AtomicReference<CompletableFuture<Void>> inFlight =
+            new AtomicReference<>(CompletableFuture.completedFuture(null));
 
     public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry) {
         this.outbox = outbox;
@@ -52,15 +60,34 @@ public class OutboxSender {
     @Scheduled(identity = "mail-outbox", every = "${chat.outbox.poll-interval:1s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> poll() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        inFlight.set(done);
         if (stopping) {
+            done.complete(null);
             return Uni.createFrom().voidItem();
         }
-        return deliverDue().replaceWithVoid();
+        return deliverDue().replaceWithVoid().eventually(() -> done.complete(null));
     }
 
-    /** No new claims while the service stops; a mail claimed but not marked is retried when its lease ends. */
+    /**
+     * No new claims while the service stops, and the mails being sent are waited for (at most the send timeout and
+     * a few seconds), so that each one the mail server took is marked sent before the database pool closes: without
+     * the wait, a SIGTERM between the SMTP server's acceptance and the mark sent the mail again once its lease ran
+     * out (GracefulShutdownIT saw two welcome mails). Only a replica that dies uncleanly can still send one twice.
+     */
     void stop(@Observes ShutdownEvent shutdown) {
         stopping = true;
+        Duration patience = config.sendTimeout().plus(SHUTDOWN_MARGIN);
+        try {
+            inFlight.get().get(patience.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            Log.warnf("Stopping with outbox mails still being sent after %s; they are sent again when their lease ends",
+                    patience);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            Log.debugf("The last outbox poll failed while stopping: %s", e.getCause());
+        }
     }
 
     /** Claims the due mails of one batch and sends them; the number sent. Safe to run from any number of replicas at once. */

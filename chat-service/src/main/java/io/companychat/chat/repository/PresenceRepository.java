@@ -1,0 +1,164 @@
+package io.companychat.chat.repository;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Presence rows (migration V5): one per connection joined to {@code room:chat}, on any replica,
+ * and one heartbeat row per replica. See {@code socket/PresenceTracker}.
+ */
+@ApplicationScoped
+public class PresenceRepository {
+
+    /** The users who share a conversation with the user {@code %s} (a parameter). */
+    private static final String CONTACTS_OF = """
+            SELECT DISTINCT other.user_id
+            FROM conversation_members me
+            JOIN conversation_members other ON other.conversation_id = me.conversation_id AND other.user_id <> me.user_id
+            WHERE me.user_id = %s""";
+
+    /**
+     * A connection joins: its row, then the user's contacts and every online connection of theirs
+     * and of the user's (a contact offline is one row with a null ref). The new row is not in the
+     * statement's own snapshot; the caller adds it.
+     */
+    static final String JOIN = """
+            WITH joined AS (
+                INSERT INTO presences (phx_ref, replica_id, user_id, online_at) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (phx_ref) DO NOTHING),
+            contacts AS (%s)
+            SELECT c.user_id, p.phx_ref, p.online_at
+            FROM (SELECT user_id FROM contacts UNION ALL SELECT $3::bigint) c
+            LEFT JOIN presences p ON p.user_id = c.user_id""".formatted(CONTACTS_OF.formatted("$3"));
+
+    static final String LEAVE = "DELETE FROM presences WHERE phx_ref = $1";
+
+    static final String CONTACTS = CONTACTS_OF.formatted("$1");
+
+    static final String ONLINE = "SELECT user_id, phx_ref, online_at FROM presences WHERE user_id = ANY ($1)";
+
+    /** {@code inserted}: the replica had no row (first beat, or it was taken for dead). */
+    static final String HEARTBEAT = """
+            INSERT INTO presence_replicas (replica_id) VALUES ($1)
+            ON CONFLICT (replica_id) DO UPDATE SET seen_at = now()
+            RETURNING (xmax = 0) AS inserted""";
+
+    static final String RESTORE = """
+            INSERT INTO presences (phx_ref, replica_id, user_id, online_at)
+            SELECT ref, $1, user_id, online_at FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS c (ref, user_id, online_at)
+            ON CONFLICT (phx_ref) DO NOTHING""";
+
+    /**
+     * The connections of replicas not seen for {@code $1} seconds, and of replicas with no row at
+     * all: deleted, and returned (to the one replica whose statement deleted them, which announces
+     * them as leaves).
+     */
+    static final String REAP = """
+            WITH dead AS (
+                DELETE FROM presence_replicas WHERE seen_at < now() - make_interval(secs => $1) RETURNING replica_id)
+            DELETE FROM presences p
+            WHERE p.replica_id IN (SELECT replica_id FROM dead)
+               OR NOT EXISTS (SELECT 1 FROM presence_replicas r WHERE r.replica_id = p.replica_id)
+            RETURNING p.user_id, p.phx_ref, p.online_at""";
+
+    static final String FORGET_REPLICA = """
+            WITH gone AS (DELETE FROM presence_replicas WHERE replica_id = $1)
+            DELETE FROM presences WHERE replica_id = $1""";
+
+    /** One online connection of a user. */
+    public record Meta(long userId, String phxRef, long onlineAt) {
+    }
+
+    /** What a join found: the user's contacts and the online connections of them and of the user. */
+    public record Lookup(List<Long> contacts, List<Meta> online) {
+
+        public static final Lookup NOTHING = new Lookup(List.of(), List.of());
+    }
+
+    private final Pool pool;
+
+    public PresenceRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    public Uni<Lookup> join(String phxRef, String replicaId, long userId, long onlineAt) {
+        return pool.preparedQuery(JOIN).execute(Tuple.of(phxRef, replicaId, userId, onlineAt)).map(rows -> {
+            Set<Long> contacts = new LinkedHashSet<>();
+            List<Meta> online = new ArrayList<>();
+            for (Row row : rows) {
+                long user = row.getLong("user_id");
+                if (user != userId) {
+                    contacts.add(user);
+                }
+                String ref = row.getString("phx_ref");
+                if (ref != null) {
+                    online.add(new Meta(user, ref, row.getLong("online_at")));
+                }
+            }
+            return new Lookup(List.copyOf(contacts), online);
+        });
+    }
+
+    public Uni<Void> leave(String phxRef) {
+        return pool.preparedQuery(LEAVE).execute(Tuple.of(phxRef)).replaceWithVoid();
+    }
+
+    public Uni<List<Long>> contacts(long userId) {
+        return pool.preparedQuery(CONTACTS).execute(Tuple.of(userId)).map(rows -> {
+            List<Long> contacts = new ArrayList<>(rows.size());
+            rows.forEach(row -> contacts.add(row.getLong("user_id")));
+            return contacts;
+        });
+    }
+
+    /** The online connections of these users. */
+    public Uni<List<Meta>> online(List<Long> userIds) {
+        if (userIds.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return pool.preparedQuery(ONLINE).execute(Tuple.of(userIds.toArray(Long[]::new))).map(PresenceRepository::metas);
+    }
+
+    /** @return whether the replica had no row before (its connections must be written again) */
+    public Uni<Boolean> heartbeat(String replicaId) {
+        return pool.preparedQuery(HEARTBEAT).execute(Tuple.of(replicaId))
+                .map(rows -> rows.iterator().next().getBoolean("inserted"));
+    }
+
+    public Uni<Void> restore(String replicaId, List<Meta> connections) {
+        if (connections.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return pool.preparedQuery(RESTORE).execute(Tuple.of(replicaId,
+                connections.stream().map(Meta::phxRef).toArray(String[]::new),
+                connections.stream().map(Meta::userId).toArray(Long[]::new),
+                connections.stream().map(Meta::onlineAt).toArray(Long[]::new))).replaceWithVoid();
+    }
+
+    /** Deletes the connections of dead replicas and returns them. */
+    public Uni<List<Meta>> reap(Duration replicaTimeout) {
+        return pool.preparedQuery(REAP).execute(Tuple.of((double) replicaTimeout.toMillis() / 1000))
+                .map(PresenceRepository::metas);
+    }
+
+    public Uni<Void> forgetReplica(String replicaId) {
+        return pool.preparedQuery(FORGET_REPLICA).execute(Tuple.of(replicaId)).replaceWithVoid();
+    }
+
+    private static List<Meta> metas(RowSet<Row> rows) {
+        List<Meta> metas = new ArrayList<>(rows.size());
+        rows.forEach(row -> metas.add(new Meta(row.getLong("user_id"), row.getString("phx_ref"), row.getLong("online_at"))));
+        return metas;
+    }
+}

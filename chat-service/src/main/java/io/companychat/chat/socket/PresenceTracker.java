@@ -1,0 +1,405 @@
+package io.companychat.chat.socket;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.companychat.chat.config.ChatConfig;
+import io.companychat.chat.live.LiveEvent.ContactsChanged;
+import io.companychat.chat.live.LiveEvent.PresenceChanged;
+import io.companychat.chat.repository.PresenceRepository;
+import io.companychat.chat.repository.PresenceRepository.Meta;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+
+/**
+ * Presence on {@code room:chat} (API.md Part 2, "Presence"), for the {@code phoenix} client's
+ * {@code Presence} object: {@code presence_state} after every join, {@code presence_diff}s after.
+ *
+ * <p><b>Where the truth is.</b> Every connection joined to {@code room:chat}, on any replica, is a
+ * row of {@code presences}; a join inserts its row and reads, in the same statement, its user's
+ * contacts and all their online connections: one lookup whatever the number of contacts. Joins and
+ * leaves travel as {@link PresenceChanged} events over the message bus; each replica delivers them
+ * to its own sockets of the users concerned. Replicas heartbeat a row of {@code presence_replicas};
+ * one silent for {@code chat.presence.replica-timeout} is dead, and the first replica to notice
+ * deletes its connections and announces them as leaves. A replica that finds its own heartbeat row
+ * gone (it was taken for dead) writes its connections again and announces them as joins. See the
+ * README, "Presence", for why this and not a CRDT.
+ *
+ * <p><b>Who sees what.</b> This replica keeps, for each user with a connection joined here, their
+ * contacts, and the reverse: for each contact, the local users who see them. A diff goes to the
+ * local connections of its user and of the users who see them. Contacts are read on the first
+ * join of a user here and again when a {@link ContactsChanged} names them.
+ *
+ * <p><b>No diff lost around a lookup.</b> A lookup reads the database at one moment; events are
+ * delivered here at another. Every delivered event also goes into a short log; once a lookup's
+ * answer is installed, the events logged since the lookup started are replayed to that connection.
+ * Phoenix's client merges joins by {@code phx_ref} and ignores leaves of refs it does not hold, so
+ * an event both in the lookup and replayed is harmless. Installing, replaying and delivering hold
+ * one lock, so nothing slips between them; the sends under it only queue frames.
+ */
+@ApplicationScoped
+public class PresenceTracker {
+
+    public static final String PRESENCE_STATE = "presence_state";
+    public static final String PRESENCE_DIFF = "presence_diff";
+    static final byte NONE = 0;
+    static final byte JOINING = 1;
+    static final byte SYNCED = 2;
+    /** Events kept for replay: far more than arrive during one lookup. */
+    static final int LOG_SIZE = 4096;
+
+    private final PresenceRepository presences;
+    private final SocketSessions sessions;
+    private final PhoenixProtocol protocol;
+    private final SocketConfig socketConfig;
+    private final ChatConfig config;
+    private final Vertx vertx;
+    private final String replicaId = "chat-" + UUID.randomUUID();
+    private final Object lock = new Object();
+    /** Local users with a connection joined (or joining) here → their contacts and joined connections. Guarded by lock. */
+    private final Map<Long, Watcher> watchers = new HashMap<>();
+    /** Contact → the local users who see them. Guarded by lock. */
+    private final Map<Long, Set<Long>> seenBy = new HashMap<>();
+    /** The last {@link #LOG_SIZE} events delivered here; event number n is at n % LOG_SIZE. Guarded by lock. */
+    private final PresenceChanged[] log = new PresenceChanged[LOG_SIZE];
+    private long logged;
+    private long timer = -1;
+    private volatile boolean stopping;
+    /** To this replica's {@link #deliver} and the others' (they depend on each other: both are client proxies). */
+    private final LiveSockets live;
+
+    public PresenceTracker(PresenceRepository presences, SocketSessions sessions, PhoenixProtocol protocol,
+            SocketConfig socketConfig, ChatConfig config, Vertx vertx, LiveSockets live) {
+        this.live = live;
+        this.presences = presences;
+        this.sessions = sessions;
+        this.protocol = protocol;
+        this.socketConfig = socketConfig;
+        this.config = config;
+        this.vertx = vertx;
+    }
+
+    void start(@Observes StartupEvent startup) {
+        heartbeat();
+        timer = vertx.setPeriodic(config.presence().heartbeatInterval().toMillis(), id -> heartbeat());
+    }
+
+    /** Leaves the others a clean table: this replica's connections go (and are announced by whoever reaps them). */
+    void stop(@Observes ShutdownEvent shutdown) {
+        stopping = true;
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    /**
+     * After the ok reply to a join of {@code room:chat}: the connection's row, then its
+     * {@code presence_state}, then its join announced. A rejoin sends the state again.
+     */
+    Uni<Void> joined(SocketSession session) {
+        long onlineAt = Instant.now().getEpochSecond();
+        String ref = session.connection.id();
+        boolean first;
+        long since;
+        synchronized (lock) {
+            first = session.presence == NONE;
+            if (first) {
+                session.onlineAt = onlineAt;
+                watchers.computeIfAbsent(session.userId, user -> new Watcher()).connections++;
+            }
+            session.presence = JOINING;
+            since = logged;
+        }
+        long at = session.onlineAt;
+        return presences.join(ref, replicaId, session.userId, at)
+                .onFailure().recoverWithItem(failure -> {
+                    Log.warnf("Presence lookup failed; the joining connection sees itself only: %s", failure.toString());
+                    return null;
+                })
+                .invoke(lookup -> {
+                    boolean announce;
+                    synchronized (lock) {
+                        if (session.presence != JOINING) {
+                            return; // left or closed meanwhile: left() saw JOINING and left the row to be deleted here
+                        }
+                        Watcher watcher = watchers.get(session.userId);
+                        Map<String, Metas> state = new LinkedHashMap<>();
+                        if (lookup != null) {
+                            install(session.userId, watcher, lookup.contacts());
+                            for (Meta meta : lookup.online()) {
+                                add(state, meta);
+                            }
+                        }
+                        add(state, new Meta(session.userId, ref, at));
+                        session.send(protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE,
+                                state), socketConfig.maxPendingFrames());
+                        replay(session, watcher, since);
+                        session.presence = SYNCED;
+                        announce = first;
+                    }
+                    if (announce) {
+                        publish(new PresenceChanged(session.userId, ref, at, true));
+                    }
+                })
+                .chain(lookup -> session.presence == SYNCED ? Uni.createFrom().voidItem() : presences.leave(ref)
+                        .onFailure().recoverWithNull())
+                .replaceWithVoid();
+    }
+
+    /** The connection left {@code room:chat} or closed: its row goes and its leave is announced. */
+    Uni<Void> left(SocketSession session) {
+        byte was;
+        synchronized (lock) {
+            was = session.presence;
+            if (was == NONE) {
+                return Uni.createFrom().voidItem();
+            }
+            session.presence = NONE;
+            Watcher watcher = watchers.get(session.userId);
+            if (watcher != null && --watcher.connections == 0) {
+                uninstall(session.userId, watcher);
+                watchers.remove(session.userId);
+            }
+        }
+        if (was == JOINING) {
+            return Uni.createFrom().voidItem(); // joined() deletes the row once its insert is done
+        }
+        String ref = session.connection.id();
+        PresenceChanged leave = new PresenceChanged(session.userId, ref, session.onlineAt, false);
+        return presences.leave(ref)
+                .onFailure().invoke(failure -> Log.warnf("Presence row %s not deleted (%s); it goes with this replica",
+                        ref, failure.toString()))
+                .onFailure().recoverWithNull()
+                .invoke(() -> publish(leave));
+    }
+
+    /** A join or leave from any replica (this one too): to the sockets here that should see it. */
+    public void deliver(PresenceChanged event) {
+        synchronized (lock) {
+            log[(int) (logged++ % LOG_SIZE)] = event;
+            String frame = null;
+            Set<Long> watching = seenBy.get(event.userId());
+            if (watchers.containsKey(event.userId())) {
+                frame = diff(event);
+                sendToSynced(event.userId(), frame);
+            }
+            if (watching != null) {
+                for (long user : watching) {
+                    if (frame == null) {
+                        frame = diff(event);
+                    }
+                    sendToSynced(user, frame);
+                }
+            }
+        }
+    }
+
+    /**
+     * Conversations changed who shares one with {@code userIds}: the local ones among them read
+     * their contacts again, and their connections get the newcomers' joins and the departed's leaves.
+     */
+    public void contactsChanged(ContactsChanged event) {
+        for (long user : event.userIds()) {
+            boolean here;
+            long since;
+            synchronized (lock) {
+                here = watchers.containsKey(user);
+                since = logged;
+            }
+            if (here) {
+                refreshContacts(user, since);
+            }
+        }
+    }
+
+    private void refreshContacts(long user, long since) {
+        presences.contacts(user).chain(contacts -> {
+            List<Long> changed = new ArrayList<>();
+            synchronized (lock) {
+                Watcher watcher = watchers.get(user);
+                if (watcher == null) {
+                    return Uni.createFrom().nullItem();
+                }
+                Set<Long> now = new HashSet<>(contacts);
+                for (long before : watcher.contacts) {
+                    if (!now.contains(before)) {
+                        changed.add(before);
+                    }
+                }
+                for (long contact : contacts) {
+                    if (!watcher.contacts.contains(contact)) {
+                        changed.add(contact);
+                    }
+                }
+            }
+            if (changed.isEmpty()) {
+                return Uni.createFrom().nullItem();
+            }
+            return presences.online(changed).invoke(online -> {
+                synchronized (lock) {
+                    Watcher watcher = watchers.get(user);
+                    if (watcher == null) {
+                        return;
+                    }
+                    Set<Long> before = new HashSet<>(watcher.contacts);
+                    install(user, watcher, contacts);
+                    Map<String, Metas> joins = new LinkedHashMap<>();
+                    Map<String, Metas> leaves = new LinkedHashMap<>();
+                    for (Meta meta : online) {
+                        boolean nowContact = watcher.contacts.contains(meta.userId());
+                        if (nowContact && !before.contains(meta.userId())) {
+                            add(joins, meta);
+                        } else if (!nowContact && before.contains(meta.userId())) {
+                            add(leaves, meta);
+                        }
+                    }
+                    if (!joins.isEmpty() || !leaves.isEmpty()) {
+                        sendToSynced(user, protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, new Diff(joins, leaves)));
+                    }
+                    sessions.forEachOfUser(user, session -> {
+                        if (session.presence == SYNCED) {
+                            replayNewContacts(session, before, watcher, since);
+                        }
+                    });
+                }
+            });
+        }).subscribe().with(ok -> {
+        }, failure -> Log.warnf("Contacts of user %d not refreshed: %s", user, failure.toString()));
+    }
+
+    /** The heartbeat of this replica, its restoration if it was taken for dead, and the reaping of dead ones. */
+    private void heartbeat() {
+        if (stopping) {
+            return;
+        }
+        presences.heartbeat(replicaId)
+                .chain(wasMissing -> wasMissing ? restore() : Uni.createFrom().voidItem())
+                .chain(() -> presences.reap(config.presence().replicaTimeout()))
+                .subscribe().with(reaped -> reaped.forEach(
+                        meta -> publish(new PresenceChanged(meta.userId(), meta.phxRef(), meta.onlineAt(), false))),
+                        failure -> Log.warnf("Presence heartbeat failed: %s", failure.toString()));
+    }
+
+    /** Writes this replica's joined connections again (they were reaped, or never written) and announces them. */
+    private Uni<Void> restore() {
+        List<Meta> mine = new ArrayList<>();
+        synchronized (lock) {
+            for (long user : watchers.keySet()) {
+                sessions.forEachOfUser(user, session -> {
+                    if (session.presence == SYNCED) {
+                        mine.add(new Meta(user, session.connection.id(), session.onlineAt));
+                    }
+                });
+            }
+        }
+        return presences.restore(replicaId, mine).invoke(() -> mine.forEach(
+                meta -> publish(new PresenceChanged(meta.userId(), meta.phxRef(), meta.onlineAt(), true))));
+    }
+
+    private void publish(PresenceChanged event) {
+        live.publish(event);
+    }
+
+    /** The user's contacts are {@code contacts} now: the reverse index follows. Under lock. */
+    private void install(long user, Watcher watcher, List<Long> contacts) {
+        Set<Long> now = new HashSet<>(contacts);
+        for (long before : watcher.contacts) {
+            if (!now.contains(before)) {
+                Set<Long> watching = seenBy.get(before);
+                if (watching != null && watching.remove(user) && watching.isEmpty()) {
+                    seenBy.remove(before);
+                }
+            }
+        }
+        for (long contact : now) {
+            if (!watcher.contacts.contains(contact)) {
+                seenBy.computeIfAbsent(contact, c -> new HashSet<>(4)).add(user);
+            }
+        }
+        watcher.contacts = now;
+    }
+
+    private void uninstall(long user, Watcher watcher) {
+        install(user, watcher, List.of());
+    }
+
+    /** The events logged since {@code since} that concern the session's user or their contacts. Under lock. */
+    private void replay(SocketSession session, Watcher watcher, long since) {
+        for (long n = Math.max(since, logged - LOG_SIZE); n < logged; n++) {
+            PresenceChanged event = log[(int) (n % LOG_SIZE)];
+            if (event.userId() == session.userId || watcher.contacts.contains(event.userId())) {
+                session.send(diff(event), socketConfig.maxPendingFrames());
+            }
+        }
+    }
+
+    private void replayNewContacts(SocketSession session, Set<Long> before, Watcher watcher, long since) {
+        for (long n = Math.max(since, logged - LOG_SIZE); n < logged; n++) {
+            PresenceChanged event = log[(int) (n % LOG_SIZE)];
+            if (!before.contains(event.userId()) && watcher.contacts.contains(event.userId())) {
+                session.send(diff(event), socketConfig.maxPendingFrames());
+            }
+        }
+    }
+
+    private void sendToSynced(long user, String frame) {
+        int maxPending = socketConfig.maxPendingFrames();
+        sessions.forEachOfUser(user, session -> {
+            if (session.presence == SYNCED) {
+                session.send(frame, maxPending);
+            }
+        });
+    }
+
+    private String diff(PresenceChanged event) {
+        Map<String, Metas> one = Map.of(Long.toString(event.userId()),
+                new Metas(List.of(new MetaView(event.phxRef(), event.onlineAt()))));
+        return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF,
+                event.joined() ? new Diff(one, Map.of()) : new Diff(Map.of(), one));
+    }
+
+    private static void add(Map<String, Metas> state, Meta meta) {
+        Metas metas = state.computeIfAbsent(Long.toString(meta.userId()), user -> new Metas(new ArrayList<>()));
+        for (MetaView known : metas.metas()) {
+            if (known.phxRef().equals(meta.phxRef())) {
+                return;
+            }
+        }
+        metas.metas().add(new MetaView(meta.phxRef(), meta.onlineAt()));
+    }
+
+    /** A local user's contacts and how many of their connections here joined {@code room:chat}. */
+    private static final class Watcher {
+        Set<Long> contacts = Set.of();
+        int connections;
+    }
+
+    /** {@code {"metas": [...]}} of one user. */
+    @RegisterForReflection
+    public record Metas(List<MetaView> metas) {
+    }
+
+    /** One connection: {@code {"phx_ref", "online_at"}}. */
+    @RegisterForReflection
+    public record MetaView(String phxRef, long onlineAt) {
+    }
+
+    /** {@code presence_diff}'s payload: both keys, always. */
+    @RegisterForReflection
+    public record Diff(Map<String, Metas> joins, Map<String, Metas> leaves) {
+    }
+}

@@ -1,0 +1,229 @@
+package io.companychat.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.companychat.chat.support.Chat;
+import io.companychat.chat.support.InjectUserService;
+import io.companychat.chat.support.UserServiceDouble;
+import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.InjectTestTokens;
+import io.companychat.common.testing.PhoenixTestSocket;
+import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.TestDatabase;
+import io.companychat.common.testing.TestTokens;
+import io.companychat.common.testing.TestTokensResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * Presence on {@code room:chat} in raw frames (API.md Part 2, "Presence"): {@code presence_state}
+ * right after the join's ok reply with the join's {@code join_ref}; {@code presence_diff}s with
+ * both keys always, for a user's own devices, contacts (not strangers), contacts made and lost,
+ * and the connections of a dead replica. The {@code phoenix} client's own {@code Presence} object
+ * is run against the whole system in {@code gateway/…/system/PresenceIT}.
+ */
+@QuarkusTest
+@WithTestResource(PostgresTestResource.class)
+@WithTestResource(TestTokensResource.class)
+@WithTestResource(UserServiceDouble.class)
+class PresenceTest {
+
+    private static final Duration SHORT = Duration.ofMillis(700);
+    private static final String STATE = "presence_state";
+    private static final String DIFF = "presence_diff";
+
+    @InjectTestDatabase
+    TestDatabase database;
+    @InjectTestTokens
+    TestTokens tokens;
+    @InjectUserService
+    UserServiceDouble userService;
+    @TestHTTPResource("/")
+    URI root;
+
+    private Chat chat;
+    private long ann;
+    private long bob;
+    private long eve;
+
+    @BeforeEach
+    void setUp() {
+        chat = new Chat(database, userService, tokens);
+        ann = chat.newUser("Ann");
+        bob = chat.newUser("Bob");
+        eve = chat.newUser("Eve");
+        chat.conversation(ann, bob);
+    }
+
+    @Test
+    void theJoinIsFollowedByTheStateOfTheCallerAndTheirOnlineContactsOnly() {
+        try (PhoenixTestSocket bobSocket = open(bob); PhoenixTestSocket eveSocket = open(eve)) {
+            join(bobSocket);
+            join(eveSocket);
+            try (PhoenixTestSocket annSocket = open(ann)) {
+                JsonNode reply = annSocket.joinChat(Map.of());
+                assertThat(reply.get("status").asText()).isEqualTo("ok");
+                JsonNode next = annSocket.await(frame -> true, PhoenixTestSocket.WAIT, "the frame after the reply");
+                assertThat(next.path(3).asText()).as("right after the ok reply: %s", next).isEqualTo(STATE);
+                assertThat(next.path(0).isNull()).as("join_ref: %s", next).isFalse();
+                assertThat(next.path(1).isNull()).as("ref").isTrue();
+                assertThat(next.path(2).asText()).isEqualTo("room:chat");
+
+                JsonNode state = next.path(4);
+                assertThat(names(state)).as("Ann and her online contact Bob, not Eve").containsExactlyInAnyOrder(
+                        Long.toString(ann), Long.toString(bob));
+                JsonNode meta = state.at("/" + ann + "/metas/0");
+                assertThat(meta.get("phx_ref").isTextual()).as(meta.toString()).isTrue();
+                assertThat(meta.get("online_at").isIntegralNumber()).as(meta.toString()).isTrue();
+                assertThat(meta.get("online_at").asLong()).isCloseTo(System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(60L));
+                assertThat(state.at("/" + bob + "/metas").size()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void devicesComeAndGoAsMetasAndTheLastOneTakesTheUserAway() {
+        try (PhoenixTestSocket bobSocket = open(bob); PhoenixTestSocket eveSocket = open(eve)) {
+            join(bobSocket);
+            join(eveSocket);
+            PhoenixTestSocket annPhone = open(ann);
+            join(annPhone);
+            JsonNode joined = diffAbout(bobSocket, "joins", ann);
+            assertBothKeys(joined);
+            String phoneRef = joined.at("/joins/" + ann + "/metas/0/phx_ref").asText();
+            assertThat(phoneRef).isNotEmpty();
+
+            PhoenixTestSocket annLaptop = open(ann);
+            JsonNode laptopState = join(annLaptop);
+            assertThat(laptopState.at("/" + ann + "/metas").size()).as("both devices: %s", laptopState).isEqualTo(2);
+            JsonNode second = diffAbout(bobSocket, "joins", ann);
+            String laptopRef = second.at("/joins/" + ann + "/metas/0/phx_ref").asText();
+            assertThat(laptopRef).isNotEqualTo(phoneRef);
+            JsonNode ownDevice = annPhone.await(frame -> DIFF.equals(frame.path(3).asText())
+                    && frame.at("/4/joins/" + ann + "/metas/0/phx_ref").asText().equals(laptopRef), PhoenixTestSocket.WAIT,
+                    "the laptop's join on the phone");
+            assertBothKeys(ownDevice.get(4));
+
+            annLaptop.close();
+            JsonNode left = diffAbout(bobSocket, "leaves", ann);
+            assertBothKeys(left);
+            assertThat(left.at("/leaves/" + ann + "/metas/0/phx_ref").asText()).as("the closed device's meta").isEqualTo(laptopRef);
+
+            JsonNode leaveReply = annPhone.awaitReply(annPhone.push("room:chat", "phx_leave", Map.of()));
+            assertThat(leaveReply.get("status").asText()).isEqualTo("ok");
+            assertThat(diffAbout(bobSocket, "leaves", ann).at("/leaves/" + ann + "/metas/0/phx_ref").asText())
+                    .as("a phx_leave is a leave").isEqualTo(phoneRef);
+            annPhone.close();
+            assertThat(receivesDiffAbout(eveSocket, ann, SHORT)).as("a stranger sees none of it").isFalse();
+        }
+    }
+
+    @Test
+    void aNewConversationMakesContactsAndARemovalUnmakesThem() {
+        long dan = chat.newUser("Dan");
+        try (PhoenixTestSocket annSocket = open(ann); PhoenixTestSocket danSocket = open(dan)) {
+            JsonNode annState = join(annSocket);
+            assertThat(names(annState)).doesNotContain(Long.toString(dan));
+            join(danSocket);
+            assertThat(receivesDiffAbout(annSocket, dan, SHORT)).as("Dan is no contact yet").isFalse();
+
+            long group = chat.group(dan, "New", ann);
+            JsonNode danAppears = diffAbout(annSocket, "joins", dan);
+            assertBothKeys(danAppears);
+            assertThat(names(danAppears.get("joins"))).containsExactly(Long.toString(dan));
+            assertThat(names(diffAbout(danSocket, "joins", ann).get("joins"))).containsExactly(Long.toString(ann));
+
+            chat.removeMember(dan, group, ann);
+            JsonNode danGone = diffAbout(annSocket, "leaves", dan);
+            assertBothKeys(danGone);
+            assertThat(names(danGone.get("leaves"))).containsExactly(Long.toString(dan));
+            assertThat(names(diffAbout(danSocket, "leaves", ann).get("leaves"))).containsExactly(Long.toString(ann));
+
+            long direct = chat.conversation(ann, dan);
+            assertThat(direct).isPositive();
+            assertThat(names(diffAbout(annSocket, "joins", dan).get("joins"))).as("a direct conversation too")
+                    .containsExactly(Long.toString(dan));
+        }
+    }
+
+    /**
+     * A replica that stopped heartbeating (here a row left by one, with a connection of Bob's):
+     * its connections leave everyone's view. Tests heartbeat every second and call a replica dead
+     * after three.
+     */
+    @Test
+    void theConnectionsOfADeadReplicaLeave() throws Exception {
+        try (Connection db = database.connect()) {
+            execute(db, "INSERT INTO presence_replicas (replica_id, seen_at) VALUES ('gone', now() + interval '1 minute')");
+            execute(db, "INSERT INTO presences (phx_ref, replica_id, user_id, online_at) VALUES ('gone-1', 'gone', " + bob
+                    + ", 1)");
+            try (PhoenixTestSocket annSocket = open(ann)) {
+                JsonNode state = join(annSocket);
+                assertThat(state.at("/" + bob + "/metas/0/phx_ref").asText()).as("Bob, on the other replica: %s", state)
+                        .isEqualTo("gone-1");
+                execute(db, "UPDATE presence_replicas SET seen_at = now() - interval '1 hour' WHERE replica_id = 'gone'");
+                JsonNode gone = diffAbout(annSocket, "leaves", bob);
+                assertBothKeys(gone);
+                assertThat(gone.at("/leaves/" + bob + "/metas/0/phx_ref").asText()).isEqualTo("gone-1");
+            }
+        }
+        assertThat(chat.queryLong("SELECT count(*) FROM presences WHERE replica_id = 'gone'")).isZero();
+    }
+
+    /** The next diff that has {@code user} under {@code key} ({@code joins} or {@code leaves}); within 2 s, as API.md says. */
+    private static JsonNode diffAbout(PhoenixTestSocket socket, String key, long user) {
+        return socket.await(frame -> DIFF.equals(frame.path(3).asText()) && frame.path(4).path(key).has(Long.toString(user)),
+                Duration.ofSeconds(2), key + " of user " + user).get(4);
+    }
+
+    private static boolean receivesDiffAbout(PhoenixTestSocket socket, long user, Duration limit) {
+        try {
+            socket.await(frame -> DIFF.equals(frame.path(3).asText()) && (frame.path(4).path("joins").has(Long.toString(user))
+                    || frame.path(4).path("leaves").has(Long.toString(user))), limit, "a diff about " + user);
+            return true;
+        } catch (AssertionError none) {
+            return false;
+        }
+    }
+
+    private static void execute(Connection db, String sql) throws Exception {
+        try (PreparedStatement statement = db.prepareStatement(sql)) {
+            statement.execute();
+        }
+    }
+
+    private static void assertBothKeys(JsonNode diff) {
+        assertThat(diff.has("joins") && diff.has("leaves")).as("both keys: %s", diff).isTrue();
+        assertThat(diff.get("joins").isObject() && diff.get("leaves").isObject()).as(diff.toString()).isTrue();
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    /** Joins and returns the {@code presence_state} that follows. */
+    private static JsonNode join(PhoenixTestSocket socket) {
+        assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+        return socket.awaitPush(STATE, PhoenixTestSocket.WAIT);
+    }
+
+    private PhoenixTestSocket open(long user) {
+        return PhoenixTestSocket.connect("ws://" + root.getHost() + ":" + root.getPort(), chat.tokenFor(user));
+    }
+}
