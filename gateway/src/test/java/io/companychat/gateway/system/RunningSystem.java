@@ -65,6 +65,9 @@ public final class RunningSystem implements AutoCloseable {
          * 20 s: they exit as soon as their requests are answered.
          */
         static final Duration SOCKET_SERVICES_SHUTDOWN = Duration.ofSeconds(10);
+        /** chat-service's chat.presence.heartbeat-interval and replica-timeout (10 s and 30 s deployed). */
+        static final Duration PRESENCE_HEARTBEAT = Duration.ofSeconds(2);
+        static final Duration PRESENCE_REPLICA_TIMEOUT = Duration.ofSeconds(6);
 
         private ShorterTimeouts() {
         }
@@ -132,6 +135,8 @@ public final class RunningSystem implements AutoCloseable {
 
         Map<String, String> chat = new HashMap<>(common);
         chat.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
+        chat.put("CHAT_PRESENCE_HEARTBEAT_INTERVAL", ShorterTimeouts.PRESENCE_HEARTBEAT.toSeconds() + "s");
+        chat.put("CHAT_PRESENCE_REPLICA_TIMEOUT", ShorterTimeouts.PRESENCE_REPLICA_TIMEOUT.toSeconds() + "s");
 
         Map<String, String> user = new HashMap<>(common);
         user.put("QUARKUS_MAILER_MOCK", "false");
