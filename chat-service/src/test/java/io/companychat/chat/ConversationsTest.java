@@ -91,7 +91,8 @@ class ConversationsTest {
         Map<String, Object> json = expectStatus(start(ann, bob), 201, "start").jsonPath().getMap("$");
 
         assertThat(json).as("conversation JSON (Part 1 fields, then Part 2's)").containsOnlyKeys("id", "sender_id",
-                "recipient_id", "status", "inserted_at", "updated_at", "kind", "title", "member_ids", "last_message");
+                "recipient_id", "status", "inserted_at", "updated_at", "kind", "title", "member_ids", "last_message",
+                "last_read_id", "unread_count");
         assertThat(json.get("kind")).as("kind").isEqualTo("direct");
         assertThat(json.get("title")).as("title").isNull();
         assertThat(json.get("member_ids")).as("member_ids, ascending").isEqualTo(List.of((int) Math.min(ann, bob),

@@ -84,7 +84,8 @@ class GroupsTest {
 
         Map<String, Object> json = created.jsonPath().getMap("$");
         assertThat(json).as("group JSON").containsOnlyKeys("id", "kind", "title", "sender_id", "recipient_id",
-                "member_ids", "status", "inserted_at", "updated_at", "last_message");
+                "member_ids", "status", "inserted_at", "updated_at", "last_message",
+                "last_read_id", "unread_count");
         assertThat(json.get("kind")).isEqualTo("group");
         assertThat(json.get("title")).isEqualTo("Team");
         assertThat(((Number) json.get("sender_id")).longValue()).as("sender_id is the creator").isEqualTo(ann);
