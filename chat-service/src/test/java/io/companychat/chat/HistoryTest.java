@@ -131,7 +131,7 @@ class HistoryTest {
 
         assertThat(response.jsonPath().getMap("$")).as("page JSON").containsOnlyKeys("data", "next");
         assertThat(response.jsonPath().getMap("data[0]")).as("message JSON").containsOnlyKeys("id", "conversation_id",
-                "sender_id", "content", "date", "inserted_at");
+                "sender_id", "content", "date", "inserted_at", "edited_at", "deleted_at");
         assertThat(response.jsonPath().getString("data[0].content")).as("content").isEqualTo("hello");
     }
 

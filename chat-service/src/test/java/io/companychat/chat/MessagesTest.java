@@ -82,7 +82,7 @@ class MessagesTest {
 
         Map<String, Object> json = response.jsonPath().getMap("$");
         assertThat(json).as("message JSON").containsOnlyKeys("id", "conversation_id", "sender_id", "content", "date",
-                "inserted_at");
+                "inserted_at", "edited_at", "deleted_at");
         assertThat(json.get("conversation_id")).as("conversation_id").isEqualTo((int) conversation);
         assertThat(((Number) json.get("sender_id")).longValue()).as("sender_id").isEqualTo(ann);
         assertThat(json.get("content")).as("content, stored untrimmed").isEqualTo(HELLO);

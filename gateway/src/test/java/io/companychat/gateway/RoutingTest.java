@@ -46,6 +46,11 @@ class RoutingTest {
             "POST,   /api/conversations,          chat-service",
             "GET,    /api/conversations/3/messages, chat-service",
             "POST,   /api/conversations/3/messages, chat-service",
+            "PATCH,  /api/conversations/3/messages/4, chat-service",
+            "DELETE, /api/conversations/3/messages/4, chat-service",
+            "POST,   /api/conversations/3/read, chat-service",
+            "GET,    /api/conversations/3/reads, chat-service",
+            "GET,    /api/messages/search,        chat-service",
     })
     void apiPrefixReachesItsService(String method, String path, String service) {
         Response response = given().header(CUSTOM_HEADER, CUSTOM_VALUE).body("{}").contentType("application/json")

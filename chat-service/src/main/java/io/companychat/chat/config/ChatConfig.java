@@ -18,6 +18,16 @@ public interface ChatConfig {
 
     Presence presence();
 
+    Search search();
+
+    /** Message search (see {@code MessageService.search}). */
+    interface Search {
+
+        /** Searches one user may run per second ({@code CHAT_SEARCH_RATE}), bursts of three times that; 0 turns it off. */
+        @WithDefault("5")
+        int rate();
+    }
+
     /** Presence across replicas (see {@code PresenceTracker}). */
     interface Presence {
 

@@ -9,7 +9,7 @@ import io.companychat.chat.api.MessageView;
  */
 public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.ConversationChanged,
         LiveEvent.ConversationRemoved, LiveEvent.ReadMoved, LiveEvent.Typing, LiveEvent.PresenceChanged,
-        LiveEvent.ContactsChanged {
+        LiveEvent.ContactsChanged, LiveEvent.MessageChanged {
 
     /**
      * A new message, to every connection of {@code memberIds} (the members when it was stored)
@@ -48,5 +48,9 @@ public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.Con
 
     /** Who shares a conversation with {@code userIds} may have changed (a new conversation, a member added or removed). */
     record ContactsChanged(long[] userIds) implements LiveEvent {
+    }
+
+    /** A message was edited, or deleted ({@code message} is then its tombstone): to every connection of {@code memberIds}. */
+    record MessageChanged(MessageView message, long[] memberIds, boolean deleted) implements LiveEvent {
     }
 }

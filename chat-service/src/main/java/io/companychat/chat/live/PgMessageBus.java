@@ -26,6 +26,7 @@ import io.companychat.chat.api.MessageView;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
+import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
@@ -66,6 +67,8 @@ public class PgMessageBus implements MessageBus {
     static final String TYPING = "t";
     static final String PRESENCE = "p";
     static final String CONTACTS = "k";
+    static final String EDITED = "u";
+    static final String DELETED = "d";
     /** The prefix of notifications that every replica delivers, the sender included. */
     static final String EVERYONE_PREFIX = "*\n";
     /** How long a membership change waits at most for its event to come back to this replica. */
@@ -228,6 +231,11 @@ public class PgMessageBus implements MessageBus {
             return messages.findById(envelope.messageId()).map(found -> found == null ? null
                     : new MessageStored(MessageView.of(found), envelope.to(), envelope.origin()));
         }
+        if ((EDITED.equals(envelope.type()) || DELETED.equals(envelope.type())) && envelope.messageId() != null
+                && envelope.to() != null) {
+            return messages.findById(envelope.messageId()).map(found -> found == null ? null
+                    : new MessageChanged(MessageView.of(found), envelope.to(), found.deletedAt() != null));
+        }
         if (CONVERSATION.equals(envelope.type()) && envelope.conversationId() != null) {
             return conversations.find(envelope.conversationId()).map(found -> found == null ? null
                     : new ConversationChanged(ConversationView.of(found.conversation(), found.lastMessage(), null)));
@@ -251,7 +259,8 @@ public class PgMessageBus implements MessageBus {
      * marker moved to {@code message_id}, to {@code to} but {@code origin}) or {@code t}
      * ({@code user_id} typing, to the others of {@code to}), {@code p} (a presence meta of
      * {@code user_id}: {@code origin} its phx_ref, {@code message_id} its online_at,
-     * {@code joined} whether it joined or left) or {@code k} (the contacts of {@code to} changed). {@code message} and
+     * {@code joined} whether it joined or left), {@code u} / {@code d} (a message edited / deleted, to
+     * {@code to}) or {@code k} (the contacts of {@code to} changed). {@code message} and
      * {@code conversation} are null when they would not fit; their ids are then read back.
      * {@code receipt} names an in-transaction event, for the replica that sent it to know when it
      * has delivered it itself.
@@ -273,6 +282,10 @@ public class PgMessageBus implements MessageBus {
             if (event instanceof ReadMoved read) {
                 return new Envelope(READ, read.originConnectionId(), read.memberIds(), read.messageId(), null,
                         read.conversationId(), null, read.userId(), receipt, null);
+            }
+            if (event instanceof MessageChanged changed) {
+                return new Envelope(changed.deleted() ? DELETED : EDITED, null, changed.memberIds(), changed.message().id(),
+                        changed.message(), null, null, null, receipt, null);
             }
             if (event instanceof PresenceChanged presence) {
                 return new Envelope(PRESENCE, presence.phxRef(), null, presence.onlineAt(), null, null, null,
@@ -308,6 +321,7 @@ public class PgMessageBus implements MessageBus {
                 case PRESENCE -> userId == null || origin == null || messageId == null || joined == null ? null
                         : new PresenceChanged(userId, origin, messageId, joined);
                 case CONTACTS -> to == null ? null : new ContactsChanged(to);
+                case EDITED, DELETED -> message == null || to == null ? null : new MessageChanged(message, to, DELETED.equals(type));
                 default -> null;
             };
         }

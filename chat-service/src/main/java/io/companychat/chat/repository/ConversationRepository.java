@@ -52,25 +52,31 @@ public class ConversationRepository {
 
     /** The newest message of {@code c}: one probe of {@code messages_history_idx}. */
     private static final String LAST_MESSAGE = """
-            LEFT JOIN LATERAL (SELECT m.id, m.sender_id, m.content, m.date, m.inserted_at FROM messages m
+            LEFT JOIN LATERAL (SELECT m.id, m.sender_id, m.content, m.date, m.inserted_at, m.edited_at, m.deleted_at
+                               FROM messages m
                                WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) last ON true""";
 
     private static final String LAST_COLUMNS = """
             last.id AS last_id, last.sender_id AS last_sender_id, last.content AS last_content,
-            last.date AS last_date, last.inserted_at AS last_inserted_at""";
+            last.date AS last_date, last.inserted_at AS last_inserted_at, last.edited_at AS last_edited_at,
+            last.deleted_at AS last_deleted_at""";
 
     /**
      * The read state of member {@code me} in {@code c}: the marker is the newer of the one they
      * moved and their own newest message (one probe of {@code messages_conversation_sender_idx});
      * every message after it is someone else's, so the unread count is the number of messages
-     * after it, counted on {@code messages_history_idx} (an index-only range scan).
+     * after it, counted on {@code messages_history_idx} (an index-only range scan), minus the
+     * deleted ones after it, counted on {@code messages_deleted_idx} (which holds deleted ones only).
      */
     static final String READ_STATE = """
             LEFT JOIN LATERAL (SELECT GREATEST(me.last_read_id,
                                    (SELECT max(own.id) FROM messages own
                                     WHERE own.conversation_id = c.id AND own.sender_id = me.user_id)) AS last_read_id) marker ON true
-            LEFT JOIN LATERAL (SELECT count(*) AS unread_count FROM messages newer
-                               WHERE newer.conversation_id = c.id AND newer.id > coalesce(marker.last_read_id, 0)) unread ON true""";
+            LEFT JOIN LATERAL (SELECT (SELECT count(*) FROM messages newer
+                                       WHERE newer.conversation_id = c.id AND newer.id > coalesce(marker.last_read_id, 0))
+                                    - (SELECT count(*) FROM messages gone
+                                       WHERE gone.conversation_id = c.id AND gone.id > coalesce(marker.last_read_id, 0)
+                                         AND gone.deleted_at IS NOT NULL) AS unread_count) unread ON true""";
 
     private static final String READ_COLUMNS = "marker.last_read_id AS read_id, unread.unread_count";
 
@@ -268,7 +274,8 @@ public class ConversationRepository {
         Long lastId = row.getLong("last_id");
         Message last = lastId == null ? null
                 : new Message(lastId, conversation.id(), row.getLong("last_sender_id"), row.getString("last_content"),
-                        instant(row, "last_date"), null, instant(row, "last_inserted_at"));
+                        instant(row, "last_date"), null, instant(row, "last_inserted_at"), instant(row, "last_edited_at"),
+                        instant(row, "last_deleted_at"));
         ReadState readState = row.getColumnIndex("unread_count") < 0 ? null
                 : new ReadState(row.getLong("read_id"), row.getLong("unread_count"));
         return new MemberConversation(conversation, last, readState);

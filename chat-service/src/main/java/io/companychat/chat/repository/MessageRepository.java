@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,29 +60,34 @@ public class MessageRepository {
                            AND input.recipient_id = ANY (members.member_ids)))
                 ORDER BY input.position
                 ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-                RETURNING id, conversation_id, sender_id, content, date, client_id, inserted_at)
-            SELECT id, conversation_id, sender_id, content, date, client_id, inserted_at,
+                RETURNING id, conversation_id, sender_id, content, date, client_id, inserted_at, edited_at, deleted_at)
+            SELECT id, conversation_id, sender_id, content, date, client_id, inserted_at, edited_at, deleted_at,
                    NULL::varchar AS kind, NULL::bigint[] AS member_ids
             FROM stored
             UNION ALL
-            SELECT NULL, conversation_id, NULL, NULL, NULL, NULL, NULL, kind, member_ids FROM members""";
+            SELECT NULL, conversation_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, kind, member_ids FROM members""";
+
+    /** The columns of a message as the API shows it. */
+    static final String COLUMNS = "id, conversation_id, sender_id, content, date, client_id, inserted_at, edited_at, deleted_at";
 
     static final String FIND_BY_CLIENT_ID = """
-            SELECT id, conversation_id, sender_id, content, date, client_id, inserted_at
-            FROM messages WHERE sender_id = $1 AND client_id = $2""";
+            SELECT %s
+            FROM messages WHERE sender_id = $1 AND client_id = $2""".formatted(COLUMNS);
 
     static final String FIND_BY_ID = """
-            SELECT id, conversation_id, sender_id, content, date, client_id, inserted_at
-            FROM messages WHERE id = $1""";
+            SELECT %s
+            FROM messages WHERE id = $1""".formatted(COLUMNS);
 
     /**
      * A history page for a member: no row at all when {@code $2} is not a member, one row of nulls
      * for an empty page. Keyset on {@code messages_history_idx}.
      */
     static final String HISTORY_FOR_MEMBER = """
-            SELECT page.id, page.conversation_id, page.sender_id, page.content, page.date, page.client_id, page.inserted_at
+            SELECT page.id, page.conversation_id, page.sender_id, page.content, page.date, page.client_id, page.inserted_at,
+                   page.edited_at, page.deleted_at
             FROM conversation_members me
-            LEFT JOIN LATERAL (SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at
+            LEFT JOIN LATERAL (SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at,
+                                      m.edited_at, m.deleted_at
                                FROM messages m WHERE m.conversation_id = me.conversation_id AND m.id < $3
                                ORDER BY m.id DESC LIMIT $4) page ON true
             WHERE me.conversation_id = $1 AND me.user_id = $2
@@ -100,9 +106,59 @@ public class MessageRepository {
                                     ORDER BY m.id LIMIT $3) m
                 WHERE me.user_id = $1
                 ORDER BY m.id LIMIT $3)
-            SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at
+            SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at, m.edited_at,
+                   m.deleted_at
             FROM newer JOIN messages m ON m.id = newer.id
             ORDER BY m.id""";
+
+    /** Whom an edit or delete is about: the conversation's members now. */
+    private static final String MEMBERS_OF_M = """
+            ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id
+                  ORDER BY cm.user_id) AS member_ids""";
+
+    /** The sender's own live message, while they are a member: replaced in place (the old text is gone). */
+    static final String EDIT = """
+            UPDATE messages m SET content = $4, edited_at = clock_timestamp(), updated_at = clock_timestamp()
+            WHERE m.id = $2 AND m.conversation_id = $1 AND m.sender_id = $3 AND m.deleted_at IS NULL
+              AND EXISTS (SELECT 1 FROM conversation_members me WHERE me.conversation_id = $1 AND me.user_id = $3)
+            RETURNING %s, %s""".formatted(prefixed("m.", COLUMNS), MEMBERS_OF_M);
+
+    /** The sender's own live message becomes a tombstone: no content, {@code deleted_at}. */
+    static final String DELETE = """
+            UPDATE messages m SET content = NULL, deleted_at = clock_timestamp(), updated_at = clock_timestamp()
+            WHERE m.id = $2 AND m.conversation_id = $1 AND m.sender_id = $3 AND m.deleted_at IS NULL
+              AND EXISTS (SELECT 1 FROM conversation_members me WHERE me.conversation_id = $1 AND me.user_id = $3)
+            RETURNING %s, %s""".formatted(prefixed("m.", COLUMNS), MEMBERS_OF_M);
+
+    /** Why an edit or delete changed nothing: no row (not a member, not a message of it), else its sender and state. */
+    static final String STANDING = """
+            SELECT m.sender_id, m.deleted_at IS NOT NULL AS deleted FROM messages m
+            WHERE m.id = $2 AND m.conversation_id = $1
+              AND EXISTS (SELECT 1 FROM conversation_members me WHERE me.conversation_id = $1 AND me.user_id = $3)""";
+
+    /**
+     * Full-text search over the conversations {@code $1} is a member of now (or one of them, {@code $4}),
+     * newest first before {@code $3}: {@code websearch_to_tsquery('simple', $2)} on the generated
+     * {@code search} column ({@code messages_search_idx}). Tombstones have an empty vector and are left out too.
+     */
+    static final String SEARCH = """
+            SELECT %s FROM messages m
+            WHERE m.search @@ websearch_to_tsquery('simple', $2)
+              AND m.conversation_id IN (SELECT me.conversation_id FROM conversation_members me
+                                        WHERE me.user_id = $1 AND ($4::bigint IS NULL OR me.conversation_id = $4))
+              AND m.id < $3 AND m.deleted_at IS NULL
+            ORDER BY m.id DESC
+            LIMIT $5""".formatted(prefixed("m.", COLUMNS));
+
+    static final String IS_MEMBER = "SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2";
+
+    /** An edit or delete: the message as it is now and the members it goes to; null when nothing changed. */
+    public record Changed(Message message, long[] memberIds) {
+    }
+
+    /** Who may change a message: its sender, and whether it is deleted already. */
+    public record Standing(long senderId, boolean deleted) {
+    }
 
     /**
      * A message to insert. {@code clientId} is the sender's optional idempotency key;
@@ -205,6 +261,60 @@ public class MessageRepository {
                 });
     }
 
+    public Uni<Changed> edit(long conversationId, long messageId, long senderId, String content) {
+        return pool.preparedQuery(EDIT).execute(Tuple.of(conversationId, messageId, senderId, content))
+                .map(MessageRepository::changed);
+    }
+
+    public Uni<Changed> delete(long conversationId, long messageId, long senderId) {
+        return pool.preparedQuery(DELETE).execute(Tuple.of(conversationId, messageId, senderId))
+                .map(MessageRepository::changed);
+    }
+
+    /** @return the message's sender and state, or null when the user is not a member or it is not a message of it */
+    public Uni<Standing> standing(long conversationId, long messageId, long userId) {
+        return pool.preparedQuery(STANDING).execute(Tuple.of(conversationId, messageId, userId)).map(rows -> {
+            Iterator<Row> found = rows.iterator();
+            if (!found.hasNext()) {
+                return null;
+            }
+            Row row = found.next();
+            return new Standing(row.getLong("sender_id"), row.getBoolean("deleted"));
+        });
+    }
+
+    /** Up to {@code size} matches, newest first, older than {@code beforeId} when given. */
+    public Uni<List<Message>> search(long userId, String query, Long conversationId, Long beforeId, int size) {
+        long before = beforeId == null ? Long.MAX_VALUE : beforeId;
+        return pool.preparedQuery(SEARCH).execute(Tuple.of(userId, query, before, conversationId, size)).map(rows -> {
+            List<Message> found = new ArrayList<>(rows.size());
+            rows.forEach(row -> found.add(message(row)));
+            return found;
+        });
+    }
+
+    public Uni<Boolean> isMember(long conversationId, long userId) {
+        return pool.preparedQuery(IS_MEMBER).execute(Tuple.of(conversationId, userId)).map(rows -> rows.size() > 0);
+    }
+
+    private static Changed changed(RowSet<Row> rows) {
+        Iterator<Row> found = rows.iterator();
+        if (!found.hasNext()) {
+            return null;
+        }
+        Row row = found.next();
+        Long[] ids = row.getArrayOfLongs("member_ids");
+        long[] members = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            members[i] = ids[i];
+        }
+        return new Changed(message(row), members);
+    }
+
+    private static String prefixed(String prefix, String columns) {
+        return String.join(", ", Arrays.stream(columns.split(", ")).map(column -> prefix + column).toList());
+    }
+
     /** The user's messages after {@code sinceId} in the conversations they are a member of now, oldest first. */
     public Uni<List<Message>> newerForMember(long userId, long sinceId, int limit) {
         return pool.preparedQuery(NEWER_FOR_MEMBER).execute(Tuple.of(userId, sinceId, limit)).map(rows -> {
@@ -293,7 +403,8 @@ public class MessageRepository {
 
     private static Message message(Row row) {
         return new Message(row.getLong("id"), row.getLong("conversation_id"), row.getLong("sender_id"),
-                row.getString("content"), instant(row, "date"), row.getString("client_id"), instant(row, "inserted_at"));
+                row.getString("content"), instant(row, "date"), row.getString("client_id"), instant(row, "inserted_at"),
+                instant(row, "edited_at"), instant(row, "deleted_at"));
     }
 
     private record Members(boolean group, long[] ids) {

@@ -101,6 +101,20 @@ public class ConversationResource {
                 .map(ConversationResource::createdOrOk);
     }
 
+    @PATCH
+    @Path("/{id}/messages/{messageId}")
+    public Uni<MessageView> edit(@PathParam("id") String id, @PathParam("messageId") String messageId, NewMessage request) {
+        return messages.edit(caller.id(), RequestParameters.conversationId(id), RequestParameters.messageId(messageId),
+                request);
+    }
+
+    @DELETE
+    @Path("/{id}/messages/{messageId}")
+    public Uni<RestResponse<Void>> delete(@PathParam("id") String id, @PathParam("messageId") String messageId) {
+        return messages.delete(caller.id(), RequestParameters.conversationId(id), RequestParameters.messageId(messageId))
+                .map(done -> RestResponse.noContent());
+    }
+
     @POST
     @Path("/{id}/read")
     public Uni<RestResponse<Void>> markRead(@PathParam("id") String id, ReadMark mark) {

@@ -23,14 +23,31 @@ final class RequestParameters {
     }
 
     static int limit(String text) {
+        return limit(text, DEFAULT_LIMIT);
+    }
+
+    static int limit(String text, int defaultLimit) {
         if (text == null) {
-            return DEFAULT_LIMIT;
+            return defaultLimit;
         }
         long limit = Ids.parse(text).orElse(0);
         if (limit < 1 || limit > MAX_LIMIT) {
             throw ApiException.badRequest("limit must be an integer from 1 to " + MAX_LIMIT);
         }
         return (int) limit;
+    }
+
+    /** A message id in a path; anything but a positive id names no message: 404. */
+    static long messageId(String text) {
+        return Ids.parse(text).orElseThrow(ApiException::notFound);
+    }
+
+    /** {@code ?conversation_id=} of a search: absent, or a positive id (else 400). */
+    static Long conversationFilter(String text) {
+        if (text == null) {
+            return null;
+        }
+        return Ids.parse(text).orElseThrow(() -> ApiException.badRequest("conversation_id must be a conversation id"));
     }
 
     /** The {@code next} of the previous page, which is a message id. */

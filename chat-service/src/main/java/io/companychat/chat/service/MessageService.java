@@ -14,6 +14,7 @@ import io.companychat.chat.Message;
 import io.companychat.chat.api.MessagePage;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewMessage;
+import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.repository.MessageRepository;
 import io.companychat.chat.repository.MessageRepository.NewRow;
@@ -29,13 +30,18 @@ public class MessageService {
     static final String CONTENT = "content";
     static final String CLIENT_ID = "client_id";
     static final String USER = "user";
+    /** The longest search query: a few hundred words is already more than anyone types. */
+    static final int MAX_QUERY_LENGTH = 500;
 
     private final MessageRepository messages;
     private final MessageWriter writer;
     private final LiveSockets live;
     private final MessageRateLimiter rateLimiter;
+    private final SearchRateLimiter searchRateLimiter;
 
-    public MessageService(MessageRepository messages, MessageWriter writer, LiveSockets live, MessageRateLimiter rateLimiter) {
+    public MessageService(MessageRepository messages, MessageWriter writer, LiveSockets live, MessageRateLimiter rateLimiter,
+            SearchRateLimiter searchRateLimiter) {
+        this.searchRateLimiter = searchRateLimiter;
         this.messages = messages;
         this.writer = writer;
         this.live = live;
@@ -76,6 +82,92 @@ public class MessageService {
                     FieldValidationException.of(USER, "is not the other participant of conv"));
             case RECIPIENT_IN_GROUP -> Uni.createFrom().failure(
                     FieldValidationException.of(USER, "must be omitted for a group conversation"));
+        });
+    }
+
+    /**
+     * Replaces the text of the caller's own message; pushed as {@code message_updated} to every member. 404 unless
+     * the caller is a member and it is a message of the conversation, 403 for another member's message, 409 for a
+     * deleted one, 422 for content that a new message could not have (checked after who may edit, so that outsiders
+     * learn nothing).
+     */
+    public Uni<MessageView> edit(long callerId, long conversationId, long messageId, NewMessage request) {
+        Draft draft;
+        try {
+            draft = validate(request == null ? null : new NewMessage(request.content(), null));
+        } catch (FieldValidationException invalid) {
+            return refusal(callerId, conversationId, messageId, true).chain(() -> Uni.createFrom().failure(invalid));
+        }
+        rateLimiter.acquire(callerId);
+        return messages.edit(conversationId, messageId, callerId, draft.content()).chain(changed -> {
+            if (changed == null) {
+                return refusal(callerId, conversationId, messageId, true).map(none -> {
+                    throw ApiException.conflict("the message changed meanwhile, try again");
+                });
+            }
+            MessageView edited = MessageView.of(changed.message());
+            live.publish(new MessageChanged(edited, changed.memberIds(), false));
+            return Uni.createFrom().item(edited);
+        });
+    }
+
+    /**
+     * Turns the caller's own message into a tombstone; pushed as {@code message_deleted}. Deleting a deleted message
+     * again is no error (and no push); 403 for another member's message, 404 as for {@link #edit}.
+     */
+    public Uni<Void> delete(long callerId, long conversationId, long messageId) {
+        rateLimiter.acquire(callerId);
+        return messages.delete(conversationId, messageId, callerId).chain(changed -> {
+            if (changed == null) {
+                return refusal(callerId, conversationId, messageId, false);
+            }
+            live.publish(new MessageChanged(MessageView.of(changed.message()), changed.memberIds(), true));
+            return Uni.createFrom().voidItem();
+        });
+    }
+
+    /**
+     * Why an edit or delete changed nothing, as an error (or nothing, for a delete of a tombstone): 404 for
+     * outsiders and messages of other conversations, 403 for others' messages, 409 for editing a tombstone.
+     */
+    private Uni<Void> refusal(long callerId, long conversationId, long messageId, boolean editing) {
+        return messages.standing(conversationId, messageId, callerId).map(standing -> {
+            if (standing == null) {
+                throw ApiException.notFound();
+            }
+            if (standing.senderId() != callerId) {
+                throw ApiException.forbidden();
+            }
+            if (standing.deleted() && editing) {
+                throw ApiException.conflict("a deleted message cannot be edited");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Messages whose words match {@code query} ({@code websearch_to_tsquery} with the {@code simple} configuration),
+     * newest first, in the caller's conversations now (or the one given: 404 unless a member).
+     */
+    public Uni<MessagePage> search(long callerId, String query, Long conversationId, Long beforeId, int limit) {
+        if (query == null || isBlank(query)) {
+            throw ApiException.badRequest("q must be one or more words");
+        }
+        if (query.length() > MAX_QUERY_LENGTH || !isStorable(query)) {
+            throw ApiException.badRequest("q must be at most " + MAX_QUERY_LENGTH + " characters of text");
+        }
+        searchRateLimiter.acquire(callerId);
+        Uni<Boolean> allowed = conversationId == null ? Uni.createFrom().item(true)
+                : messages.isMember(conversationId, callerId);
+        return allowed.chain(member -> {
+            if (!member) {
+                throw ApiException.notFound();
+            }
+            return messages.search(callerId, query, conversationId, beforeId, limit + 1);
+        }).map(found -> {
+            boolean more = found.size() > limit;
+            List<MessageView> page = found.stream().limit(limit).map(MessageView::of).toList();
+            return new MessagePage(page, more ? Long.toString(page.get(page.size() - 1).id()) : null);
         });
     }
 

@@ -13,6 +13,7 @@ import io.companychat.chat.api.MessageView;
 import io.companychat.chat.live.LiveEvent;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
+import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
@@ -44,6 +45,8 @@ public class LiveSockets {
     public static final String CONVERSATION = "conversation";
     public static final String CONVERSATION_REMOVED = "conversation_removed";
     public static final String READ = "read";
+    public static final String MESSAGE_UPDATED = "message_updated";
+    public static final String MESSAGE_DELETED = "message_deleted";
     public static final String TYPING = "typing";
     /** Far longer than any message takes from its insert to a socket. */
     static final long REMOVAL_MEMORY_MILLIS = 60_000;
@@ -103,6 +106,10 @@ public class LiveSockets {
     void deliver(LiveEvent event) {
         if (event instanceof MessageStored stored) {
             deliverMessage(stored);
+        } else if (event instanceof MessageChanged changed) {
+            deliverToMembers(changed.message().conversationId(), changed.memberIds(), -1, null,
+                    () -> protocol.push(ChatChannels.CHAT_TOPIC, changed.deleted() ? MESSAGE_DELETED : MESSAGE_UPDATED,
+                            new ReceivedMessage(changed.message())));
         } else if (event instanceof PresenceChanged changed) {
             presence.deliver(changed);
         } else if (event instanceof ContactsChanged contacts) {

@@ -60,7 +60,7 @@ public class GatewayRoutes {
         router.route().order(GUARD_ORDER).handler(this::guard).failureHandler(this::failure);
         route(router, proxies.users(), "/api/users(?:/.*)?");
         route(router, proxies.auth(), "/api/login", "/api/logout", "/\\.well-known/.+");
-        route(router, proxies.chat(), "/api/conversations(?:/.*)?", "/socket/.+");
+        route(router, proxies.chat(), "/api/conversations(?:/.*)?", "/api/messages(?:/.*)?", "/socket/.+");
         router.route().order(NOT_FOUND_ORDER).handler(ctx -> ErrorResponses.send(ctx.response(), 404, "not found"));
     }
 
