@@ -428,11 +428,7 @@ class GroupsTest {
     }
 
     private List<Long> newUsers(int count) {
-        List<Long> ids = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            ids.add(chat.newUser("Member" + i));
-        }
-        return ids;
+        return chat.newUsers("Member", count);
     }
 
     private static List<Long> sorted(long... ids) {

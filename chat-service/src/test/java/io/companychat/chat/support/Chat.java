@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -55,6 +56,29 @@ public final class Chat {
                 + "VALUES (?, 'Tester', ?, 'Engineer', 'not-a-hash') RETURNING id", name, email);
         userService.register(id);
         return id;
+    }
+
+    /** {@code count} users at once (one statement), registered with the user-service double; their ids ascending. */
+    public List<Long> newUsers(String name, int count) {
+        List<Long> ids = new ArrayList<>(count);
+        try (Connection connection = database.connect(); PreparedStatement statement = connection.prepareStatement(
+                "INSERT INTO users (name, subname, email, job, password_hash) "
+                        + "SELECT ?, 'Tester', ? || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, ?) g "
+                        + "RETURNING id")) {
+            statement.setString(1, name);
+            statement.setString(2, name.toLowerCase() + "." + UUID.randomUUID() + ".");
+            statement.setInt(3, count);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(rows.getLong(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("test users not inserted", e);
+        }
+        ids.sort(null);
+        ids.forEach(userService::register);
+        return ids;
     }
 
     public String tokenFor(long userId) {
