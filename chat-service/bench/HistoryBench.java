@@ -35,7 +35,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Load tool of the history benchmark (see ../README.md), a single-file Java program with no
  * dependencies: {@code java HistoryBench.java keys <dir>} makes the signing key and the JWKS
  * the service verifies with; {@code java HistoryBench.java run <dir> <base-url> <samples.csv>
- * <deep-long.csv>} measures history pages and prints p50/p90/p99 per scenario.
+ * <deep-long.csv>} measures history pages and prints p50/p90/p99 per scenario; {@code java
+ * HistoryBench.java list <dir> <base-url> <user> <conversations.csv>} measures that user's
+ * conversation list against a history page of their conversations, in alternating rounds
+ * (read-bench.sh).
  */
 public class HistoryBench {
 
@@ -47,8 +50,10 @@ public class HistoryBench {
         switch (args.length == 0 ? "" : args[0]) {
             case "keys" -> keys(Path.of(args[1]));
             case "run" -> run(Path.of(args[1]), args[2], Path.of(args[3]), Path.of(args[4]));
+            case "list" -> list(Path.of(args[1]), args[2], Long.parseLong(args[3]), Path.of(args[4]));
             default -> {
-                System.err.println("usage: HistoryBench keys <dir> | run <dir> <base-url> <samples.csv> <deep-long.csv>");
+                System.err.println("usage: HistoryBench keys <dir> | run <dir> <base-url> <samples.csv> <deep-long.csv>"
+                        + " | list <dir> <base-url> <user> <conversations.csv>");
                 System.exit(2);
             }
         }
@@ -73,9 +78,12 @@ public class HistoryBench {
     record Scenario(String name, List<String> paths, List<String> tokens) {
     }
 
+    static PrivateKey signingKey(Path dir) throws Exception {
+        return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(dir.resolve("signing-key.der"))));
+    }
+
     static void run(Path dir, String baseUrl, Path samplesFile, Path deepLongFile) throws Exception {
-        PrivateKey signingKey = KeyFactory.getInstance("RSA")
-                .generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(dir.resolve("signing-key.der"))));
+        PrivateKey signingKey = signingKey(dir);
         List<Sample> samples = Files.readAllLines(samplesFile).stream().filter(l -> !l.isBlank()).map(l -> l.split(","))
                 .map(f -> new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]))).toList();
         List<Long> deepLong = Files.readAllLines(deepLongFile).stream().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
@@ -168,14 +176,85 @@ public class HistoryBench {
 
     /** Fails loudly unless the scenario's first request answers a page of messages. */
     static void checkOnce(String baseUrl, Scenario scenario) throws Exception {
+        checkOnce(baseUrl, scenario, "\"conversation_id\"", "messages");
+    }
+
+    /** Fails loudly unless the scenario's first request answers 200 with {@code field} in it; returns the body. */
+    static String checkOnce(String baseUrl, Scenario scenario, String field, String things) throws Exception {
         try (Connection connection = new Connection(URI.create(baseUrl))) {
             Response response = connection.get(scenario.paths().get(0), scenario.tokens().get(0));
-            int messages = response.body().split("\"conversation_id\"", -1).length - 1;
-            if (response.status() != 200 || messages == 0) {
+            int count = response.body().split(java.util.regex.Pattern.quote(field), -1).length - 1;
+            if (response.status() != 200 || count == 0) {
                 throw new IllegalStateException(scenario.name() + ": HTTP " + response.status() + " " + response.body());
             }
-            System.out.printf(Locale.ROOT, "check: %-66s HTTP %d, %d messages%n", scenario.name(), response.status(), messages);
+            System.out.printf(Locale.ROOT, "check: %-66s HTTP %d, %d %s%n", scenario.name(), response.status(), count, things);
+            return response.body();
         }
+    }
+
+    /**
+     * The conversation list of one user (issue 16's benchmark), one client: rounds of a baseline (the
+     * first history page of a random one of the user's conversations) then the list, so that both are
+     * measured under the same conditions; per round p50/p90/p99, then the medians and their ratio.
+     */
+    static void list(Path dir, String baseUrl, long userId, Path conversationsFile) throws Exception {
+        String token = token(signingKey(dir), userId);
+        List<Long> conversations = Files.readAllLines(conversationsFile).stream().filter(l -> !l.isBlank())
+                .map(l -> Long.parseLong(l.trim())).toList();
+        Scenario baseline = new Scenario("baseline: GET /api/conversations/{id}/messages?limit=50",
+                conversations.stream().map(c -> path(c, null)).toList(), conversations.stream().map(c -> token).toList());
+        Scenario list = new Scenario("GET /api/conversations (" + conversations.size() + " conversations)",
+                List.of("/api/conversations"), List.of(token));
+        int rounds = Integer.getInteger("bench.rounds", 5);
+        int listRequests = Integer.getInteger("bench.listRequests", 1_000);
+        int pageRequests = Integer.getInteger("bench.requests", 2_000);
+        int concurrency = Integer.getInteger("bench.concurrency", 1);
+        double goal = Double.parseDouble(System.getProperty("bench.goalP99", "20"));
+
+        checkOnce(baseUrl, baseline);
+        String body = checkOnce(baseUrl, list, "\"unread_count\"", "conversations");
+        java.util.regex.Matcher unread = java.util.regex.Pattern.compile("\"unread_count\":(\\d+)").matcher(body);
+        long unreadSum = 0;
+        int unreadMax = 0;
+        int tenThousand = 0;
+        while (unread.find()) {
+            int n = Integer.parseInt(unread.group(1));
+            unreadSum += n;
+            unreadMax = Math.max(unreadMax, n);
+            tenThousand += n >= 10_000 ? 1 : 0;
+        }
+        System.out.printf(Locale.ROOT, "list of user %d: %,d bytes, %,d unread in all, %d conversations with >= 10,000 unread (most: %,d)%n",
+                userId, body.length(), unreadSum, tenThousand, unreadMax);
+        System.out.printf(Locale.ROOT, "warm-up: %,d list requests, %,d history pages%n", listRequests / 2, pageRequests);
+        measure(baseUrl, baseline, pageRequests, concurrency);
+        measure(baseUrl, list, listRequests / 2, concurrency);
+
+        System.out.printf(Locale.ROOT, "%n%d rounds of %,d history pages then %,d lists, %d client(s), closed loop; ms from request written to response read%n",
+                rounds, pageRequests, listRequests, concurrency);
+        System.out.printf(Locale.ROOT, "%5s %-56s %8s %8s %8s %8s %8s%n", "round", "scenario", "p50 ms", "p90 ms", "p99 ms", "max ms", "req/s");
+        List<Result> pages = new ArrayList<>();
+        List<Result> lists = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (Scenario scenario : List.of(baseline, list)) {
+                Result result = measure(baseUrl, scenario, scenario == list ? listRequests : pageRequests, concurrency);
+                (scenario == list ? lists : pages).add(result);
+                System.out.printf(Locale.ROOT, "%5d %-56s %8.2f %8.2f %8.2f %8.2f %8.0f%s%n", round, scenario.name(), result.percentile(50),
+                        result.percentile(90), result.percentile(99), result.percentile(100), result.throughput(),
+                        result.errors() > 0 ? "  ERRORS: " + result.errors() : "");
+            }
+        }
+        double pageP50 = medianOf(pages, 50), pageP99 = medianOf(pages, 99);
+        double listP50 = medianOf(lists, 50), listP99 = medianOf(lists, 99);
+        System.out.printf(Locale.ROOT, "%nmedians of %d rounds: list p50 %.2f ms, p99 %.2f ms; baseline (history page) p50 %.2f ms, p99 %.2f ms; "
+                + "ratio list/baseline: p50 %.1fx, p99 %.1fx%n", rounds, listP50, listP99, pageP50, pageP99, listP50 / pageP50, listP99 / pageP99);
+        System.out.printf(Locale.ROOT, "goal p99 < %.0f ms: %s (median p99 %.2f ms; worst round %.2f ms)%n", goal,
+                listP99 < goal ? "MET" : "NOT MET", listP99, lists.stream().mapToDouble(r -> r.percentile(99)).max().orElse(0));
+    }
+
+    static double medianOf(List<Result> results, double percentile) {
+        double[] values = results.stream().mapToDouble(r -> r.percentile(percentile)).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     record Response(int status, String body) {

@@ -55,6 +55,9 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * pairs' latency both ways, and the server's heap before, during and after.
  * group: one socket per member of one group (conversation pairs + 2), random members sending
  * send_msg to it at a steady rate; every push to every other member counted, with its latency.
+ * signals: read markers and typing (issue 16): one socket per user, each the actor of some direct
+ * conversations (mark_read, typing) and the watcher of others; a steady total rate of events, the
+ * latency of each read/typing push to the watcher, against heartbeat round trips in the same run.
  */
 public class SocketBench {
 
@@ -114,8 +117,8 @@ public class SocketBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5 || !List.of("idle", "messages", "all", "flood", "group").contains(args[0])) {
-            System.err.println("usage: SocketBench idle|messages|all|flood|group <dir> <port> <server pid> <database>");
+        if (args.length != 5 || !List.of("idle", "messages", "all", "flood", "group", "signals").contains(args[0])) {
+            System.err.println("usage: SocketBench idle|messages|all|flood|group|signals <dir> <port> <server pid> <database>");
             System.exit(2);
         }
         SocketBench bench = new SocketBench(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]), args[4]);
@@ -127,6 +130,10 @@ public class SocketBench {
             }
             if (args[0].equals("group")) {
                 bench.group();
+                return;
+            }
+            if (args[0].equals("signals")) {
+                bench.signals();
                 return;
             }
             if (!args[0].equals("messages")) {
@@ -564,6 +571,23 @@ public class SocketBench {
     volatile Run current;
 
     /**
+     * One socket per user, opened and joined in a shuffled order: the server hands accepted
+     * connections to its event loops in turn, and opening sender, recipient, sender, … would put
+     * every sender on one event loop.
+     */
+    List<Sock> openShuffled(long[] users, String what) throws Exception {
+        List<Sock> socks = socks(users);
+        List<Integer> order = new ArrayList<>(IntStream.range(0, socks.size()).boxed().toList());
+        java.util.Collections.shuffle(order, new java.util.Random(42));
+        String[] tokens = tokens(users);
+        int failed = openAll(order.stream().map(socks::get).toList(), order.stream().map(i -> tokens[i]).toArray(String[]::new));
+        if (failed > 0) {
+            throw new IllegalStateException(failed + " sockets " + what + " failed to open");
+        }
+        return socks;
+    }
+
+    /**
      * The sockets of the message pairs, opened and joined: user 2k-1 (index 2k-2) sends to user 2k (index 2k-1) in
      * conversation k; replies and pushes go to the current {@link Run}.
      */
@@ -572,16 +596,7 @@ public class SocketBench {
         for (int i = 0; i < users.length; i++) {
             users[i] = i + 1;
         }
-        List<Sock> socks = socks(users);
-        // Opened in a shuffled order: the server hands accepted connections to its event loops in
-        // turn, and opening sender, recipient, sender, … would put every sender on one event loop.
-        List<Integer> order = new ArrayList<>(IntStream.range(0, socks.size()).boxed().toList());
-        java.util.Collections.shuffle(order, new java.util.Random(42));
-        String[] tokens = tokens(users);
-        int failed = openAll(order.stream().map(socks::get).toList(), order.stream().map(i -> tokens[i]).toArray(String[]::new));
-        if (failed > 0) {
-            throw new IllegalStateException(failed + " sockets of the message pairs failed to open");
-        }
+        List<Sock> socks = openShuffled(users, "of the message pairs");
         for (int k = 0; k < pairs; k++) {
             socks.get(2 * k).onText = text -> {
                 Run run = current;
@@ -1052,6 +1067,419 @@ public class SocketBench {
         boolean good = rows == run.ok.get() && distinct == rows && idSum == run.okIdSum.get();
         return (good ? "OK " : "MISMATCH ") + rows + " rows" + (distinct == rows ? "" : ", " + distinct + " distinct")
                 + (idSum == run.okIdSum.get() ? "" : ", ids differ from the ok replies'");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Read markers and typing (issue 16)
+
+    final int probeRate = Integer.getInteger("bench.probeRate", 100);
+    /** Series of runs, {@code mix=rate,rate,…;…}: mix both (typing and mark_read alternately), typing or mark_read (only). */
+    final String signalSeries = System.getProperty("bench.signalSeries", "both=2000,3500,5000,5000,5000,6000,8000");
+    final double signalGoalRate = Double.parseDouble(System.getProperty("bench.goalRate", "5000"));
+    final double signalGoalP99 = Double.parseDouble(System.getProperty("bench.goalP99", "50"));
+
+    /** A conversation of the signals load: its actor marks read (its watcher's messages, in order) and types; its watcher gets the pushes. */
+    record SignalConversation(long id, long actor, long watcher, long[] messageIds) {
+    }
+
+    /**
+     * One timed signals run. Event {@code seq} goes to conversation {@code c = seq % C}, its round {@code seq / C}; with
+     * mix both each conversation's rounds alternate typing and mark_read, the even conversations starting with typing
+     * and the odd ones with mark_read (so the two kinds interleave all along), else all are of the one kind; the k-th mark_read of a
+     * conversation marks its k-th message (markers are reset before each run, so every mark_read moves a marker and
+     * is announced). A {@code read} push is matched to its mark_read by (conversation, message id); a {@code typing}
+     * push to the conversation's last typing sent.
+     */
+    final class SignalRun {
+        final String mix;
+        final int conversations;
+        final int index;
+        final int rate;
+        final int total;
+        final int warmupCount;
+        final int probes;
+        final int warmupProbes;
+        final long[] sentAt;
+        final AtomicLongArray replyAt;
+        /** 1 ok, 2 error, per event. */
+        final AtomicIntegerArray status;
+        final AtomicLongArray pushAt;
+        final AtomicIntegerArray lastTyping;
+        final long[] probeSentAt;
+        final AtomicLongArray probeAt;
+        final AtomicInteger errors = new AtomicInteger();
+        final AtomicInteger readPushes = new AtomicInteger();
+        final AtomicInteger typingPushes = new AtomicInteger();
+        final AtomicInteger unmatched = new AtomicInteger();
+        final AtomicInteger duplicates = new AtomicInteger();
+        volatile String firstError;
+
+        SignalRun(String mix, int index, int rate, int warmup, int measured, int conversations) {
+            this.mix = mix;
+            this.conversations = conversations;
+            this.index = index;
+            this.rate = rate;
+            this.warmupCount = rate * warmup;
+            this.total = rate * (warmup + measured);
+            this.warmupProbes = probeRate * warmup;
+            this.probes = probeRate * (warmup + measured);
+            this.sentAt = new long[total];
+            this.replyAt = new AtomicLongArray(total);
+            this.status = new AtomicIntegerArray(total);
+            this.pushAt = new AtomicLongArray(total);
+            this.lastTyping = new AtomicIntegerArray(conversations);
+            for (int c = 0; c < conversations; c++) {
+                lastTyping.set(c, -1);
+            }
+            this.probeSentAt = new long[probes];
+            this.probeAt = new AtomicLongArray(probes);
+        }
+
+        /** {@code ["1","<run>:<seq>","room:chat","phx_reply",{"status":…}]}, or a probe's {@code [null,"p<run>:<n>","phoenix","phx_reply",…]}. */
+        void reply(String text, long now, boolean probe) {
+            int refStart = text.indexOf(",\"") + (probe ? 3 : 2);
+            int colon = text.indexOf(':', refStart);
+            int refEnd = text.indexOf('"', refStart);
+            if (colon < 0 || colon > refEnd || Integer.parseInt(text, refStart, colon, 10) != index) {
+                return;
+            }
+            int seq = Integer.parseInt(text, colon + 1, refEnd, 10);
+            if (probe) {
+                probeAt.compareAndSet(seq, 0, now);
+                return;
+            }
+            replyAt.set(seq, now);
+            if (text.contains("\"status\":\"ok\"")) {
+                status.set(seq, 1);
+            } else {
+                status.set(seq, 2);
+                if (errors.getAndIncrement() == 0) {
+                    firstError = text;
+                }
+            }
+        }
+
+        boolean typing(int seq) {
+            return mix.equals("typing") || (mix.equals("both") && (seq / conversations + seq % conversations) % 2 == 0);
+        }
+
+        /** The k of the event: the how-manieth of its kind on its conversation. */
+        int k(int seq) {
+            return mix.equals("both") ? seq / conversations / 2 : seq / conversations;
+        }
+
+        /** The event that is conversation c's k-th mark_read. */
+        int markReadSeq(int c, int k) {
+            return mix.equals("both") ? c + conversations * (2 * k + 1 - c % 2) : c + conversations * k;
+        }
+
+        void push(int seq, long now, AtomicInteger counter) {
+            if (seq < 0 || seq >= total) {
+                unmatched.incrementAndGet();
+            } else if (!pushAt.compareAndSet(seq, 0, now)) {
+                duplicates.incrementAndGet();
+            } else {
+                counter.incrementAndGet();
+            }
+        }
+    }
+
+    volatile SignalRun currentSignals;
+
+    static long jsonLong(String text, String field) {
+        int start = text.indexOf("\"" + field + "\":") + field.length() + 3;
+        int end = start;
+        while (end < text.length() && Character.isDigit(text.charAt(end))) {
+            end++;
+        }
+        return Long.parseLong(text, start, end, 10);
+    }
+
+    /**
+     * The signals load: the conversations of {@code <dir>/signals.csv} (id, actor, watcher, the watcher's message ids),
+     * one socket per user; open-loop at each rate of {@code bench.rates}, then the medians per rate against the
+     * heartbeat round trips measured in the same runs.
+     */
+    void signals() throws Exception {
+        List<SignalConversation> conversations = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("signals.csv"))) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.split(",");
+            conversations.add(new SignalConversation(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                    Arrays.stream(f[3].trim().split(" ")).mapToLong(Long::parseLong).toArray()));
+        }
+        int n = conversations.size();
+        long[] ids = conversations.stream().mapToLong(SignalConversation::id).toArray();
+        long[] users = conversations.stream().flatMapToLong(c -> java.util.stream.LongStream.of(c.actor(), c.watcher()))
+                .distinct().sorted().toArray();
+        int fewestMessages = conversations.stream().mapToInt(c -> c.messageIds().length).min().orElse(0);
+        int topRate = Arrays.stream(signalSeries.split(";")).flatMap(series -> Arrays.stream(series.split("=")[1].split(",")))
+                .mapToInt(r -> Integer.parseInt(r.trim())).max().orElse(0);
+        int neededMessages = (int) ((long) topRate * (Math.max(serverWarmupSeconds, warmupSeconds + measureSeconds)) / n + 1);
+        if (fewestMessages < neededMessages) {
+            throw new IllegalStateException("conversations need " + neededMessages + " messages each for " + topRate
+                    + " events/s, they have " + fewestMessages + " (BENCH_SIGNAL_MESSAGES)");
+        }
+        List<Sock> socks = openShuffled(users, "of the signals' users");
+        Sock[] actors = new Sock[n];
+        Map<Long, Sock> byUser = new HashMap<>();
+        socks.forEach(sock -> byUser.put(sock.userId, sock));
+        for (int c = 0; c < n; c++) {
+            actors[c] = byUser.get(conversations.get(c).actor());
+        }
+        for (Sock sock : socks) {
+            sock.onText = text -> {
+                SignalRun run = currentSignals;
+                if (run == null) {
+                    return;
+                }
+                long now = System.nanoTime();
+                if (text.startsWith("[\"1\",")) {
+                    run.reply(text, now, false);
+                } else if (text.startsWith("[null,\"p")) {
+                    run.reply(text, now, true);
+                } else if (text.startsWith("[null,null,\"room:chat\",\"read\"")) {
+                    int c = Arrays.binarySearch(ids, jsonLong(text, "conversation_id"));
+                    int k = c < 0 ? -1 : Arrays.binarySearch(conversations.get(c).messageIds(), jsonLong(text, "message_id"));
+                    run.push(k < 0 ? -1 : run.markReadSeq(c, k), now, run.readPushes);
+                } else if (text.startsWith("[null,null,\"room:chat\",\"typing\"")) {
+                    int c = Arrays.binarySearch(ids, jsonLong(text, "conversation_id"));
+                    run.push(c < 0 ? -1 : run.lastTyping.get(c), now, run.typingPushes);
+                }
+            };
+        }
+        String signalRate = System.getenv().getOrDefault("CHAT_SIGNAL_RATE", "20 (the default)");
+        System.out.printf(Locale.ROOT, "%nSIGNALS: %,d users, one socket each; %,d direct conversations (%d per user as the actor, %d as the watcher), "
+                + "each with %d+ messages of its watcher. Event seq goes to conversation seq %% %d, sent by its actor: typing, or mark_read "
+                + "of the watcher's next message (markers reset before each run, so every mark_read moves one and is pushed as `read` to the "
+                + "watcher).%n"
+                + "Per user: rate/%d events/s (service CHAT_SIGNAL_RATE=%s per user); each conversation gets a typing every %d/rate s, "
+                + "twice that in the mixed load (the service forwards one per user and conversation per 2 s).%n"
+                + "Run 0 warms the service up (mixed) for %d s at half the first rate; then per run %d s warm-up + %d s measured. Baseline: "
+                + "heartbeats (%d/s over the same sockets, in the same runs): hb = the heartbeat's round trip.%n"
+                + "Latency (ms) = the watcher's read/typing push - the actor's send, both on this generator's clock; ack = the actor's ok reply - the send. "
+                + "ok/s = ok replies in the measured window, push/s = pushes received in it; fwd = typing pushes per typing ok'd.%n"
+                + "cpu%% = the machine (200 = both cores, the generator included), srv/pg/gen%% = the service, PostgreSQL, this generator "
+                + "(100 = one core); lag = the generator's worst delay behind its schedule (ms).%n",
+                users.length, n, n / users.length, n / users.length, fewestMessages, n, users.length, signalRate, n, serverWarmupSeconds,
+                warmupSeconds, measureSeconds, probeRate);
+        System.out.printf(Locale.ROOT, "%3s %6s %7s %7s %7s %5s %5s %6s %6s %6s %6s %6s %6s %7s %6s %6s %6s %6s %5s %5s %5s %5s %5s %5s %5s%n",
+                "run", "target", "sent/s", "ok/s", "push/s", "err", "fwd", "rd50", "rd99", "ty50", "ty99", "p50", "p99", "max", "ack50",
+                "ack99", "hb50", "hb99", "cpu%", "srv%", "pg%", "gen%", "load", "lag", "miss");
+        int runIndex = 0;
+        if (serverWarmupSeconds > 0) {
+            int first = Integer.parseInt(signalSeries.split("=")[1].split(",")[0].trim());
+            signalRun(new SignalRun("both", runIndex++, Math.max(1, first / 2), serverWarmupSeconds - Math.min(10, serverWarmupSeconds / 2),
+                    Math.min(10, serverWarmupSeconds / 2), n), conversations, actors, socks);
+            Thread.sleep(2000);
+        }
+        Map<String, List<double[]>> byRate = new LinkedHashMap<>();
+        for (String series : signalSeries.split(";")) {
+            String mix = series.split("=")[0].trim();
+            int[] seriesRates = Arrays.stream(series.split("=")[1].split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            System.out.printf(Locale.ROOT, "-- %s: %s%n", mix, mix.equals("both") ? "typing and mark_read alternately (the issue's load)"
+                    : "only " + mix + " (where the time goes)");
+            int saturatedAt = Integer.MAX_VALUE;
+            for (int rate : seriesRates) {
+                runIndex++;
+                if (rate >= saturatedAt) {
+                    System.out.printf(Locale.ROOT, "%3d %6d  skipped: %d/s was not kept up with%n", runIndex, rate, saturatedAt);
+                    continue;
+                }
+                double[] figures = signalRun(new SignalRun(mix, runIndex, rate, warmupSeconds, measureSeconds, n), conversations, actors, socks);
+                byRate.computeIfAbsent(mix + " " + rate, x -> new ArrayList<>()).add(figures);
+                if (figures[0] < 0.9 * rate || figures[3] > 1000) {
+                    saturatedAt = Math.min(saturatedAt, rate);
+                }
+                Thread.sleep(2000);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%nmedians by load and target rate (baseline: heartbeat round trip in the same runs):%n%-16s %4s %7s %7s %7s %7s %7s %7s %7s %7s %9s %9s%n",
+                "load", "runs", "ok/s", "push/s", "p50", "p99", "hb50", "hb99", "rd99", "ty99", "p50/hb50", "p99/hb99");
+        for (Map.Entry<String, List<double[]>> e : byRate.entrySet()) {
+            List<double[]> runs = e.getValue();
+            System.out.printf(Locale.ROOT, "%-16s %4d %7.0f %7.0f %7.1f %7.1f %7.2f %7.1f %7.1f %7.1f %8.1fx %8.1fx%n", e.getKey(), runs.size(),
+                    median(runs, 0), median(runs, 1), median(runs, 2), median(runs, 3), median(runs, 4), median(runs, 5), median(runs, 6),
+                    median(runs, 7), median(runs, 2) / median(runs, 4), median(runs, 3) / median(runs, 5));
+        }
+        int best = 0;
+        double[] bestFigures = null;
+        for (Map.Entry<String, List<double[]>> e : byRate.entrySet()) {
+            int rate = Integer.parseInt(e.getKey().split(" ")[1]);
+            if (e.getKey().startsWith("both ") && median(e.getValue(), 0) >= 0.95 * rate && median(e.getValue(), 3) < signalGoalP99
+                    && rate > best) {
+                best = rate;
+                bestFigures = new double[] { median(e.getValue(), 0), median(e.getValue(), 3) };
+            }
+        }
+        System.out.printf(Locale.ROOT, "goal >= %.0f events/s (typing and mark_read) with p99 < %.0f ms to the other member's socket: %s%n",
+                signalGoalRate, signalGoalP99, bestFigures == null ? "NOT MET at any rate run"
+                        : (best >= signalGoalRate ? "MET" : "NOT MET") + String.format(Locale.ROOT,
+                                " (highest target rate kept up with at p99 < %.0f ms: %d/s, %.0f ok/s, p99 %.1f ms)", signalGoalP99,
+                                best, bestFigures[0], bestFigures[1]));
+        currentSignals = null;
+        closeAll(socks);
+    }
+
+    /** Returns {ok/s, push/s, p50, p99, hb p50, hb p99, read p99, typing p99}. */
+    double[] signalRun(SignalRun run, List<SignalConversation> conversations, Sock[] actors, List<Sock> socks) throws Exception {
+        String reset = psql("UPDATE conversation_members SET last_read_id = NULL WHERE last_read_id IS NOT NULL");
+        String vacuum = psql("VACUUM ANALYZE conversation_members, messages");
+        if (!vacuum.isEmpty() || !reset.isEmpty()) {
+            System.out.println("    reset, VACUUM: " + reset + " " + vacuum);
+        }
+        int n = conversations.size();
+        currentSignals = run;
+        long measuredFrom = 0;
+        Cpu cpu0 = null;
+        long maxLag = 0;
+        long start = System.nanoTime();
+        int seq = 0;
+        int probe = 0;
+        StringBuilder frame = new StringBuilder(120);
+        while (seq < run.total) {
+            long now = System.nanoTime();
+            long due = Math.min(run.total, (now - start) * run.rate / 1_000_000_000L);
+            while (seq < due) {
+                if (seq == run.warmupCount) {
+                    measuredFrom = System.nanoTime();
+                    cpu0 = Cpu.now(serverPid);
+                }
+                int c = seq % n;
+                SignalConversation conversation = conversations.get(c);
+                long sent = System.nanoTime();
+                maxLag = Math.max(maxLag, sent - (start + seq * 1_000_000_000L / run.rate));
+                run.sentAt[seq] = sent;
+                frame.setLength(0);
+                frame.append("[\"1\",\"").append(run.index).append(':').append(seq).append("\",\"room:chat\",");
+                if (run.typing(seq)) {
+                    run.lastTyping.set(c, seq);
+                    frame.append("\"typing\",{\"conv\":").append(conversation.id()).append("}]");
+                } else {
+                    frame.append("\"mark_read\",{\"conv\":").append(conversation.id()).append(",\"message_id\":")
+                            .append(conversation.messageIds()[run.k(seq)]).append("}]");
+                }
+                actors[c].ws.writeTextMessage(frame.toString());
+                seq++;
+            }
+            long probesDue = Math.min(run.probes, (now - start) * probeRate / 1_000_000_000L);
+            while (probe < probesDue) {
+                run.probeSentAt[probe] = System.nanoTime();
+                socks.get(probe % socks.size()).ws.writeTextMessage("[null,\"p" + run.index + ":" + probe + "\",\"phoenix\",\"heartbeat\",{}]");
+                probe++;
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        long measuredTo = System.nanoTime();
+        Cpu cpu1 = Cpu.now(serverPid);
+        String load = loadAverage().split(" ")[0];
+        long deadline = measuredTo + TimeUnit.MINUTES.toNanos(2);
+        int okReads = 0;
+        while (System.nanoTime() < deadline) {
+            int replies = 0;
+            okReads = 0;
+            for (int i = 0; i < run.total; i++) {
+                replies += run.status.get(i) != 0 ? 1 : 0;
+                okReads += run.status.get(i) == 1 && !run.typing(i) ? 1 : 0;
+            }
+            if (replies == run.total && run.readPushes.get() >= okReads) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        Thread.sleep(500);
+        currentSignals = null;
+
+        double seconds = (measuredTo - measuredFrom) / 1e9;
+        int measured = run.total - run.warmupCount;
+        long[] all = new long[measured];
+        long[] reads = new long[measured];
+        long[] typings = new long[measured];
+        long[] acks = new long[measured];
+        int na = 0, nr = 0, nt = 0, nk = 0, okInWindow = 0, pushesInWindow = 0, typingOk = 0, typingPushed = 0, missing = 0;
+        for (int i = 0; i < run.total; i++) {
+            long reply = run.replyAt.get(i);
+            long pushed = run.pushAt.get(i);
+            boolean typing = run.typing(i);
+            if (run.status.get(i) == 1 && reply >= measuredFrom && reply < measuredTo) {
+                okInWindow++;
+            }
+            if (pushed >= measuredFrom && pushed < measuredTo) {
+                pushesInWindow++;
+            }
+            if (i < run.warmupCount) {
+                continue;
+            }
+            if (reply != 0) {
+                acks[nk++] = reply - run.sentAt[i];
+            }
+            if (run.status.get(i) == 1 && typing) {
+                typingOk++;
+            }
+            if (pushed != 0) {
+                long latency = pushed - run.sentAt[i];
+                all[na++] = latency;
+                if (typing) {
+                    typings[nt++] = latency;
+                    typingPushed++;
+                } else {
+                    reads[nr++] = latency;
+                }
+            } else if (!typing && run.status.get(i) == 1) {
+                missing++;
+            }
+        }
+        long[] hb = new long[run.probes - run.warmupProbes];
+        int nh = 0;
+        for (int p = run.warmupProbes; p < run.probes; p++) {
+            if (run.probeAt.get(p) != 0) {
+                hb[nh++] = run.probeAt.get(p) - run.probeSentAt[p];
+            }
+        }
+        all = sorted(all, na);
+        reads = sorted(reads, nr);
+        typings = sorted(typings, nt);
+        acks = sorted(acks, nk);
+        hb = sorted(hb, nh);
+        double[] usage = cpu1.since(cpu0, seconds);
+        double okPerSecond = okInWindow / seconds;
+        double pushPerSecond = pushesInWindow / seconds;
+        System.out.printf(Locale.ROOT, "%3d %6d %7.0f %7.0f %7.0f %5d %5.2f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %7.1f %6.1f %6.1f %6.2f %6.1f %5.0f %5.0f %5.0f %5.0f %5s %5.0f %5d%n",
+                run.index, run.rate, measured / seconds, okPerSecond, pushPerSecond, run.errors.get(),
+                typingOk == 0 ? 0 : typingPushed / (double) typingOk, ms(reads, 50), ms(reads, 99), ms(typings, 50), ms(typings, 99),
+                ms(all, 50), ms(all, 99), ms(all, 100), ms(acks, 50), ms(acks, 99), ms(hb, 50), ms(hb, 99), usage[0], usage[1], usage[2],
+                usage[3], load, maxLag / 1e6, missing);
+        if (run.firstError != null) {
+            System.out.println("    first error reply: " + run.firstError);
+        }
+        if (run.unmatched.get() + run.duplicates.get() > 0) {
+            System.out.printf(Locale.ROOT, "    %d pushes matched no event, %d duplicates%n", run.unmatched.get(), run.duplicates.get());
+        }
+        return new double[] { okPerSecond, pushPerSecond, ms(all, 50), ms(all, 99), ms(hb, 50), ms(hb, 99), ms(reads, 99), ms(typings, 99) };
+    }
+
+    static long[] sorted(long[] values, int count) {
+        long[] copy = Arrays.copyOf(values, count);
+        Arrays.sort(copy);
+        return copy;
+    }
+
+    /** CPU clock ticks of the machine, the service, PostgreSQL and this generator at one moment. */
+    record Cpu(long[] machine, long server, long postgres, long generator) {
+        static Cpu now(long serverPid) throws IOException {
+            return new Cpu(machineTicks(), procTicks(serverPid), postgresTicks(), procTicks(ProcessHandle.current().pid()));
+        }
+
+        /** Since {@code from}: {machine % (200 = both cores), service %, PostgreSQL %, generator % (100 = one core)}. */
+        double[] since(Cpu from, double seconds) {
+            long all = machine[0] - from.machine[0];
+            long busy = all - (machine[1] - from.machine[1]);
+            double ticks = seconds * CLOCK_TICKS;
+            return new double[] { 100.0 * busy / all * Runtime.getRuntime().availableProcessors(), 100.0 * (server - from.server) / ticks,
+                    100.0 * (postgres - from.postgres) / ticks, 100.0 * (generator - from.generator) / ticks };
+        }
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,10 @@
 #   create_db <db>                   drop and create <db> with common's migrations (Flyway stays off)
 #   psql_db <db> [psql args]         psql on <db>, stopping at the first error
 #   make_keys                        $work/signing-key.der and $work/jwks.json (HistoryBench.java keys)
+#   load_conversations_data <db>    conversations-data.sql (user 1 in 500 conversations, 1,000,000
+#                                    messages) into <db>, unless it holds them already (BENCH_RELOAD=1)
 #   start_service <db> <port> [jvm options]   that copy against <db>; sets service_pid
+#   stop_service                     stops it (a bench may start another one after)
 # and a trap that stops the service and removes $work on exit.
 
 module=$(dirname "$bench")
@@ -17,11 +20,16 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postg
 work=$(mktemp -d -t chat-bench.XXXXXX)
 service_pid=
 
-bench_cleanup() {
+stop_service() {
   if [ -n "$service_pid" ]; then
     kill "$service_pid" 2>/dev/null || true
     wait "$service_pid" 2>/dev/null || true
+    service_pid=
   fi
+}
+
+bench_cleanup() {
+  stop_service
   rm -rf "$work"
 }
 trap bench_cleanup EXIT
@@ -56,6 +64,19 @@ create_db() {
   for migration in $(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V); do
     psql_db "$db" -f "$migration"
   done
+}
+
+# The data of explain.sh and read-bench.sh, loaded once (~1 minute) and reused while it is whole.
+load_conversations_data() {
+  local db=$1 loaded
+  loaded=$(psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
+  if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ] \
+      || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
+    echo "bench: creating database $db and loading conversations-data.sql"
+    create_db "$db"
+    psql_db "$db" -f "$bench/conversations-data.sql"
+    psql_db "$db" -c "VACUUM ANALYZE"
+  fi
 }
 
 # shellcheck source=../../deploy/local/jvm-options.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Query plans of chat-service's membership-bound reads on 1,000,000 messages: the conversation
-# list, the socket's `since` catch-up (recent and from the start), a history page, and the batch
-# INSERT of a group message (rolled back). See ../README.md, "Query plans".
+# list (with the read state, list-query.sql), the socket's `since` catch-up (recent and from the
+# start), a history page, and the batch INSERT of a group message (rolled back). See ../README.md,
+# "Query plans".
 #
 #   chat-service/bench/explain.sh          # BENCH_RELOAD=1 reloads the data
 #
@@ -16,37 +17,16 @@ bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/bench-lib.sh"
 db=${BENCH_DB:-chat_explain}
 
-loaded=$(psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
-if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ] \
-    || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
-  echo "bench: creating database $db and loading conversations-data.sql"
-  create_db "$db"
-  psql_db "$db" -f "$bench/conversations-data.sql"
-  psql_db "$db" -c "VACUUM ANALYZE"
-fi
+load_conversations_data "$db"
 psql_db "$db" -tA -c "SELECT 'data: ' || (SELECT count(*) FROM messages) || ' messages, '
   || (SELECT count(*) FROM conversations) || ' conversations, user 1 in '
   || (SELECT count(*) FROM conversation_members WHERE user_id = 1) || ' of them'"
 
-psql_db "$db" <<'SQL'
+psql_db "$db" -v listquery="$bench/list-query.sql" <<'SQL'
 SET plan_cache_mode = force_generic_plan;
 \echo
 \echo '== GET /api/conversations of user 1 (500 memberships), limit 1000'
-PREPARE list_for_member(bigint, int) AS
-WITH mine AS (
-    SELECT c.id, c.kind, c.title, c.sender_id, c.recipient_id, c.status, c.inserted_at, c.updated_at,
-           last.id AS last_id, last.sender_id AS last_sender_id, last.content AS last_content,
-           last.date AS last_date, last.inserted_at AS last_inserted_at, GREATEST(last.date, me.joined_at) AS activity
-    FROM conversation_members me
-    JOIN conversations c ON c.id = me.conversation_id
-    LEFT JOIN LATERAL (SELECT m.id, m.sender_id, m.content, m.date, m.inserted_at FROM messages m
-                       WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) last ON true
-    WHERE me.user_id = $1
-    ORDER BY activity DESC, c.id DESC
-    LIMIT $2)
-SELECT c.*, ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id ORDER BY cm.user_id)
-       AS member_ids
-FROM mine c ORDER BY c.activity DESC, c.id DESC;
+\i :listquery
 EXECUTE list_for_member(1, 1000) \g /dev/null
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE list_for_member(1, 1000);
 

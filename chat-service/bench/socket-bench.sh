@@ -4,8 +4,10 @@
 # sender→recipient latency, and the fan-out of one busy group. See ../README.md, "Benchmark: the
 # chat socket" and "Benchmark: group fan-out". The flood mode (not part of all) runs a normal load
 # with and without one hostile socket flooding send_msg: see ../README.md, "Benchmark: a hostile client".
+# The signals mode (not part of all; read-bench.sh runs it) is the mark_read + typing load of issue 16:
+# see ../README.md, "Benchmark: read state and typing".
 #
-#   chat-service/bench/socket-bench.sh [idle|messages|all|group|flood]      # default: all (idle and messages)
+#   chat-service/bench/socket-bench.sh [idle|messages|all|group|flood|signals]      # default: all (idle and messages)
 #
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
@@ -25,13 +27,21 @@
 # flood: BENCH_FLOOD_PAIRS (100) pairs at BENCH_FLOOD_RATE (500) messages/s in all, BENCH_FLOOD_ROUNDS (2)
 #   rounds of a quiet and a flooded run (BENCH_WARMUP + BENCH_SECONDS each), BENCH_FLOOD_CHARS (32)
 #   characters per flooding message, after BENCH_SERVER_WARMUP (60) s of the normal load.
+# signals: BENCH_SIGNAL_USERS (1000) users 1001.., one socket each, each the actor of BENCH_SIGNAL_FANOUT (20)
+#   direct conversations (with the users 1..FANOUT after it) and the watcher of as many; BENCH_SIGNAL_MESSAGES
+#   (50) messages of the watcher in each (20,000 conversations, 1,000,000 messages by default);
+#   BENCH_SIGNAL_SERIES the runs, "mix=events/s,…;…" with mix both (typing and mark_read alternately), typing
+#   or mark_read (default both=1000,1500,2000,3500,5000,5000,5000;typing=2500,5000,5000,5000,8000;mark_read=500,1000,1500;
+#   in each series a run not kept up with skips the higher rates); BENCH_PROBE_RATE (100) heartbeats/s over
+#   the same sockets, the baseline. The service keeps its CHAT_SIGNAL_RATE default (20 per user per second)
+#   unless exported: each user sends rate/1000 events per second.
 # The service runs with the limits' defaults in flood mode (CHAT_MESSAGE_RATE=10 per user, the
 # normal senders send 5/s each), and with CHAT_MESSAGE_RATE=0 in the others (their senders send
 # 10-20/s each); an exported CHAT_MESSAGE_RATE wins in both.
 set -euo pipefail
 
 mode=${1:-all}
-case "$mode" in idle | messages | all | group | flood) ;; *) echo "usage: $0 [idle|messages|all|group|flood]" >&2; exit 2 ;; esac
+case "$mode" in idle | messages | all | group | flood | signals) ;; *) echo "usage: $0 [idle|messages|all|group|flood|signals]" >&2; exit 2 ;; esac
 
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/bench-lib.sh"
@@ -44,6 +54,8 @@ else
   export CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-0}
 fi
 group_members=${BENCH_GROUP_MEMBERS:-200}
+signal_users=${BENCH_SIGNAL_USERS:-1000}
+signal_fanout=${BENCH_SIGNAL_FANOUT:-20}
 # chat-service runs with the JVM options of its Deployment, as in the local run (deploy/local/jvm-options.sh).
 server_jvm=${BENCH_SERVER_JVM:-$(jvm_options chat-service)}
 
@@ -69,6 +81,31 @@ INSERT INTO conversation_members (conversation_id, user_id)
 SELECT :pairs + 2, g FROM generate_series(1, :members) g;
 VACUUM ANALYZE;
 SQL
+if [ "$mode" = signals ]; then
+  echo "bench: inserting $((signal_users * signal_fanout)) conversations of users 1001..$((1000 + signal_users)), ${BENCH_SIGNAL_MESSAGES:-50} messages each"
+  # Conversation c (0-based) is between its actor 1001 + c % users and its watcher, the user
+  # 1 + c / users places after it (round the ring); every message is the watcher's, interleaved in id order.
+  psql_db "$db" -v users="$signal_users" -v fanout="$signal_fanout" -v messages="${BENCH_SIGNAL_MESSAGES:-50}" <<'SQL'
+INSERT INTO users (name, subname, email, job, password_hash)
+SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash'
+FROM generate_series((SELECT max(id) + 1 FROM users), 1000 + :users) g;
+INSERT INTO conversations (sender_id, recipient_id)
+SELECT 1001 + c % :users, 1001 + (c % :users + c / :users + 1) % :users FROM generate_series(0, :users * :fanout - 1) c ORDER BY c;
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT id, sender_id FROM conversations WHERE sender_id > 1000
+UNION ALL SELECT id, recipient_id FROM conversations WHERE sender_id > 1000;
+INSERT INTO messages (conversation_id, sender_id, content, date, inserted_at, updated_at)
+SELECT c.id, c.recipient_id, 'Message ' || j || ': ' || repeat('lorem ipsum ', (1 + (c.id + j) % 12)::int), t, t, t
+FROM (SELECT id, recipient_id FROM conversations WHERE sender_id > 1000) c
+CROSS JOIN LATERAL (SELECT j, timestamptz '2026-01-01 00:00:00+00' + (j * 100000 + c.id) * interval '1 millisecond' AS t
+                    FROM generate_series(0, :messages - 1) j) g
+ORDER BY j, c.id;
+VACUUM ANALYZE;
+SQL
+  psql_db "$db" -tA -F, -c "SELECT c.id, c.sender_id, c.recipient_id, string_agg(m.id::text, ' ' ORDER BY m.id)
+    FROM conversations c JOIN messages m ON m.conversation_id = c.id WHERE c.sender_id > 1000 GROUP BY c.id ORDER BY c.id" > "$work/signals.csv"
+  psql_db "$db" -tA -c "SELECT 'bench: ' || count(*) || ' messages, ' || pg_size_pretty(pg_total_relation_size('messages')) || ' with indexes' FROM messages"
+fi
 
 make_keys
 # The load tool runs on the service's own Vert.x and Netty jars.
@@ -79,7 +116,7 @@ javac -nowarn -d "$work/classes" -cp "$classpath" "$bench/SocketBench.java" "$be
 # shellcheck disable=SC2086
 start_service "$db" "$port" $server_jvm
 
-echo "bench: the service's limits: CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-(default)}"
+echo "bench: the service's limits: CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-(default)} CHAT_SIGNAL_RATE=${CHAT_SIGNAL_RATE:-(default, 20)}"
 echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version'), uptime:$(uptime)"
 # shellcheck disable=SC2086
 java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/classes" \
@@ -88,6 +125,8 @@ java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/class
   -Dbench.hold="${BENCH_HOLD:-65}" \
   -Dbench.pairs="$pairs" \
   -Dbench.rates="${BENCH_RATES:-2000,2000,2000,3000,4000}" \
+  -Dbench.probeRate="${BENCH_PROBE_RATE:-100}" \
+  -Dbench.signalSeries="${BENCH_SIGNAL_SERIES:-both=1000,1500,2000,3500,5000,5000,5000;typing=2500,5000,5000,5000,8000;mark_read=500,1000,1500}" \
   -Dbench.fallbackRates="${BENCH_FALLBACK_RATES-1000,700,700,700,500,500,500}" \
   -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-60}" \
   -Dbench.warmup="${BENCH_WARMUP:-10}" \
