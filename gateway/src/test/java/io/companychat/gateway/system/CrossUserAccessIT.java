@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -258,18 +259,19 @@ class CrossUserAccessIT {
             catDanLive.add(sendOk(catOn2, dan.id(), catDan, "Cat to Dan from replica 2"));
             catDanLive.add(post(danToken, catDan, "Dan to Cat over REST", null));
 
+            Map<PhoenixTestSocket, List<JsonNode>> drained = drainAll(List.of(annOn1, annOn2, benOn2, danOn1, catOn1, catOn2));
             for (PhoenixTestSocket listener : List.of(annOn1, annOn2, benOn2)) {
-                List<JsonNode> frames = drain(listener, QUIET);
+                List<JsonNode> frames = drained.get(listener);
                 assertThat(receivedIds(frames, annBen)).as("Ann and Ben's sockets got their messages").isNotEmpty();
                 List<Long> leaked = receivedIds(frames, catDan);
                 if (!leaked.isEmpty()) {
                     violations.add("Ann's or Ben's socket got Cat and Dan's messages " + leaked);
                 }
             }
-            assertThat(receivedIds(drain(danOn1, QUIET), catDan)).as("Dan's socket got Cat's messages").isNotEmpty();
+            assertThat(receivedIds(drained.get(danOn1), catDan)).as("Dan's socket got Cat's messages").isNotEmpty();
 
             for (PhoenixTestSocket socket : List.of(catOn1, catOn2)) {
-                List<JsonNode> frames = drain(socket, QUIET);
+                List<JsonNode> frames = drained.get(socket);
                 for (JsonNode frame : frames) {
                     JsonNode message = frame.path(4).path("message");
                     if ("receive_msg".equals(frame.path(3).asText())
@@ -315,10 +317,11 @@ class CrossUserAccessIT {
                 sent.add(sendOk(danOn1, cat.id(), catDan, "Dan to Cat " + i));
             }
             sent.add(post(catToken, catDan, "Cat over REST", null));
-            List<Long> danGot = receivedIds(drain(danOn1, QUIET), catDan);
+            Map<PhoenixTestSocket, List<JsonNode>> drained = drainAll(List.of(danOn1, annOn1, annOn2));
+            List<Long> danGot = receivedIds(drained.get(danOn1), catDan);
             assertThat(danGot).as("Dan's socket got Cat's messages (the test can see deliveries)").isNotEmpty();
             for (PhoenixTestSocket annSocket : List.of(annOn1, annOn2)) {
-                assertThat(receivedIds(drain(annSocket, QUIET), catDan)).as("Cat and Dan's messages on Ann's socket").isEmpty();
+                assertThat(receivedIds(drained.get(annSocket), catDan)).as("Cat and Dan's messages on Ann's socket").isEmpty();
             }
         }
     }
@@ -387,6 +390,17 @@ class CrossUserAccessIT {
     }
 
     /** Every frame the socket got (and had not handed out yet) until it was quiet for {@code quiet}. */
+    /** {@link #drain} of every socket at once: one quiet period for all of them. */
+    static Map<PhoenixTestSocket, List<JsonNode>> drainAll(List<PhoenixTestSocket> sockets) {
+        Map<PhoenixTestSocket, CompletableFuture<List<JsonNode>>> draining = new LinkedHashMap<>();
+        for (PhoenixTestSocket socket : sockets) {
+            draining.put(socket, CompletableFuture.supplyAsync(() -> drain(socket, QUIET)));
+        }
+        Map<PhoenixTestSocket, List<JsonNode>> drained = new LinkedHashMap<>();
+        draining.forEach((socket, frames) -> drained.put(socket, frames.join()));
+        return drained;
+    }
+
     static List<JsonNode> drain(PhoenixTestSocket socket, Duration quiet) {
         List<JsonNode> seen = new ArrayList<>();
         try {
