@@ -665,6 +665,8 @@ class LoadIT {
                 if (at > 0) {
                     run.deliveryMillis.add((now - Long.parseLong(content.substring(at + 3))) / 1_000_000);
                 }
+            } else if (event.startsWith("presence_")) {
+                // Who is online (issue 17): not what this load checks.
             } else if (!("phx_reply".equals(event) && ref.startsWith("h") && "ok".equals(payload.path("status").asText()))) {
                 note(run.errors, "connection " + index + " got " + text);
             }
