@@ -34,8 +34,8 @@ import io.quarkus.test.junit.QuarkusTest;
 class ClientAddressTest {
 
     private static final String CLIENT = "203.0.113.77";
-    /** Below the resolver's 5 s timeout, above what a cold app on a busy machine needs. */
-    private static final Duration NO_STALL = Duration.ofSeconds(4);
+    /** Below the resolver's 5 s timeout, far above what a request needs on a busy machine. */
+    private static final Duration NO_STALL = Duration.ofSeconds(2);
 
     @InjectTestDatabase
     TestDatabase database;
@@ -56,26 +56,32 @@ class ClientAddressTest {
         }
     }
 
-    /** A trusted-proxy entry Quarkus takes for a host name costs a DNS lookup per request (5 s where DNS is mute). */
+    /**
+     * A trusted-proxy entry Quarkus takes for a host name costs a DNS lookup per request (5 s where DNS is mute), so every
+     * request would stall. The median of 200 concurrent requests tells that apart from a busy machine's odd slow request.
+     */
     @Test
     void trustedProxyCheckDoesNotStallRequests() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
-            List<Future<Long>> slowest = new ArrayList<>();
+            List<Future<List<Long>>> clients = new ArrayList<>();
             for (int client = 0; client < 8; client++) {
-                slowest.add(pool.submit(() -> {
-                    long max = 0;
+                clients.add(pool.submit(() -> {
+                    List<Long> times = new ArrayList<>();
                     for (int i = 0; i < 25; i++) {
                         long start = System.nanoTime();
                         given().header("X-Forwarded-For", CLIENT).when().get("/.well-known/jwks.json").then().statusCode(200);
-                        max = Math.max(max, System.nanoTime() - start);
+                        times.add(System.nanoTime() - start);
                     }
-                    return max;
+                    return times;
                 }));
             }
-            for (Future<Long> max : slowest) {
-                assertThat(Duration.ofNanos(max.get())).as("slowest of 25 requests").isLessThan(NO_STALL);
+            List<Long> all = new ArrayList<>();
+            for (Future<List<Long>> times : clients) {
+                all.addAll(times.get());
             }
+            all.sort(null);
+            assertThat(Duration.ofNanos(all.get(all.size() / 2))).as("median of %d requests", all.size()).isLessThan(NO_STALL);
         } finally {
             pool.shutdownNow();
         }

@@ -134,7 +134,9 @@ class ChatSocketTest {
             assertThat(message.get("sender_id").asLong()).isEqualTo(ann);
             assertThat(message.get("conversation_id").asLong()).isEqualTo(conversation);
             assertThat(fieldNames(message)).containsExactlyInAnyOrder("id", "conversation_id", "sender_id", "content", "date",
-                    "inserted_at");
+                    "inserted_at", "edited_at", "deleted_at");
+            assertThat(message.get("edited_at").isNull()).as("a new message is not edited").isTrue();
+            assertThat(message.get("deleted_at").isNull()).as("a new message is not deleted").isTrue();
 
             JsonNode pushed = recipient.awaitPush("receive_msg", PhoenixTestSocket.WAIT);
             assertThat(pushed.get("message")).isEqualTo(message);
