@@ -12,7 +12,10 @@ usage: deploy/local/run.sh [--build]
 Environment: PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD (defaults localhost 5432 chat
 postgres ""), GATEWAY_HOST (address the gateway listens on, 127.0.0.1; 0.0.0.0 to let other
 machines in), GATEWAY_MANAGEMENT_PORT (9000), READY_TIMEOUT (seconds, 90),
-AUTH_SIGNING_KEY_LOCATION and INTERNAL_SERVICE_TOKEN (default: kept in deploy/local/.keys).
+AUTH_SIGNING_KEY_LOCATION and INTERNAL_SERVICE_TOKEN (default: kept in deploy/local/.keys),
+CHAT_REPLICAS (chat-service replicas on ports 8083, 8084, ..., 1 to 9; default 1: the gateway
+spreads requests and sockets over them), CHAT_BUS (postgres, the default, or nats: how the
+replicas pass live events) and NATS_URL (nats://127.0.0.1:4222, with CHAT_BUS=nats).
 The services, their /internal/* routes, the gateway's health port and the mail page (which shows
 generated passwords) listen on 127.0.0.1 only.
 Logs: deploy/local/.logs/. Embedded database: deploy/local/.data/postgres. See README.md.
@@ -49,11 +52,33 @@ READY_TIMEOUT="${READY_TIMEOUT:-90}"
 LOOPBACK=127.0.0.1
 GATEWAY_HOST="${GATEWAY_HOST:-$LOOPBACK}"
 
-# name, HTTP port and readiness port of each service, in start order
-SERVICES=(user-service auth-service chat-service gateway)
-HTTP_PORTS=(8081 8082 8083 8080)
-HEALTH_PORTS=(8081 8082 8083 "$GATEWAY_MANAGEMENT_PORT")
-LISTEN_HOSTS=("$LOOPBACK" "$LOOPBACK" "$LOOPBACK" "$GATEWAY_HOST")
+CHAT_REPLICAS="${CHAT_REPLICAS:-1}"
+[[ "$CHAT_REPLICAS" =~ ^[1-9]$ ]] || { echo "CHAT_REPLICAS must be 1 to 9, got '$CHAT_REPLICAS'" >&2; exit 2; }
+export CHAT_BUS="${CHAT_BUS:-postgres}"
+case "$CHAT_BUS" in postgres | nats) ;; *) echo "CHAT_BUS must be postgres or nats, got '$CHAT_BUS'" >&2; exit 2 ;; esac
+export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+
+# name, module, HTTP port and readiness port of each process, in start order
+SERVICES=(user-service auth-service)
+MODULES=(user-service auth-service)
+HTTP_PORTS=(8081 8082)
+HEALTH_PORTS=(8081 8082)
+LISTEN_HOSTS=("$LOOPBACK" "$LOOPBACK")
+CHAT_URLS=()
+for ((r = 1; r <= CHAT_REPLICAS; r++)); do
+  port=$((8082 + r))
+  if [ "$r" = 1 ]; then SERVICES+=(chat-service); else SERVICES+=("chat-service-$r"); fi
+  MODULES+=(chat-service)
+  HTTP_PORTS+=("$port")
+  HEALTH_PORTS+=("$port")
+  LISTEN_HOSTS+=("$LOOPBACK")
+  CHAT_URLS+=("http://$LOOPBACK:$port")
+done
+SERVICES+=(gateway)
+MODULES+=(gateway)
+HTTP_PORTS+=(8080)
+HEALTH_PORTS+=("$GATEWAY_MANAGEMENT_PORT")
+LISTEN_HOSTS+=("$GATEWAY_HOST")
 case "$GATEWAY_HOST" in
   0.0.0.0 | :: | "[::]") GATEWAY_URL="http://localhost:8080 (and every address of this machine)" ;;
   *:*) GATEWAY_URL="http://[$GATEWAY_HOST]:8080" ;;
@@ -62,7 +87,9 @@ esac
 
 export USER_SERVICE_URL="http://$LOOPBACK:8081"
 export AUTH_SERVICE_URL="http://$LOOPBACK:8082"
-export CHAT_SERVICE_URL="http://$LOOPBACK:8083"
+# the gateway's chat-service: every replica, in turn
+CHAT_SERVICE_URL=$(IFS=,; echo "${CHAT_URLS[*]}")
+export CHAT_SERVICE_URL
 
 # ------------------------------------------------------------------ helpers
 
@@ -209,7 +236,7 @@ mkdir -p "$LOG_DIR"
 # ------------------------------------------------------------------ build what is missing
 
 missing=()
-for svc in "${SERVICES[@]}"; do
+for svc in user-service auth-service chat-service gateway; do
   [ -f "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" ] || missing+=("$svc")
 done
 [ -f "$LAUNCHER_JAR" ] || missing+=("embedded-postgres-launcher")
@@ -221,7 +248,7 @@ if [ "$FORCE_BUILD" = 1 ] || [ "${#missing[@]}" -gt 0 ]; then
   fi
   (cd "$ROOT" && ./mvnw -B -q package -DskipTests) >"$LOG_DIR/build.log" 2>&1 \
     || fail "build failed; see $LOG_DIR/build.log"
-  for svc in "${SERVICES[@]}"; do
+  for svc in user-service auth-service chat-service gateway; do
     [ -f "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" ] \
       || fail "the build did not produce $svc/target/quarkus-app/quarkus-run.jar; see $LOG_DIR/build.log"
   done
@@ -310,15 +337,29 @@ else
   MAIL_PAGE=""
 fi
 
+# ------------------------------------------------------------------ live-event bus
+
+if [ "$CHAT_BUS" = nats ]; then
+  nats_address=${NATS_URL#nats://}
+  nats_address=${nats_address%%,*}
+  nats_address=${nats_address##*@}
+  tcp_open "${nats_address%:*}" "${nats_address##*:}" \
+    || fail "CHAT_BUS=nats, but no NATS answers at $NATS_URL (start one: nats-server -a 127.0.0.1 -p 4222)"
+  echo "live events: NATS at $NATS_URL ($CHAT_REPLICAS chat-service replica(s))"
+else
+  echo "live events: PostgreSQL LISTEN/NOTIFY ($CHAT_REPLICAS chat-service replica(s))"
+fi
+
 # ------------------------------------------------------------------ services
 
 for i in "${!SERVICES[@]}"; do
   svc=${SERVICES[$i]}
+  module=${MODULES[$i]}
   extra=()
   [ "$svc" = gateway ] && extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT" "QUARKUS_MANAGEMENT_HOST=$LOOPBACK")
   # shellcheck disable=SC2046  # one option per word
   env QUARKUS_HTTP_PORT="${HTTP_PORTS[$i]}" QUARKUS_HTTP_HOST="${LISTEN_HOSTS[$i]}" ${extra[@]+"${extra[@]}"} \
-    java $(jvm_options "$svc") -jar "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &
+    java $(jvm_options "$module") -jar "$ROOT/$module/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &
   PIDS+=($!)
   NAMES+=("$svc")
 done

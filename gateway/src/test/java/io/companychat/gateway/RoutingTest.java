@@ -8,6 +8,9 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -65,6 +68,19 @@ class RoutingTest {
         assertThat(echoed.getString("headers.x-custom")).as("custom request header").isEqualTo(CUSTOM_VALUE);
         assertThat(response.header(SERVICE_HEADER)).as("response header from the service").isEqualTo(service);
         assertThat(response.header(REPLY_HEADER)).isEqualTo(CUSTOM_VALUE);
+    }
+
+    /** Issue 20: chat-service given as two replicas (CHAT_SERVICE_URL a list, the local run's CHAT_REPLICAS): both get requests, in turn. */
+    @Test
+    void chatServiceReplicasGetRequestsInTurn() {
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ports.add(given().get("/api/conversations").then().statusCode(200).extract().jsonPath().getInt("port"));
+        }
+        assertThat(new HashSet<>(ports)).as("chat-service ports that answered").hasSize(2);
+        for (int i = 1; i < ports.size(); i++) {
+            assertThat(ports.get(i)).as("request %d went to the other replica than the one before", i).isNotEqualTo(ports.get(i - 1));
+        }
     }
 
     @Test

@@ -20,6 +20,29 @@ public interface ChatConfig {
 
     Search search();
 
+    Bus bus();
+
+    /** How the replicas tell each other about live events (see {@code MessageBus}). */
+    interface Bus {
+
+        /**
+         * {@code postgres} (LISTEN/NOTIFY: every replica gets every event; nothing to run but PostgreSQL) or
+         * {@code nats} (routing by interest: a replica gets the events of the users whose sockets it holds)
+         * ({@code CHAT_BUS}). Every replica of one system must use the same.
+         */
+        @WithDefault("postgres")
+        Kind kind();
+
+        /** The NATS servers, comma-separated, when {@link #kind()} is {@code nats} ({@code NATS_URL}). */
+        @WithDefault("nats://127.0.0.1:4222")
+        String natsUrl();
+
+        enum Kind {
+            POSTGRES,
+            NATS
+        }
+    }
+
     /** Message search (see {@code MessageService.search}). */
     interface Search {
 

@@ -1,5 +1,6 @@
 package io.companychat.chat.live;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
@@ -9,10 +10,13 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 /**
  * Carries live events between the chat-service replicas, so each delivers to the sockets it
  * holds: one bus message per event, whatever the number of members. PostgreSQL
- * {@code LISTEN/NOTIFY} today ({@link PgMessageBus}); a broker (NATS, Redis) could implement
- * {@link #publish} as is, and {@link #publishInTransaction} with an outbox table.
+ * {@code LISTEN/NOTIFY} ({@link PgMessageBus}, the default: every replica gets every event) or NATS
+ * ({@link NatsMessageBus}: a replica gets the events of the users it {@linkplain #follow follows}),
+ * chosen by {@code chat.bus.kind} ({@code CHAT_BUS}).
  */
 public interface MessageBus {
+
+    CompletionStage<Void> FOLLOWING = CompletableFuture.completedFuture(null);
 
     /**
      * After the commit of a message: the other replicas deliver it to their sockets (this one has
@@ -38,4 +42,20 @@ public interface MessageBus {
      * connection, and again once it listens anew), for whoever keeps state that events keep current.
      */
     void subscribe(Consumer<LiveEvent> receiver, Runnable onGap);
+
+    /**
+     * This replica holds a socket of the user now (its first one): events addressed to them must come here. Called
+     * under the user's entry in {@code SocketSessions}, so follows and unfollows of one user never overtake each
+     * other; must not block.
+     *
+     * @return a stage that completes once the bus will bring this replica every event for the user published from
+     *         now on (a join is answered after it), or after a few seconds if the bus cannot say
+     */
+    default CompletionStage<Void> follow(long userId) {
+        return FOLLOWING;
+    }
+
+    /** The last socket of the user here closed: their events need not come here any more. Must not block. */
+    default void unfollow(long userId) {
+    }
 }

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,18 +24,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.companychat.chat.api.ConversationView;
 import io.companychat.chat.api.MessageView;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
-import io.companychat.chat.live.LiveEvent.ContactsChanged;
-import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
-import io.companychat.chat.live.LiveEvent.PresenceChanged;
-import io.companychat.chat.live.LiveEvent.ReadMoved;
-import io.companychat.chat.live.LiveEvent.Typing;
 import io.companychat.chat.repository.ConversationRepository;
 import io.companychat.chat.repository.MessageRepository;
 import io.companychat.common.notify.PgNotifications;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
-import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -56,19 +52,11 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * which receivers read back; it always carries whom the event goes to.
  */
 @ApplicationScoped
+@Typed(PgMessageBus.class)
 public class PgMessageBus implements MessageBus {
 
     static final String CHANNEL = "chat_message";
     static final int MAX_PAYLOAD_BYTES = 7900;
-    static final String MESSAGE = "m";
-    static final String CONVERSATION = "c";
-    static final String REMOVED = "r";
-    static final String READ = "rd";
-    static final String TYPING = "t";
-    static final String PRESENCE = "p";
-    static final String CONTACTS = "k";
-    static final String EDITED = "u";
-    static final String DELETED = "d";
     /** The prefix of notifications that every replica delivers, the sender included. */
     static final String EVERYONE_PREFIX = "*\n";
     /** How long a membership change waits at most for its event to come back to this replica. */
@@ -89,9 +77,13 @@ public class PgMessageBus implements MessageBus {
     /** Receipt → completed once this replica has delivered that in-transaction event. */
     private final Map<String, CompletableFuture<Void>> awaitingOwnDelivery = new ConcurrentHashMap<>();
     private final Vertx vertx;
+    private final Counter published;
+    private final Counter received;
 
     public PgMessageBus(Pool pool, PgNotifications notifications, MessageRepository messages,
-            ConversationRepository conversations, ObjectMapper mapper, Vertx vertx) {
+            ConversationRepository conversations, ObjectMapper mapper, Vertx vertx, MeterRegistry registry) {
+        this.published = registry.counter("chat.bus.published", "bus", "postgres");
+        this.received = registry.counter("chat.bus.received", "bus", "postgres");
         this.pool = pool;
         this.notifications = notifications;
         this.messages = messages;
@@ -103,6 +95,7 @@ public class PgMessageBus implements MessageBus {
     @Override
     public void publish(LiveEvent event) {
         unsent.add(encodeToFit(Envelope.of(event, null), ownPrefix));
+        published.increment();
         if (sending.compareAndSet(false, true)) {
             sendUnsent();
         }
@@ -197,6 +190,7 @@ public class PgMessageBus implements MessageBus {
             return;
         }
         for (Envelope envelope : envelopes) {
+            received.increment();
             LiveEvent event = envelope.event();
             if (event != null) {
                 receiver.accept(event);
@@ -227,16 +221,16 @@ public class PgMessageBus implements MessageBus {
 
     /** The event of an envelope that carried only ids: the message or conversation as stored now. */
     private Uni<LiveEvent> readBack(Envelope envelope) {
-        if (MESSAGE.equals(envelope.type()) && envelope.messageId() != null && envelope.to() != null) {
+        if (Envelope.MESSAGE.equals(envelope.type()) && envelope.messageId() != null && envelope.to() != null) {
             return messages.findById(envelope.messageId()).map(found -> found == null ? null
                     : new MessageStored(MessageView.of(found), envelope.to(), envelope.origin()));
         }
-        if ((EDITED.equals(envelope.type()) || DELETED.equals(envelope.type())) && envelope.messageId() != null
+        if ((Envelope.EDITED.equals(envelope.type()) || Envelope.DELETED.equals(envelope.type())) && envelope.messageId() != null
                 && envelope.to() != null) {
             return messages.findById(envelope.messageId()).map(found -> found == null ? null
                     : new MessageChanged(MessageView.of(found), envelope.to(), found.deletedAt() != null));
         }
-        if (CONVERSATION.equals(envelope.type()) && envelope.conversationId() != null) {
+        if (Envelope.CONVERSATION.equals(envelope.type()) && envelope.conversationId() != null) {
             return conversations.find(envelope.conversationId()).map(found -> found == null ? null
                     : new ConversationChanged(ConversationView.of(found.conversation(), found.lastMessage(), null)));
         }
@@ -249,81 +243,6 @@ public class PgMessageBus implements MessageBus {
             return mapper.writeValueAsBytes(envelope);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("notification could not be written", e);
-        }
-    }
-
-    /**
-     * One event in a notification: {@code type} {@code m} (a message, to the members {@code to}
-     * but the socket {@code origin}), {@code c} (a conversation, to its members), {@code r}
-     * ({@code user_id} removed from {@code conversation_id}), {@code rd} ({@code user_id}'s read
-     * marker moved to {@code message_id}, to {@code to} but {@code origin}) or {@code t}
-     * ({@code user_id} typing, to the others of {@code to}), {@code p} (a presence meta of
-     * {@code user_id}: {@code origin} its phx_ref, {@code message_id} its online_at,
-     * {@code joined} whether it joined or left), {@code u} / {@code d} (a message edited / deleted, to
-     * {@code to}) or {@code k} (the contacts of {@code to} changed). {@code message} and
-     * {@code conversation} are null when they would not fit; their ids are then read back.
-     * {@code receipt} names an in-transaction event, for the replica that sent it to know when it
-     * has delivered it itself.
-     */
-    @RegisterForReflection
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Envelope(String type, String origin, long[] to, Long messageId, MessageView message,
-            Long conversationId, ConversationView conversation, Long userId, String receipt, Boolean joined) {
-
-        static Envelope of(LiveEvent event, String receipt) {
-            if (event instanceof MessageStored stored) {
-                return new Envelope(MESSAGE, stored.originConnectionId(), stored.memberIds(), stored.message().id(),
-                        stored.message(), null, null, null, receipt, null);
-            }
-            if (event instanceof ConversationChanged changed) {
-                return new Envelope(CONVERSATION, null, null, null, null, changed.conversation().id(),
-                        changed.conversation(), null, receipt, null);
-            }
-            if (event instanceof ReadMoved read) {
-                return new Envelope(READ, read.originConnectionId(), read.memberIds(), read.messageId(), null,
-                        read.conversationId(), null, read.userId(), receipt, null);
-            }
-            if (event instanceof MessageChanged changed) {
-                return new Envelope(changed.deleted() ? DELETED : EDITED, null, changed.memberIds(), changed.message().id(),
-                        changed.message(), null, null, null, receipt, null);
-            }
-            if (event instanceof PresenceChanged presence) {
-                return new Envelope(PRESENCE, presence.phxRef(), null, presence.onlineAt(), null, null, null,
-                        presence.userId(), null, presence.joined());
-            }
-            if (event instanceof ContactsChanged contacts) {
-                return new Envelope(CONTACTS, null, contacts.userIds(), null, null, null, null, null, null, null);
-            }
-            if (event instanceof Typing typing) {
-                return new Envelope(TYPING, null, typing.memberIds(), null, null, typing.conversationId(), null,
-                        typing.userId(), receipt, null);
-            }
-            ConversationRemoved removed = (ConversationRemoved) event;
-            return new Envelope(REMOVED, null, null, null, null, removed.conversationId(), null, removed.userId(),
-                    receipt, null);
-        }
-
-        Envelope withoutBody() {
-            return new Envelope(type, origin, to, messageId, null, conversationId, null, userId, receipt, joined);
-        }
-
-        /** The event, or null when its body has to be read back. */
-        LiveEvent event() {
-            return switch (type) {
-                case MESSAGE -> message == null || to == null ? null : new MessageStored(message, to, origin);
-                case CONVERSATION -> conversation == null ? null : new ConversationChanged(conversation);
-                case REMOVED -> conversationId == null || userId == null ? null
-                        : new ConversationRemoved(conversationId, userId);
-                case READ -> conversationId == null || userId == null || messageId == null || to == null ? null
-                        : new ReadMoved(conversationId, userId, messageId, to, origin);
-                case TYPING -> conversationId == null || userId == null || to == null ? null
-                        : new Typing(conversationId, userId, to);
-                case PRESENCE -> userId == null || origin == null || messageId == null || joined == null ? null
-                        : new PresenceChanged(userId, origin, messageId, joined);
-                case CONTACTS -> to == null ? null : new ContactsChanged(to);
-                case EDITED, DELETED -> message == null || to == null ? null : new MessageChanged(message, to, DELETED.equals(type));
-                default -> null;
-            };
         }
     }
 }

@@ -34,6 +34,7 @@ public class ChatChannels {
     static final String UNMATCHED_TOPIC = "unmatched topic";
     private static final String SEND_MSG_INVALID = "invalid message";
 
+    private final SocketSessions sessions;
     private final PhoenixProtocol protocol;
     private final MessageService messages;
     private final ReadService reads;
@@ -42,8 +43,9 @@ public class ChatChannels {
     private final PresenceTracker presence;
     private final SocketConfig config;
 
-    public ChatChannels(PhoenixProtocol protocol, MessageService messages, ReadService reads, TypingService typing,
-            LiveSockets live, PresenceTracker presence, SocketConfig config) {
+    public ChatChannels(SocketSessions sessions, PhoenixProtocol protocol, MessageService messages, ReadService reads,
+            TypingService typing, LiveSockets live, PresenceTracker presence, SocketConfig config) {
+        this.sessions = sessions;
         this.presence = presence;
         this.protocol = protocol;
         this.messages = messages;
@@ -92,14 +94,20 @@ public class ChatChannels {
             send(session, protocol.replyError(frame, "since must be a message id"));
             return Uni.createFrom().voidItem();
         }
-        session.joinChat(frame.joinRef());
+        // The ok promises every event from now on: the join waits until the bus brings this replica the caller's
+        // events (at once on PostgreSQL; one round trip to NATS for the first socket of a user here).
+        Uni<Void> followed = Uni.createFrom().completionStage(sessions.followed(session.userId)).replaceWithVoid();
         if (since == null || since.isNull()) {
-            send(session, protocol.replyOk(frame, protocol.object()));
-            return presence.joined(session);
+            return followed.invoke(() -> {
+                session.joinChat(frame.joinRef());
+                send(session, protocol.replyOk(frame, protocol.object()));
+            }).chain(() -> presence.joined(session));
         }
-        session.startReplay();
-        send(session, protocol.replyOk(frame, protocol.object()));
-        return presence.joined(session).chain(() -> messages.newerFor(session.userId, since.asLong(), config.replayLimit()))
+        return followed.invoke(() -> {
+            session.joinChat(frame.joinRef());
+            session.startReplay();
+            send(session, protocol.replyOk(frame, protocol.object()));
+        }).chain(() -> presence.joined(session)).chain(() -> messages.newerFor(session.userId, since.asLong(), config.replayLimit()))
                 .onFailure().invoke(failure -> Log.warnf("Catch-up replay failed: %s", failure.toString()))
                 .onFailure().recoverWithItem(List.of())
                 .invoke(replayed -> {

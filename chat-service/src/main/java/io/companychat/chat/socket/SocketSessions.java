@@ -1,11 +1,13 @@
 package io.companychat.chat.socket;
 
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.companychat.chat.live.MessageBus;
 import io.quarkus.logging.Log;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.UserData.TypedKey;
@@ -27,7 +29,10 @@ public class SocketSessions {
     private final int maxPerUser;
     private final long cutOffNanos;
 
-    public SocketSessions(SocketConfig config) {
+    private final MessageBus bus;
+
+    public SocketSessions(SocketConfig config, MessageBus bus) {
+        this.bus = bus;
         this.maxPerUser = Math.max(0, config.maxPerUser());
         this.cutOffNanos = config.abuseCutOff().toNanos();
     }
@@ -55,7 +60,7 @@ public class SocketSessions {
             SocketSession added = session;
             byUser.compute(session.userId, (user, sockets) -> {
                 if (sockets == null) {
-                    return new UserSockets(added);
+                    return new UserSockets(added, bus.follow(user));
                 }
                 sockets.add(added, maxPerUser);
                 return sockets;
@@ -82,7 +87,13 @@ public class SocketSessions {
             session = connection.userData().get(SESSION);
         }
         if (session != null) {
-            byUser.computeIfPresent(session.userId, (user, sockets) -> sockets.remove(session) == 0 ? null : sockets);
+            byUser.computeIfPresent(session.userId, (user, sockets) -> {
+                if (sockets.remove(session) > 0) {
+                    return sockets;
+                }
+                bus.unfollow(user);
+                return null;
+            });
         }
         return session;
     }
@@ -114,6 +125,15 @@ public class SocketSessions {
         long now = System.nanoTime();
         cutOffUntil.values().removeIf(until -> until - now <= 0);
         cutOffUntil.put(userId, now + cutOffNanos);
+    }
+
+    /**
+     * Completes once the bus brings this replica the user's events (see {@link MessageBus#follow}); at once for a
+     * user with no socket here.
+     */
+    CompletionStage<Void> followed(long userId) {
+        UserSockets sockets = byUser.get(userId);
+        return sockets == null ? MessageBus.FOLLOWING : sockets.followed;
     }
 
     /** Whether the user has an open socket on this replica. */

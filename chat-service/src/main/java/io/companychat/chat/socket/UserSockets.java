@@ -2,6 +2,7 @@ package io.companychat.chat.socket;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
@@ -22,7 +23,11 @@ final class UserSockets {
     /** Slots at and after this index have never been used since the array was made; guarded by this. */
     private int end;
 
-    UserSockets(SocketSession first) {
+    /** Completes once the bus brings this replica the user's events ({@link io.companychat.chat.live.MessageBus#follow}). */
+    final CompletionStage<Void> followed;
+
+    UserSockets(SocketSession first, CompletionStage<Void> followed) {
+        this.followed = followed;
         slots = new SocketSession[] { first };
         first.slot = 0;
         count = 1;

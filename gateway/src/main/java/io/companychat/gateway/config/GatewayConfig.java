@@ -18,8 +18,12 @@ public interface GatewayConfig {
     /** Base URL of auth-service, e.g. {@code http://localhost:8082}. */
     String authServiceUrl();
 
-    /** Base URL of chat-service, e.g. {@code http://localhost:8083}. */
-    String chatServiceUrl();
+    /**
+     * Base URL of chat-service, e.g. {@code http://localhost:8083}; several replicas reached directly (no load
+     * balancer in front of them, as in the local run's {@code CHAT_REPLICAS}) as a comma-separated list: requests and
+     * sockets go to them in turn.
+     */
+    List<String> chatServiceUrl();
 
     /** Connections kept per service for HTTP requests (WebSockets have a pool of their own, {@link #maxSockets()}). */
     @WithDefault("200")

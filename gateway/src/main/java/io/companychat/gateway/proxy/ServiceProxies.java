@@ -1,5 +1,7 @@
 package io.companychat.gateway.proxy;
 
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.companychat.gateway.config.GatewayConfig;
@@ -27,12 +29,12 @@ public class ServiceProxies {
                 .setConnectTimeout((int) connectTimeoutMillis)
                 .setKeepAlive(true)
                 .setDecompressionSupported(false));
-        this.users = new ServiceProxy(ServiceAddress.parse("user-service", config.userServiceUrl()), client,
+        this.users = new ServiceProxy(List.of(ServiceAddress.parse("user-service", config.userServiceUrl())), client,
                 connectTimeoutMillis, requestTimeoutMillis, tunnels);
-        this.auth = new ServiceProxy(ServiceAddress.parse("auth-service", config.authServiceUrl()), client,
+        this.auth = new ServiceProxy(List.of(ServiceAddress.parse("auth-service", config.authServiceUrl())), client,
                 connectTimeoutMillis, requestTimeoutMillis, tunnels);
-        this.chat = new ServiceProxy(ServiceAddress.parse("chat-service", config.chatServiceUrl()), client,
-                connectTimeoutMillis, requestTimeoutMillis, tunnels);
+        this.chat = new ServiceProxy(config.chatServiceUrl().stream().map(url -> ServiceAddress.parse("chat-service", url)).toList(),
+                client, connectTimeoutMillis, requestTimeoutMillis, tunnels);
     }
 
     public ServiceProxy users() {

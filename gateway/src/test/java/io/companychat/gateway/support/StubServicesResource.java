@@ -1,5 +1,6 @@
 package io.companychat.gateway.support;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     public static final long FLOOD_QUIET_MILLIS = 3000;
     /** chat-service takes WebSocket upgrades here and never answers them. */
     public static final String SILENT_SOCKET_PATH = "/socket/silent";
+    /** The key of the second chat-service stand-in: it answers as {@code chat-service}, on a port of its own. */
+    static final String SECOND_CHAT_REPLICA = "chat-service#2";
     /** Short, so tests can outwait it; still ample for a stub on a busy machine. */
     public static final int REQUEST_TIMEOUT_SECONDS = 3;
 
@@ -59,7 +62,9 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         return Map.of(
                 "gateway.user-service-url", "http://localhost:" + stubs.start("user-service", 0),
                 "gateway.auth-service-url", "http://localhost:" + stubs.start("auth-service", 0),
-                "gateway.chat-service-url", "http://localhost:" + stubs.start("chat-service", 0),
+                // two chat-service replicas, reached in turn (a stub names the port it listens on)
+                "gateway.chat-service-url", "http://localhost:" + stubs.start("chat-service", 0) + ",http://localhost:"
+                        + stubs.start(SECOND_CHAT_REPLICA, 0),
                 "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s",
                 "GATEWAY_IDLE_TIMEOUT", IDLE_TIMEOUT_SECONDS + "s");
     }
@@ -82,7 +87,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         private final Map<String, HttpServer> servers = new ConcurrentHashMap<>();
         private final Map<String, Integer> ports = new ConcurrentHashMap<>();
 
-        private int start(String name, int port) {
+        private int start(String key, int port) {
+            String name = key.replaceFirst("#.*", "");
             HttpServer server = vertx.createHttpServer()
                     .requestHandler(request -> {
                         if (HttpUtils.canUpgradeToWebSocket(request)) {
@@ -92,20 +98,26 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
                         }
                     });
             int actual = await(server.listen(port, "localhost").toCompletionStage().toCompletableFuture()).actualPort();
-            servers.put(name, server);
-            ports.put(name, actual);
+            servers.put(key, server);
+            ports.put(key, actual);
             return actual;
         }
 
-        /** The service's port refuses connections from now on. */
+        /** The service's ports (every replica's) refuse connections from now on. */
         public void down(String name) {
-            await(servers.remove(name).close().toCompletionStage().toCompletableFuture());
+            for (String key : List.copyOf(servers.keySet())) {
+                if (key.equals(name) || key.startsWith(name + "#")) {
+                    await(servers.remove(key).close().toCompletionStage().toCompletableFuture());
+                }
+            }
         }
 
-        /** The service answers again, on the same port. */
+        /** The service answers again, on the same ports. */
         public void up(String name) {
-            if (!servers.containsKey(name)) {
-                start(name, ports.get(name));
+            for (String key : List.copyOf(ports.keySet())) {
+                if ((key.equals(name) || key.startsWith(name + "#")) && !servers.containsKey(key)) {
+                    start(key, ports.get(key));
+                }
             }
         }
     }
@@ -118,6 +130,7 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             String status = request.getHeader(STATUS_HEADER);
             JsonObject description = new JsonObject()
                     .put("service", name)
+                    .put("port", request.localAddress().port())
                     .put("method", request.method().name())
                     .put("path", request.path())
                     .put("query", request.query())

@@ -80,6 +80,10 @@ public final class RunningSystem implements AutoCloseable {
     private final TcpRelay databaseRelay;
     private final TcpRelay smtpRelay;
     private final String serviceToken;
+    /** The live-event bus of the chat-service replicas: {@code postgres} (the default) or {@code nats} ({@code -Dsystem.bus}). */
+    private final String bus;
+    private final NatsServer nats;
+    private final TcpRelay natsRelay;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     private RsaJsonWebKey signingKey;
     private int gatewayManagementPort;
@@ -93,6 +97,9 @@ public final class RunningSystem implements AutoCloseable {
         this.databaseRelay = TcpRelay.start(database.host(), database.port());
         this.smtpRelay = TcpRelay.start("127.0.0.1", smtp.getSmtp().getPort());
         this.serviceToken = randomToken();
+        this.bus = System.getProperty("system.bus", "postgres");
+        this.nats = "nats".equals(bus) ? NatsServer.start(workDir.resolve("logs/nats-server.log")) : null;
+        this.natsRelay = nats == null ? null : TcpRelay.start("127.0.0.1", nats.port());
     }
 
     /** Starts everything and waits until every process is ready. */
@@ -137,6 +144,10 @@ public final class RunningSystem implements AutoCloseable {
         chat.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
         chat.put("CHAT_PRESENCE_HEARTBEAT_INTERVAL", ShorterTimeouts.PRESENCE_HEARTBEAT.toSeconds() + "s");
         chat.put("CHAT_PRESENCE_REPLICA_TIMEOUT", ShorterTimeouts.PRESENCE_REPLICA_TIMEOUT.toSeconds() + "s");
+        chat.put("CHAT_BUS", bus);
+        if (natsRelay != null) {
+            chat.put("NATS_URL", "nats://127.0.0.1:" + natsRelay.port());
+        }
 
         Map<String, String> user = new HashMap<>(common);
         user.put("QUARKUS_MAILER_MOCK", "false");
@@ -246,6 +257,25 @@ public final class RunningSystem implements AutoCloseable {
         return smtpRelay;
     }
 
+    /** The chat-service replicas' live-event bus: {@code postgres} or {@code nats}. */
+    public String bus() {
+        return bus;
+    }
+
+    /** The system's own nats-server ({@code system.bus=nats} only): a test may kill and restart it. */
+    NatsServer nats() {
+        if (nats == null) {
+            throw new IllegalStateException("the system runs on " + bus + ", not NATS");
+        }
+        return nats;
+    }
+
+    /** Between the chat-service replicas and NATS ({@code system.bus=nats} only): {@link TcpRelay#cut()} takes NATS away. */
+    public TcpRelay natsRelay() {
+        nats();
+        return natsRelay;
+    }
+
     public String serviceToken() {
         return serviceToken;
     }
@@ -320,6 +350,10 @@ public final class RunningSystem implements AutoCloseable {
         services.values().forEach(service -> service.stop(STOP_GRACE));
         smtpRelay.close();
         databaseRelay.close();
+        if (nats != null) {
+            natsRelay.close();
+            nats.close();
+        }
         smtp.stop();
         database.close();
     }

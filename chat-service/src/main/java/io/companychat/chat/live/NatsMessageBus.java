@@ -1,0 +1,281 @@
+package io.companychat.chat.live;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.companychat.chat.config.ChatConfig;
+import io.companychat.chat.live.LiveEvent.ConversationChanged;
+import io.companychat.chat.live.LiveEvent.ConversationRemoved;
+import io.companychat.chat.live.LiveEvent.MessageChanged;
+import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.live.LiveEvent.ReadMoved;
+import io.companychat.chat.live.LiveEvent.Typing;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener.Events;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+
+/**
+ * {@link MessageBus} on NATS ({@code CHAT_BUS=nats}), routing by interest: an event for a user is published on
+ * {@code chat.user.<id>}, and a replica subscribes to the subjects of the users whose sockets it holds
+ * ({@link #follow}), so the NATS server forwards each event only to the replicas that deliver it. A 1:1 message
+ * between users on two of three replicas reaches one other replica, not two; a replica's bus work grows with its
+ * own sockets, not with the system's traffic, and no {@code NOTIFY} takes PostgreSQL's commit lock.
+ *
+ * <p>What is not addressed to users goes to every replica on {@code chat.all}: presence metas and contact changes,
+ * which every replica's contacts index needs (a joining connection is announced once, whatever its number of
+ * contacts). Membership changes stay on PostgreSQL ({@link PgMessageBus#publishInTransaction}): they must reach
+ * every replica if and only if their transaction commits, in commit order, which a NOTIFY inside the transaction
+ * gives and a publish after the commit does not; they are rare (people adding people), so they cost PostgreSQL
+ * nothing that matters. Token revocation stays on PostgreSQL too (common's {@code RevokedTokens}, every service).
+ *
+ * <p>The connection does not echo this replica's own publications (it delivered them itself) and does not buffer
+ * while NATS is away: what is published then is dropped and counted, the clients catch up with {@code since},
+ * and a late burst after a reconnection cannot overtake their catch-up. jnats reconnects by itself and
+ * re-subscribes; {@code onGap} runs on every disconnection and reconnection.
+ */
+@ApplicationScoped
+@Typed(NatsMessageBus.class)
+public class NatsMessageBus implements MessageBus {
+
+    static final String USER_SUBJECT = "chat.user.";
+    static final String EVERY_REPLICA = "chat.all";
+    /** How long a join waits at most for NATS to confirm the subscription of its user. */
+    static final Duration FOLLOW_CONFIRMATION = Duration.ofSeconds(2);
+
+    private final PgMessageBus postgres;
+    private final ChatConfig config;
+    private final ObjectMapper mapper;
+    private final Vertx vertx;
+    private final Counter published;
+    private final Counter received;
+    private final Counter dropped;
+    /** Follows waiting for NATS to confirm their subscription (one flush confirms every one made before it). */
+    private final Queue<CompletableFuture<Void>> unconfirmed = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean confirming = new AtomicBoolean();
+    /** Whether the connection is up (a disconnection is reported once, however often jnats reports it). */
+    private final AtomicBoolean connected = new AtomicBoolean(true);
+    private volatile Connection connection;
+    private volatile Dispatcher dispatcher;
+    private volatile Runnable onGap = () -> {
+    };
+
+    public NatsMessageBus(PgMessageBus postgres, ChatConfig config, ObjectMapper mapper, Vertx vertx, MeterRegistry registry) {
+        this.postgres = postgres;
+        this.config = config;
+        this.mapper = mapper;
+        this.vertx = vertx;
+        this.published = registry.counter("chat.bus.published", "bus", "nats");
+        this.received = registry.counter("chat.bus.received", "bus", "nats");
+        this.dropped = registry.counter("chat.bus.dropped", "bus", "nats");
+    }
+
+    @Override
+    public void publish(LiveEvent event) {
+        Connection nats = connection;
+        if (nats == null) {
+            dropped.increment();
+            return;
+        }
+        Envelope envelope = Envelope.of(event, null);
+        try {
+            if (event instanceof MessageStored stored) {
+                toEach(nats, stored.memberIds(), -1, envelope);
+            } else if (event instanceof MessageChanged changed) {
+                toEach(nats, changed.memberIds(), -1, envelope);
+            } else if (event instanceof ReadMoved read) {
+                toEach(nats, read.memberIds(), -1, envelope);
+            } else if (event instanceof Typing typing) {
+                toEach(nats, typing.memberIds(), typing.userId(), envelope);
+            } else {
+                nats.publish(EVERY_REPLICA, encode(envelope));
+                published.increment();
+            }
+        } catch (IllegalStateException notConnected) {
+            dropped.increment();
+            Log.debugf("NATS is not connected: a %s was not published; clients catch up with since",
+                    event.getClass().getSimpleName());
+        }
+    }
+
+    /** One NATS message per addressee but {@code except}, all with the same bytes. */
+    private void toEach(Connection nats, long[] userIds, long except, Envelope envelope) {
+        byte[] body = encode(envelope.withoutAddressees());
+        for (long userId : userIds) {
+            if (userId != except) {
+                nats.publish(USER_SUBJECT + userId, body);
+                published.increment();
+            }
+        }
+    }
+
+    /** Membership changes: on PostgreSQL, inside their transaction (see the class comment). */
+    @Override
+    public Uni<CompletionStage<Void>> publishInTransaction(SqlConnection transaction, LiveEvent event) {
+        return postgres.publishInTransaction(transaction, event);
+    }
+
+    @Override
+    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap) {
+        this.onGap = onGap;
+        postgres.subscribe(receiver, onGap);
+        Context context = vertx.getOrCreateContext();
+        Options options = Options.builder()
+                .server(config.bus().natsUrl())
+                .connectionName("chat-service")
+                .noEcho()
+                .maxReconnects(-1)
+                .reconnectWait(Duration.ofSeconds(1))
+                .connectionTimeout(Duration.ofSeconds(5))
+                .reconnectBufferSize(0)
+                .connectionListener((nats, event) -> connectionEvent(event))
+                .build();
+        try {
+            connection = Nats.connect(options);
+        } catch (IOException e) {
+            throw new IllegalStateException("CHAT_BUS=nats, but NATS does not answer at " + config.bus().natsUrl(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to NATS", e);
+        }
+        dispatcher = connection.createDispatcher(message -> context.runOnContext(ignored -> receive(message, receiver)));
+        dispatcher.subscribe(EVERY_REPLICA);
+        Log.infof("Live events over NATS at %s (routing by interest)", connection.getConnectedUrl());
+    }
+
+    private void connectionEvent(Events event) {
+        switch (event) {
+            case DISCONNECTED -> {
+                if (!connected.getAndSet(false)) {
+                    return;
+                }
+                Log.warn("NATS connection lost: live events to and from other replicas wait for it; clients catch up with since");
+                onGap.run();
+            }
+            case RESUBSCRIBED -> {
+                connected.set(true);
+                Log.info("NATS connection back: live delivery resumes");
+                onGap.run();
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void receive(Message message, Consumer<LiveEvent> receiver) {
+        Envelope envelope;
+        try {
+            envelope = mapper.readValue(message.getData(), Envelope.class);
+        } catch (IOException e) {
+            Log.warnf("Ignoring a malformed NATS message on %s", message.getSubject());
+            return;
+        }
+        String subject = message.getSubject();
+        if (subject.startsWith(USER_SUBJECT)) {
+            envelope = envelope.to(Long.parseLong(subject, USER_SUBJECT.length(), subject.length(), 10));
+        }
+        LiveEvent event = envelope.event();
+        if (event == null || event instanceof ConversationChanged || event instanceof ConversationRemoved) {
+            Log.warnf("Ignoring a NATS message of type %s", envelope.type());
+            return;
+        }
+        received.increment();
+        receiver.accept(event);
+    }
+
+    @Override
+    public CompletionStage<Void> follow(long userId) {
+        Dispatcher subscriptions = dispatcher;
+        if (subscriptions == null) {
+            return FOLLOWING;
+        }
+        subscriptions.subscribe(USER_SUBJECT + userId);
+        CompletableFuture<Void> confirmed = new CompletableFuture<>();
+        unconfirmed.add(confirmed);
+        if (confirming.compareAndSet(false, true)) {
+            vertx.executeBlocking(this::confirmFollows, false);
+        }
+        return confirmed;
+    }
+
+    @Override
+    public void unfollow(long userId) {
+        Dispatcher subscriptions = dispatcher;
+        if (subscriptions != null) {
+            subscriptions.unsubscribe(USER_SUBJECT + userId);
+        }
+    }
+
+    /**
+     * Flushes (a PING the server answers after it has read everything before it, the subscriptions included) until
+     * no follow waits: one round trip confirms every follow made before it.
+     */
+    private Void confirmFollows() {
+        while (true) {
+            List<CompletableFuture<Void>> batch = new ArrayList<>();
+            for (CompletableFuture<Void> follow; (follow = unconfirmed.poll()) != null;) {
+                batch.add(follow);
+            }
+            if (batch.isEmpty()) {
+                confirming.set(false);
+                if (unconfirmed.isEmpty() || !confirming.compareAndSet(false, true)) {
+                    return null;
+                }
+                continue;
+            }
+            try {
+                connection.flush(FOLLOW_CONFIRMATION);
+            } catch (TimeoutException | IllegalStateException e) {
+                Log.debugf("NATS did not confirm %d subscriptions (%s); their users catch up with since", batch.size(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            batch.forEach(follow -> follow.complete(null));
+        }
+    }
+
+    private byte[] encode(Envelope envelope) {
+        try {
+            return mapper.writeValueAsBytes(envelope);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("live event could not be written", e);
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        Connection nats = connection;
+        if (nats != null) {
+            try {
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
