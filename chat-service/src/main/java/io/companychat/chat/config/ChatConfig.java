@@ -37,6 +37,13 @@ public interface ChatConfig {
         @WithDefault("nats://127.0.0.1:4222")
         String natsUrl();
 
+        /**
+         * The first token of every subject this system uses ({@code <prefix>.user.<id>}, {@code <prefix>.all}), so
+         * that systems sharing one NATS never see each other's events ({@code CHAT_NATS_PREFIX}).
+         */
+        @WithDefault("chat")
+        String natsPrefix();
+
         enum Kind {
             POSTGRES,
             NATS

@@ -42,7 +42,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * {@link MessageBus} on NATS ({@code CHAT_BUS=nats}), routing by interest: an event for a user is published on
- * {@code chat.user.<id>}, and a replica subscribes to the subjects of the users whose sockets it holds
+ * {@code chat.user.<id>} ({@code chat} being {@code chat.bus.nats-prefix}), and a replica subscribes to the subjects of the users whose sockets it holds
  * ({@link #follow}), so the NATS server forwards each event only to the replicas that deliver it. A 1:1 message
  * between users on two of three replicas reaches one other replica, not two; a replica's bus work grows with its
  * own sockets, not with the system's traffic, and no {@code NOTIFY} takes PostgreSQL's commit lock.
@@ -63,11 +63,13 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 @Typed(NatsMessageBus.class)
 public class NatsMessageBus implements MessageBus {
 
-    static final String USER_SUBJECT = "chat.user.";
-    static final String EVERY_REPLICA = "chat.all";
     /** How long a join waits at most for NATS to confirm the subscription of its user. */
     static final Duration FOLLOW_CONFIRMATION = Duration.ofSeconds(2);
 
+    /** {@code <prefix>.user.}: followed by a user id, the subject of the events for that user. */
+    private final String userSubject;
+    /** {@code <prefix>.all}: what every replica gets. */
+    private final String everyReplica;
     private final PgMessageBus postgres;
     private final ChatConfig config;
     private final ObjectMapper mapper;
@@ -88,6 +90,8 @@ public class NatsMessageBus implements MessageBus {
     public NatsMessageBus(PgMessageBus postgres, ChatConfig config, ObjectMapper mapper, Vertx vertx, MeterRegistry registry) {
         this.postgres = postgres;
         this.config = config;
+        this.userSubject = config.bus().natsPrefix() + ".user.";
+        this.everyReplica = config.bus().natsPrefix() + ".all";
         this.mapper = mapper;
         this.vertx = vertx;
         this.published = registry.counter("chat.bus.published", "bus", "nats");
@@ -113,7 +117,7 @@ public class NatsMessageBus implements MessageBus {
             } else if (event instanceof Typing typing) {
                 toEach(nats, typing.memberIds(), typing.userId(), envelope);
             } else {
-                nats.publish(EVERY_REPLICA, encode(envelope));
+                nats.publish(everyReplica, encode(envelope));
                 published.increment();
             }
         } catch (IllegalStateException notConnected) {
@@ -128,7 +132,7 @@ public class NatsMessageBus implements MessageBus {
         byte[] body = encode(envelope.withoutAddressees());
         for (long userId : userIds) {
             if (userId != except) {
-                nats.publish(USER_SUBJECT + userId, body);
+                nats.publish(userSubject + userId, body);
                 published.increment();
             }
         }
@@ -164,7 +168,7 @@ public class NatsMessageBus implements MessageBus {
             throw new IllegalStateException("interrupted while connecting to NATS", e);
         }
         dispatcher = connection.createDispatcher(message -> context.runOnContext(ignored -> receive(message, receiver)));
-        dispatcher.subscribe(EVERY_REPLICA);
+        dispatcher.subscribe(everyReplica);
         Log.infof("Live events over NATS at %s (routing by interest)", connection.getConnectedUrl());
     }
 
@@ -196,8 +200,8 @@ public class NatsMessageBus implements MessageBus {
             return;
         }
         String subject = message.getSubject();
-        if (subject.startsWith(USER_SUBJECT)) {
-            envelope = envelope.to(Long.parseLong(subject, USER_SUBJECT.length(), subject.length(), 10));
+        if (subject.startsWith(userSubject)) {
+            envelope = envelope.to(Long.parseLong(subject, userSubject.length(), subject.length(), 10));
         }
         LiveEvent event = envelope.event();
         if (event == null || event instanceof ConversationChanged || event instanceof ConversationRemoved) {
@@ -214,7 +218,7 @@ public class NatsMessageBus implements MessageBus {
         if (subscriptions == null) {
             return FOLLOWING;
         }
-        subscriptions.subscribe(USER_SUBJECT + userId);
+        subscriptions.subscribe(userSubject + userId);
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         unconfirmed.add(confirmed);
         if (confirming.compareAndSet(false, true)) {
@@ -227,7 +231,7 @@ public class NatsMessageBus implements MessageBus {
     public void unfollow(long userId) {
         Dispatcher subscriptions = dispatcher;
         if (subscriptions != null) {
-            subscriptions.unsubscribe(USER_SUBJECT + userId);
+            subscriptions.unsubscribe(userSubject + userId);
         }
     }
 
