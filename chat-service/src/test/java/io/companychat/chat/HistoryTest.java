@@ -59,7 +59,7 @@ class HistoryTest {
 
     @Test
     void twoHundredThirtyMessagesPageBackAs50_50_50_50_30WithoutGapOrDuplicate() {
-        List<Long> posted = postAlternately(MESSAGES);
+        List<Long> posted = storeAlternately(MESSAGES);
 
         List<Page> pages = pageBack(bob, null, () -> { });
 
@@ -72,7 +72,7 @@ class HistoryTest {
 
     @Test
     void pagesStayStableWhileNewMessagesArrive() {
-        List<Long> posted = postAlternately(MESSAGES);
+        List<Long> posted = storeAlternately(MESSAGES);
         List<Long> arrivedMeanwhile = new ArrayList<>();
 
         List<Page> pages = pageBack(ann, null, () -> {
@@ -104,7 +104,7 @@ class HistoryTest {
 
     @Test
     void limitSetsThePageSizeFromOneToAHundred() {
-        List<Long> posted = postAlternately(120);
+        List<Long> posted = storeAlternately(120);
 
         assertThat(page(ann, "").ids()).as("default page").hasSize(50);
         assertThat(page(ann, "?limit=&before=").ids()).as("empty values count as none").hasSize(50);
@@ -150,7 +150,12 @@ class HistoryTest {
     private record Page(List<Long> ids, String next) {
     }
 
-    /** Posts {@code count} messages, Ann and Bob taking turns; returns their ids in posting order. */
+    /** Stores {@code count} messages at once, Ann and Bob taking turns; returns their ids in posting order. */
+    private List<Long> storeAlternately(int count) {
+        return chat.newMessages(conversation, count, ann, bob);
+    }
+
+    /** Posts {@code count} messages through the API, Ann and Bob taking turns; returns their ids in posting order. */
     private List<Long> postAlternately(int count) {
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < count; i++) {

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -122,6 +123,34 @@ public final class Chat {
                 .when().post(messagesOf(conversationId))
                 .then().statusCode(201)
                 .extract().jsonPath().getLong("id");
+    }
+
+    /**
+     * {@code count} messages at once (one statement), as the API stores them: the senders take turns, the content is
+     * "message 0", "message 1", ... and each is dated a millisecond after the one before. Their ids ascending.
+     */
+    public List<Long> newMessages(long conversationId, int count, long... senderIds) {
+        List<Long> ids = new ArrayList<>(count);
+        try (Connection connection = database.connect(); PreparedStatement statement = connection.prepareStatement(
+                "INSERT INTO messages (conversation_id, sender_id, content, date, inserted_at, updated_at) "
+                        + "SELECT ?, (?::bigint[])[g % ? + 1], 'message ' || g, t, t, t "
+                        + "FROM generate_series(0, ? - 1) g, LATERAL (SELECT now() - (? - g) * interval '1 millisecond' AS t) d "
+                        + "ORDER BY g RETURNING id")) {
+            statement.setLong(1, conversationId);
+            statement.setArray(2, connection.createArrayOf("bigint", Arrays.stream(senderIds).boxed().toArray()));
+            statement.setInt(3, senderIds.length);
+            statement.setInt(4, count);
+            statement.setInt(5, count);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(rows.getLong(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("test messages not inserted", e);
+        }
+        ids.sort(null);
+        return ids;
     }
 
     public long countMessages(long conversationId) {
