@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokens;
 import io.restassured.http.ContentType;
@@ -31,6 +34,7 @@ public final class Chat {
     private final UserServiceDouble userService;
     private final TestTokens tokens;
     private final Map<Long, String> tokenCache = new ConcurrentHashMap<>();
+    private Long sentinelSender;
 
     public Chat(TestDatabase database, UserServiceDouble userService, TestTokens tokens) {
         this.database = database;
@@ -151,6 +155,29 @@ public final class Chat {
         }
         ids.sort(null);
         return ids;
+    }
+
+    /**
+     * The pushes of {@code event} that reach the user's socket before a direct message posted now to the user by a
+     * user of its own (the sentinel): whatever was already on its way to the socket comes first, so an empty list
+     * shows that nothing came without waiting out a quiet period. The sentinel reaches all the user's sockets.
+     */
+    public List<JsonNode> pushesBeforeSentinel(PhoenixTestSocket socket, long userId, String event) {
+        if (sentinelSender == null) {
+            sentinelSender = newUser("Sentinel");
+        }
+        long sentinel = post(sentinelSender, conversation(sentinelSender, userId), "sentinel");
+        List<JsonNode> before = new ArrayList<>();
+        socket.await(frame -> {
+            if ("receive_msg".equals(frame.path(3).asText()) && frame.at("/4/message/id").asLong() == sentinel) {
+                return true;
+            }
+            if (event.equals(frame.path(3).asText()) && frame.path(1).isNull()) {
+                before.add(frame);
+            }
+            return false;
+        }, PhoenixTestSocket.WAIT, "the sentinel message " + sentinel);
+        return before;
     }
 
     public long countMessages(long conversationId) {
