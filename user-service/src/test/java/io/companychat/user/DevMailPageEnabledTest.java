@@ -10,7 +10,6 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.Map;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -19,32 +18,23 @@ import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.user.support.Fixtures;
+import io.companychat.user.support.LimitsAndLocalRun;
 import io.companychat.user.support.Rows;
 import io.quarkus.elytron.security.common.BcryptUtil;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
 import io.restassured.response.Response;
 
 /** The local run: no SMTP server, the mock mailer keeps the mails, and /dev/sent-mails shows them. */
 @QuarkusTest
-@TestProfile(DevMailPageEnabledTest.LocalRun.class)
+@TestProfile(LimitsAndLocalRun.class)
 @WithTestResource(PostgresTestResource.class)
 class DevMailPageEnabledTest {
 
     private static final String PAGE = "/dev/sent-mails";
     private static final Duration MAIL_TIMEOUT = Duration.ofSeconds(20);
-
-    /** What deploy/local/run.sh sets for user-service. */
-    public static class LocalRun implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            // Listening on every interface (as the local run once did) so that a caller from elsewhere can be tried.
-            return Map.of("quarkus.mailer.mock", "true", "chat.dev-mail-page.enabled", "true", "quarkus.http.host", "0.0.0.0");
-        }
-    }
 
     @InjectTestDatabase
     TestDatabase database;

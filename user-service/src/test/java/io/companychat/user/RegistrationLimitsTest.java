@@ -27,12 +27,11 @@ import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokensResource;
-import io.companychat.user.support.GreenMailResource;
+import io.companychat.user.support.LimitsAndLocalRun;
 import io.companychat.user.support.Rows;
 import io.quarkus.elytron.security.common.BcryptUtil;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -44,32 +43,19 @@ import io.restassured.response.Response;
  * logins keep their turn.
  */
 @QuarkusTest
-@TestProfile(RegistrationLimitsTest.Limits.class)
+@TestProfile(LimitsAndLocalRun.class)
 @WithTestResource(PostgresTestResource.class)
-@WithTestResource(GreenMailResource.class)
 class RegistrationLimitsTest {
 
     private static final String USERS = "/api/users";
-    private static final int LIMIT = 3;
+    private static final int LIMIT = LimitsAndLocalRun.REGISTRATION_LIMIT;
     private static final Duration WINDOW = Duration.ofHours(1);
-    private static final int WAITING_REGISTRATIONS = 6;
+    private static final int WAITING_REGISTRATIONS = LimitsAndLocalRun.WAITING_REGISTRATIONS;
     private static final int FLOODERS = 12;
     private static final int LOGINS = 7;
     private static final String PASSWORD = "correct-horse-battery";
     private static final Pattern HASH_COUNT = Pattern.compile("(?m)^users_registration_hash_seconds_count(?:\\{[^}]*})? ([0-9.E]+)$");
     private static final AtomicInteger ADDRESSES = new AtomicInteger();
-
-    /** One bcrypt thread, so that the queue's order shows in what finishes when. */
-    public static class Limits implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "chat.registration.limit", Integer.toString(LIMIT),
-                    "chat.registration.domains", "example.com, Company.Test",
-                    "chat.password.hash-threads", "1",
-                    "chat.password.max-waiting-registrations", Integer.toString(WAITING_REGISTRATIONS));
-        }
-    }
 
     @InjectTestDatabase
     TestDatabase database;
