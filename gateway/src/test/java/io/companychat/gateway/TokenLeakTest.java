@@ -30,8 +30,9 @@ class TokenLeakTest {
     @TestHTTPResource("/")
     URL gateway;
 
+    /** One round of requests carrying the token (the last waits out the request timeout), checked in the log and the metrics. */
     @Test
-    void queryStringIsNeverLogged() throws Exception {
+    void queryStringIsNeverLoggedNorInTheMetrics() throws Exception {
         try (LogCapture log = LogCapture.start(); RawClient raw = new RawClient(gateway.getPort())) {
             Logger.getLogger(TokenLeakTest.class).info(CANARY);
 
@@ -39,13 +40,6 @@ class TokenLeakTest {
 
             assertThat(log.lines()).as("captured log").anyMatch(line -> line.contains(CANARY))
                     .noneMatch(line -> line.contains(SECRET_TOKEN));
-        }
-    }
-
-    @Test
-    void metricsNeverContainQueryStrings() throws Exception {
-        try (RawClient raw = new RawClient(gateway.getPort())) {
-            sendRequestsCarryingTheToken(raw);
         }
 
         Response response = given().get(metrics);
