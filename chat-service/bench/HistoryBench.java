@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <deep-long.csv>} measures history pages and prints p50/p90/p99 per scenario; {@code java
  * HistoryBench.java list <dir> <base-url> <user> <conversations.csv>} measures that user's
  * conversation list against a history page of their conversations, in alternating rounds
- * (read-bench.sh).
+ * (read-bench.sh); {@code java HistoryBench.java search <dir> <base-url> <user> <conversations.csv>
+ * <scenarios.tsv>} measures that user's searches the same way (search-bench.sh).
  */
 public class HistoryBench {
 
@@ -51,9 +53,11 @@ public class HistoryBench {
             case "keys" -> keys(Path.of(args[1]));
             case "run" -> run(Path.of(args[1]), args[2], Path.of(args[3]), Path.of(args[4]));
             case "list" -> list(Path.of(args[1]), args[2], Long.parseLong(args[3]), Path.of(args[4]));
+            case "search" -> search(Path.of(args[1]), args[2], Long.parseLong(args[3]), Path.of(args[4]), Path.of(args[5]));
             default -> {
                 System.err.println("usage: HistoryBench keys <dir> | run <dir> <base-url> <samples.csv> <deep-long.csv>"
-                        + " | list <dir> <base-url> <user> <conversations.csv>");
+                        + " | list <dir> <base-url> <user> <conversations.csv>"
+                        + " | search <dir> <base-url> <user> <conversations.csv> <scenarios.tsv>");
                 System.exit(2);
             }
         }
@@ -249,6 +253,79 @@ public class HistoryBench {
                 + "ratio list/baseline: p50 %.1fx, p99 %.1fx%n", rounds, listP50, listP99, pageP50, pageP99, listP50 / pageP50, listP99 / pageP99);
         System.out.printf(Locale.ROOT, "goal p99 < %.0f ms: %s (median p99 %.2f ms; worst round %.2f ms)%n", goal,
                 listP99 < goal ? "MET" : "NOT MET", listP99, lists.stream().mapToDouble(r -> r.percentile(99)).max().orElse(0));
+    }
+
+    /**
+     * Searches of one user (issue 18's benchmark), one client: each line of {@code scenarios.tsv} is
+     * {@code name <TAB> all|each <TAB> query <TAB> query…}: a request searches one of the queries (at random)
+     * over all the user's conversations, or ({@code each}) with {@code conversation_id} one of them at random.
+     * After a warm-up, rounds of every scenario in turn, the baseline (a history page) first; per round
+     * p50/p90/p99, then the medians of the rounds against the goal.
+     */
+    static void search(Path dir, String baseUrl, long userId, Path conversationsFile, Path scenariosFile) throws Exception {
+        String token = token(signingKey(dir), userId);
+        List<Long> conversations = Files.readAllLines(conversationsFile).stream().filter(l -> !l.isBlank())
+                .map(l -> Long.parseLong(l.trim())).toList();
+        List<Scenario> scenarios = new ArrayList<>();
+        scenarios.add(new Scenario("baseline: a history page (limit 50) of one of the " + conversations.size(),
+                conversations.stream().map(c -> path(c, null)).toList(), conversations.stream().map(c -> token).toList()));
+        for (String line : Files.readAllLines(scenariosFile)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] fields = line.split("\t");
+            List<String> paths = new ArrayList<>();
+            for (int i = 2; i < fields.length; i++) {
+                String base = "/api/messages/search?q=" + URLEncoder.encode(fields[i], StandardCharsets.UTF_8);
+                if (fields[1].equals("each")) {
+                    conversations.forEach(c -> paths.add(base + "&conversation_id=" + c));
+                } else {
+                    paths.add(base);
+                }
+            }
+            scenarios.add(new Scenario(fields[0], paths, paths.stream().map(p -> token).toList()));
+        }
+        int rounds = Integer.getInteger("bench.rounds", 3);
+        int requests = Integer.getInteger("bench.requests", 500);
+        int warmup = Integer.getInteger("bench.warmup", 300);
+        double goal = Double.parseDouble(System.getProperty("bench.goalP99", "50"));
+
+        for (Scenario scenario : scenarios) {
+            try (Connection connection = new Connection(URI.create(baseUrl))) {
+                Response response = connection.get(scenario.paths().get(0), token);
+                if (response.status() != 200) {
+                    throw new IllegalStateException(scenario.name() + ": HTTP " + response.status() + " " + response.body());
+                }
+                int found = response.body().split("\"conversation_id\"", -1).length - 1;
+                System.out.printf(Locale.ROOT, "check: %-60s HTTP 200, %d messages on the first page (%s)%n", scenario.name(),
+                        found, scenario.paths().get(0));
+            }
+        }
+        System.out.printf(Locale.ROOT, "warm-up: %,d requests per scenario%n", warmup);
+        for (Scenario scenario : scenarios) {
+            measure(baseUrl, scenario, warmup, 1);
+        }
+        System.out.printf(Locale.ROOT, "%n%d rounds of %,d requests per scenario, one client, closed loop; ms from request written to response read%n",
+                rounds, requests);
+        System.out.printf(Locale.ROOT, "%5s %-60s %8s %8s %8s %8s %8s%n", "round", "scenario", "p50 ms", "p90 ms", "p99 ms", "max ms", "req/s");
+        Map<Scenario, List<Result>> results = new java.util.LinkedHashMap<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (Scenario scenario : scenarios) {
+                Result result = measure(baseUrl, scenario, requests, 1);
+                results.computeIfAbsent(scenario, s -> new ArrayList<>()).add(result);
+                System.out.printf(Locale.ROOT, "%5d %-60s %8.2f %8.2f %8.2f %8.2f %8.0f%s%n", round, scenario.name(), result.percentile(50),
+                        result.percentile(90), result.percentile(99), result.percentile(100), result.throughput(),
+                        result.errors() > 0 ? "  ERRORS: " + result.errors() : "");
+            }
+        }
+        System.out.printf(Locale.ROOT, "%nmedians of %d rounds (goal p99 < %.0f ms):%n%-60s %8s %8s %8s %10s  %s%n", rounds, goal, "scenario",
+                "p50 ms", "p90 ms", "p99 ms", "worst p99", "goal");
+        for (Map.Entry<Scenario, List<Result>> e : results.entrySet()) {
+            double p99 = medianOf(e.getValue(), 99);
+            System.out.printf(Locale.ROOT, "%-60s %8.2f %8.2f %8.2f %10.2f  %s%n", e.getKey().name(), medianOf(e.getValue(), 50),
+                    medianOf(e.getValue(), 90), p99, e.getValue().stream().mapToDouble(r -> r.percentile(99)).max().orElse(0),
+                    e.getKey() == scenarios.get(0) ? "" : p99 < goal ? "met" : "NOT MET");
+        }
     }
 
     static double medianOf(List<Result> results, double percentile) {

@@ -4,7 +4,9 @@
 #   ensure_jar                       build the packaged service if missing or older than its sources,
 #                                    then copy it to $work/quarkus-app (a rebuild meanwhile cannot
 #                                    pull the jars from under the running service)
-#   create_db <db>                   drop and create <db> with common's migrations (Flyway stays off)
+#   create_db <db>                   drop and create <db> with common's migrations (Flyway stays off);
+#                                    BENCH_SEARCH_INDEX=off then drops the search column and its index
+#                                    (messages as before V6: search-bench.sh's baseline of writes)
 #   psql_db <db> [psql args]         psql on <db>, stopping at the first error
 #   make_keys                        $work/signing-key.der and $work/jwks.json (HistoryBench.java keys)
 #   load_conversations_data <db>    conversations-data.sql (user 1 in 500 conversations, 1,000,000
@@ -64,6 +66,10 @@ create_db() {
   for migration in $(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V); do
     psql_db "$db" -f "$migration"
   done
+  if [ "${BENCH_SEARCH_INDEX:-on}" = off ]; then
+    echo "bench: BENCH_SEARCH_INDEX=off: no search column nor index on messages in $db"
+    psql_db "$db" -c "DROP INDEX messages_search_idx" -c "ALTER TABLE messages DROP COLUMN search"
+  fi
 }
 
 # The data of explain.sh and read-bench.sh, loaded once (~1 minute) and reused while it is whole.

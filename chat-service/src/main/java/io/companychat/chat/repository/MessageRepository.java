@@ -150,6 +150,15 @@ public class MessageRepository {
             ORDER BY m.id DESC
             LIMIT $5""".formatted(prefixed("m.", COLUMNS));
 
+    /**
+     * The search is planned for its own words every time: the best plan depends on how common they are (a
+     * common word: the newest messages, filtered; a rare one: the search index), and the generic plan that
+     * PostgreSQL settles on for a prepared statement after five runs intersects the search index with each
+     * conversation's messages, over a second per search for a word in half of 1,000,000 messages
+     * (search-bench.sh).
+     */
+    static final String CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan";
+
     static final String IS_MEMBER = "SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2";
 
     /** An edit or delete: the message as it is now and the members it goes to; null when nothing changed. */
@@ -286,11 +295,13 @@ public class MessageRepository {
     /** Up to {@code size} matches, newest first, older than {@code beforeId} when given. */
     public Uni<List<Message>> search(long userId, String query, Long conversationId, Long beforeId, int size) {
         long before = beforeId == null ? Long.MAX_VALUE : beforeId;
-        return pool.preparedQuery(SEARCH).execute(Tuple.of(userId, query, before, conversationId, size)).map(rows -> {
-            List<Message> found = new ArrayList<>(rows.size());
-            rows.forEach(row -> found.add(message(row)));
-            return found;
-        });
+        return pool.withTransaction(connection -> connection.query(CUSTOM_PLAN).execute()
+                .chain(() -> connection.preparedQuery(SEARCH).execute(Tuple.of(userId, query, before, conversationId, size))))
+                .map(rows -> {
+                    List<Message> found = new ArrayList<>(rows.size());
+                    rows.forEach(row -> found.add(message(row)));
+                    return found;
+                });
     }
 
     public Uni<Boolean> isMember(long conversationId, long userId) {
