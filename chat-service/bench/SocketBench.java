@@ -58,6 +58,10 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * signals: read markers and typing (issue 16): one socket per user, each the actor of some direct
  * conversations (mark_read, typing) and the watcher of others; a steady total rate of events, the
  * latency of each read/typing push to the watcher, against heartbeat round trips in the same run.
+ * presence-baseline, presence (issue 17; socket-bench.sh runs both, each on a fresh service): 5 sockets per user
+ * for 2,000 users without contacts (the baseline) or with 50 each, opened user by user in steps with the RSS
+ * measured as idle does and every presence_state timed; then, with presence only, paced rejoins and a reconnect
+ * storm, every presence_diff they cause counted at every watcher socket, with its latency.
  */
 public class SocketBench {
 
