@@ -58,6 +58,10 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * signals: read markers and typing (issue 16): one socket per user, each the actor of some direct
  * conversations (mark_read, typing) and the watcher of others; a steady total rate of events, the
  * latency of each read/typing push to the watcher, against heartbeat round trips in the same run.
+ * presence-baseline, presence (issue 17; socket-bench.sh runs both, each on a fresh service): 5 sockets per user
+ * for 2,000 users without contacts (the baseline) or with 50 each, opened user by user in steps with the RSS
+ * measured as idle does and every presence_state timed; then, with presence only, paced rejoins and a reconnect
+ * storm, every presence_diff they cause counted at every watcher socket, with its latency.
  */
 public class SocketBench {
 
@@ -109,6 +113,12 @@ public class SocketBench {
         volatile WebSocket ws;
         volatile Consumer<String> onText;
         volatile boolean closing;
+        /** When its phx_join went out, and how long its presence_state took after it (-1: none yet). */
+        volatile long joinSentAt;
+        /** The join counts as done at its presence_state, not at its ok reply (the presence modes). */
+        volatile boolean awaitState;
+        volatile long stateNanos = -1;
+        volatile int stateUsers;
 
         Sock(int slot, long userId) {
             this.slot = slot;
@@ -117,8 +127,9 @@ public class SocketBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5 || !List.of("idle", "messages", "all", "flood", "group", "signals").contains(args[0])) {
-            System.err.println("usage: SocketBench idle|messages|all|flood|group|signals <dir> <port> <server pid> <database>");
+        if (args.length != 5 || !List.of("idle", "messages", "all", "flood", "group", "signals", "presence-baseline", "presence")
+                .contains(args[0])) {
+            System.err.println("usage: SocketBench idle|messages|all|flood|group|signals|presence-baseline|presence <dir> <port> <server pid> <database>");
             System.exit(2);
         }
         SocketBench bench = new SocketBench(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]), args[4]);
@@ -134,6 +145,10 @@ public class SocketBench {
             }
             if (args[0].equals("signals")) {
                 bench.signals();
+                return;
+            }
+            if (args[0].startsWith("presence")) {
+                bench.presence(args[0].equals("presence-baseline"));
                 return;
             }
             if (!args[0].equals("messages")) {
@@ -185,7 +200,7 @@ public class SocketBench {
     // ---------------------------------------------------------------------------------------------
     // Connections
 
-    /** Connects, joins room:chat; completes once the join's ok reply is in. */
+    /** Connects, joins room:chat; completes once the join's ok reply is in (or its presence_state, if the sock awaits it). */
     Future<Void> open(Sock sock, String token) {
         Promise<Void> joined = Promise.promise();
         WebSocketClient client = clients.get(sock.slot % clients.size());
@@ -194,13 +209,17 @@ public class SocketBench {
                 .onFailure(joined::tryFail)
                 .onSuccess(ws -> {
                     sock.ws = ws;
+                    boolean[] joinOk = { false };
                     ws.textMessageHandler(text -> {
                         if (text.startsWith("[null,\"hb\",")) {
                             heartbeatReplies.incrementAndGet();
-                        } else if (!joined.future().isComplete()) {
+                        } else if (!joinOk[0]) {
                             if (text.startsWith("[\"1\",\"1\",") && text.contains("\"status\":\"ok\"")) {
+                                joinOk[0] = true;
                                 open.add(sock);
-                                joined.tryComplete();
+                                if (!sock.awaitState) {
+                                    joined.tryComplete();
+                                }
                             } else {
                                 joined.tryFail("join refused: " + text);
                             }
@@ -208,6 +227,9 @@ public class SocketBench {
                             Consumer<String> handler = sock.onText;
                             if (handler != null) {
                                 handler.accept(text);
+                            }
+                            if (sock.awaitState && text.startsWith(STATE_PREFIX)) {
+                                joined.tryComplete();
                             }
                         }
                     });
@@ -221,6 +243,7 @@ public class SocketBench {
                     });
                     ws.exceptionHandler(e -> {
                     });
+                    sock.joinSentAt = System.nanoTime();
                     ws.writeTextMessage(JOIN);
                 });
         return joined.future();
@@ -1753,6 +1776,393 @@ public class SocketBench {
             }
             return new double[] { used / (1 << 20), tenured / (1 << 20) };
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Presence (issue 17)
+
+    static final String STATE_PREFIX = "[\"1\",null,\"room:chat\",\"presence_state\",";
+    static final String DIFF_PREFIX = "[null,null,\"room:chat\",\"presence_diff\",";
+    final int presenceUsers = Integer.getInteger("bench.presenceUsers", 2000);
+    final long presenceFirstUser = Long.getLong("bench.presenceFirstUser", 10001);
+    final int socketsPerUser = Integer.getInteger("bench.socketsPerUser", 5);
+    /** Each user's contacts: the {@code contacts / 2} users after them and as many before, round the ring. */
+    final int contacts = Integer.getInteger("bench.contacts", 50);
+    final int[] presenceSteps = Arrays.stream(System.getProperty("bench.presenceSteps", "2000,5000,10000").split(","))
+            .map(String::trim).mapToInt(Integer::parseInt).toArray();
+    /** "sockets/seconds" of the paced rejoins and of the storm. */
+    final String probePlan = System.getProperty("bench.probe", "500/10");
+    final String stormPlan = System.getProperty("bench.storm", "2000/5");
+
+    volatile Storm currentStorm;
+
+    /**
+     * {@code presenceUsers} users with {@code socketsPerUser} sockets each, opened user by user in steps (the server's
+     * RSS after a full GC at each, as idle does). Baseline: the users after them, who have no contacts (no
+     * conversation); otherwise each user shares a direct conversation with {@code contacts} others. Then, with every
+     * socket up: paced rejoins and the reconnect storm, with every presence_diff they cause counted at every watcher.
+     */
+    void presence(boolean baseline) throws Exception {
+        long first = baseline ? presenceFirstUser + presenceUsers : presenceFirstUser;
+        int total = presenceUsers * socketsPerUser;
+        System.out.printf(Locale.ROOT, baseline
+                ? "%nPRESENCE BASELINE: %,d sockets of %,d users without contacts (users %d..%d, %d sockets each), opened user by user%n"
+                : "%nPRESENCE: %,d sockets of %,d users (users %d..%d, %d sockets each), opened user by user; each user has %d contacts "
+                        + "(a direct conversation with each of the %d users after them and before them, round the ring)%n",
+                total, presenceUsers, first, first + presenceUsers - 1, socketsPerUser, contacts, contacts / 2);
+
+        // Warm-up: the join path with this phase's lookups compiled before the baseline point.
+        long[] warmUsers = new long[Math.min(warmupConnections, presenceUsers)];
+        for (int i = 0; i < warmUsers.length; i++) {
+            warmUsers[i] = first + i;
+        }
+        List<Sock> warm = socks(warmUsers);
+        warm.forEach(sock -> sock.onText = presenceHandler(sock));
+        int warmFailed = openAll(warm, tokens(warmUsers));
+        Thread.sleep(1000);
+        closeAll(warm);
+        Thread.sleep(2000);
+        System.out.printf(Locale.ROOT, "warm-up: %,d sockets (one per user) opened, joined and closed (%d failed)%n", warm.size(), warmFailed);
+
+        long[] users = new long[total];
+        for (int i = 0; i < total; i++) {
+            users[i] = first + i / socketsPerUser;
+        }
+        String[] tokens = tokens(users);
+        List<Sock> all = socks(users);
+        Sock[][] byUser = new Sock[presenceUsers][socketsPerUser];
+        for (int i = 0; i < total; i++) {
+            Sock sock = all.get(i);
+            sock.onText = presenceHandler(sock);
+            byUser[i / socketsPerUser][i % socketsPerUser] = sock;
+        }
+        List<Mem> points = new ArrayList<>();
+        Mem base = measure();
+        points.add(base);
+        Map<String, long[]> baseHistogram = histogram();
+        System.out.printf(Locale.ROOT, "%n%11s %8s %8s %9s %9s %9s %9s %9s %9s %7s %7s%n", "", "RSS", "", "heap", "", "heap",
+                "heap", "RSS-heap", "", "server", "opened");
+        System.out.printf(Locale.ROOT, "%11s %8s %8s %9s %9s %9s %9s %9s %9s %7s %7s%n", "connections", "MB", "KB/conn", "used MB",
+                "KB/conn", "commit MB", "resid MB", "MB", "KB/conn", "fds", "conn/s");
+        printRow(base, base, 0);
+        int opened = 0;
+        int failed = 0;
+        for (int step : presenceSteps) {
+            int n = Math.min(step, total);
+            if (n <= opened) {
+                continue;
+            }
+            long t = System.nanoTime();
+            failed += openAll(all.subList(opened, n), Arrays.copyOfRange(tokens, opened, n));
+            double rate = (n - opened) / ((System.nanoTime() - t) / 1e9);
+            opened = n;
+            Thread.sleep(3000);
+            Mem mem = measure();
+            points.add(mem);
+            printRow(base, mem, rate);
+        }
+        Map<String, long[]> topHistogram = histogram();
+        Mem last = points.get(points.size() - 1);
+        System.out.printf(Locale.ROOT, "open client sockets %,d, failed to open %d, closed by the server %d%s%n", open.size(), failed,
+                unexpectedCloses.get(), lastCloseReason == null ? "" : " (last: " + lastCloseReason + ")");
+        double perSocket = (last.rssKb() - base.rssKb()) / (double) last.connections();
+        double[] rss = fit(points, Mem::rssKb);
+        double[] heap = fit(points, Mem::heapUsedKb);
+        System.out.printf(Locale.ROOT, "RSS per socket: %.2f KB from 0 to %,d sockets; least-squares slope %.2f KB (heap used: slope %.2f KB)%n",
+                perSocket, last.connections(), rss[0], heap[0]);
+        printHistogramDelta(baseHistogram, topHistogram, last.connections());
+
+        long[] stateLatency = all.stream().mapToLong(sock -> sock.stateNanos).filter(ns -> ns >= 0).sorted().toArray();
+        System.out.printf(Locale.ROOT, "%npresence_state after phx_join, the %,d joins above (%d in flight at a time, each done at its presence_state): "
+                + "%,d states, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms%n", all.size(), inflight, stateLatency.length,
+                ms(stateLatency, 50), ms(stateLatency, 90), ms(stateLatency, 99), ms(stateLatency, 100));
+
+        Path baselineFile = dir.resolve("presence-baseline.txt");
+        if (baseline) {
+            Files.writeString(baselineFile, String.format(Locale.ROOT, "%.2f %.2f%n", perSocket, rss[0]));
+            closeAll(all);
+            return;
+        }
+        double[] probe = rejoins("PACED REJOINS", byUser, probePlan, socketsPerUser - 2);
+        double[] storm = rejoins("RECONNECT STORM", byUser, stormPlan, socketsPerUser - 1);
+
+        System.out.printf(Locale.ROOT, "%nSUMMARY (issue 17's goals)%n");
+        if (Files.exists(baselineFile)) {
+            String[] b = Files.readString(baselineFile).trim().split(" ");
+            double basePerSocket = Double.parseDouble(b[0]);
+            double baseSlope = Double.parseDouble(b[1]);
+            System.out.printf(Locale.ROOT, "  RSS per socket, %d contacts per user: %.2f KB (slope %.2f); without contacts (baseline, another "
+                    + "fresh service in this run): %.2f KB (slope %.2f); ratio %.2f; goal <= 16 KB: %s%n", contacts, perSocket, rss[0],
+                    basePerSocket, baseSlope, perSocket / basePerSocket, perSocket <= 16 ? "met" : "MISSED");
+        } else {
+            System.out.printf(Locale.ROOT, "  RSS per socket, %d contacts per user: %.2f KB (slope %.2f); no baseline this run; goal <= 16 KB: %s%n",
+                    contacts, perSocket, rss[0], perSocket <= 16 ? "met" : "MISSED");
+        }
+        System.out.printf(Locale.ROOT, "  presence_state p50/p99: %.1f / %.1f ms over the %,d bulk joins, %.1f / %.1f ms over the paced "
+                + "rejoins, %.1f / %.1f ms over the storm's rejoins; goal p99 < 20 ms: %s%n", ms(stateLatency, 50), ms(stateLatency, 99),
+                stateLatency.length, probe[0], probe[1], storm[0], storm[1],
+                Math.max(probe[1], storm[1]) < 20 ? "met" : probe[1] < 20 ? "met when paced, MISSED in the storm" : "MISSED");
+        System.out.printf(Locale.ROOT, "  storm: %,.0f diffs expected, %,.0f delivered, %,.0f missing; p50 %.1f ms, p99 %.1f ms; "
+                + "goal every diff, p99 < 1 s: %s%n", storm[2], storm[3], storm[4], storm[5], storm[6],
+                storm[4] == 0 && storm[6] < 1000 ? "met" : "MISSED");
+        closeAll(all);
+    }
+
+    /** Records each socket's presence_state latency; hands presence_diffs to the running storm. */
+    Consumer<String> presenceHandler(Sock sock) {
+        sock.awaitState = true;
+        return text -> {
+            if (text.startsWith(DIFF_PREFIX)) {
+                Storm storm = currentStorm;
+                if (storm != null) {
+                    storm.diff(sock, text, System.nanoTime());
+                }
+            } else if (text.startsWith(STATE_PREFIX) && sock.stateNanos < 0) {
+                sock.stateNanos = System.nanoTime() - sock.joinSentAt;
+                int users = 0;
+                for (int at = text.indexOf("\"metas\""); at >= 0; at = text.indexOf("\"metas\"", at + 1)) {
+                    users++;
+                }
+                sock.stateUsers = users;
+            }
+        };
+    }
+
+    /** Whether user indexes a and b see each other (the same user, or contacts round the ring). */
+    boolean related(int a, int b) {
+        int d = Math.abs(a - b);
+        return Math.min(d, presenceUsers - d) <= contacts / 2;
+    }
+
+    /** A watcher socket: which stormed users' leave and join it got. Touched by its event loop, read after. */
+    static final class Watch {
+        final int user;
+        final java.util.BitSet leaves = new java.util.BitSet();
+        final java.util.BitSet joins = new java.util.BitSet();
+
+        Watch(int user) {
+            this.user = user;
+        }
+    }
+
+    /** One round of rejoins: per stormed user (by index) its place, close time and new socket; what the watchers got. */
+    final class Storm {
+        final int[] stormIndex;
+        final AtomicLongArray closeAt;
+        final java.util.concurrent.atomic.AtomicReferenceArray<Sock> fresh;
+        final Map<Sock, Watch> watches;
+        final AtomicLongArray joinLatency;
+        final AtomicLongArray leaveLatency;
+        final AtomicInteger joins = new AtomicInteger();
+        final AtomicInteger leaves = new AtomicInteger();
+        final AtomicInteger duplicates = new AtomicInteger();
+        final AtomicInteger unrelated = new AtomicInteger();
+        final AtomicInteger toRejoined = new AtomicInteger();
+        final AtomicInteger others = new AtomicInteger();
+        final AtomicLong lastArrival = new AtomicLong();
+
+        Storm(int[] stormIndex, int count, Map<Sock, Watch> watches, int expectedPerKind) {
+            this.stormIndex = stormIndex;
+            this.closeAt = new AtomicLongArray(count);
+            this.fresh = new java.util.concurrent.atomic.AtomicReferenceArray<>(count);
+            this.watches = watches;
+            this.joinLatency = new AtomicLongArray(expectedPerKind);
+            this.leaveLatency = new AtomicLongArray(expectedPerKind);
+        }
+
+        /** {@code {"joins":{"<user>":{"metas":[…]}},"leaves":{}}} or the other way round: one connection per diff. */
+        void diff(Sock sock, String text, long now) {
+            int j = text.indexOf("\"joins\":{", DIFF_PREFIX.length());
+            boolean join = text.charAt(j + 9) == '"';
+            int at = join ? j + 10 : text.indexOf("\"leaves\":{\"", j) + 11;
+            int u = (int) (Long.parseLong(text, at, text.indexOf('"', at), 10) - presenceFirstUser);
+            int k = u >= 0 && u < presenceUsers ? stormIndex[u] : -1;
+            if (k < 0 || fresh.get(k) == null) { // not stormed, or not yet: a late diff of an earlier round
+                others.incrementAndGet();
+                return;
+            }
+            Watch watch = watches.get(sock);
+            if (watch == null) {
+                toRejoined.incrementAndGet();
+                return;
+            }
+            if (!related(watch.user, u)) {
+                unrelated.incrementAndGet();
+                return;
+            }
+            boolean first;
+            synchronized (watch) {
+                java.util.BitSet seen = join ? watch.joins : watch.leaves;
+                first = !seen.get(u);
+                seen.set(u);
+            }
+            if (!first) {
+                duplicates.incrementAndGet();
+                return;
+            }
+            lastArrival.accumulateAndGet(now, Math::max);
+            if (join) {
+                int n = joins.getAndIncrement();
+                if (n < joinLatency.length()) {
+                    joinLatency.set(n, now - fresh.get(k).joinSentAt);
+                }
+            } else {
+                int n = leaves.getAndIncrement();
+                if (n < leaveLatency.length()) {
+                    leaveLatency.set(n, now - closeAt.get(k));
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes socket {@code socketIndex} of {@code count} users spread over the ring and opens a new one for each
+     * (phx_join at once), evenly over the plan's seconds, the other sockets held open. Every other socket watches:
+     * it should get, for itself and each of its contacts among the stormed users, the closed connection's leave and the
+     * new one's join (the user stays online through their other sockets: the server sends per-connection diffs, which
+     * the client merges into meta changes). Leave latency from the close, join latency from the new phx_join.
+     *
+     * @return {state p50, state p99, expected, delivered, missing, diff p50, diff p99} (ms, counts)
+     */
+    double[] rejoins(String label, Sock[][] byUser, String plan, int socketIndex) throws Exception {
+        int count = Integer.parseInt(plan.split("/")[0]);
+        double seconds = Double.parseDouble(plan.split("/")[1]);
+        if (count > presenceUsers) {
+            throw new IllegalArgumentException("at most one socket per user is rejoined: " + plan);
+        }
+        int[] stormIndex = new int[presenceUsers];
+        Arrays.fill(stormIndex, -1);
+        int[] stormUsers = new int[count];
+        for (int k = 0; k < count; k++) {
+            stormUsers[k] = (int) ((long) k * presenceUsers / count);
+            stormIndex[stormUsers[k]] = k;
+        }
+        Map<Sock, Watch> watches = new HashMap<>();
+        long expectedPerKind = 0;
+        for (int u = 0; u < presenceUsers; u++) {
+            for (int i = 0; i < socketsPerUser; i++) {
+                Sock sock = byUser[u][i];
+                if ((i == socketIndex && stormIndex[u] >= 0) || !open.contains(sock)) {
+                    continue;
+                }
+                watches.put(sock, new Watch(u));
+                for (int d = -contacts / 2; d <= contacts / 2; d++) {
+                    if (stormIndex[Math.floorMod(u + d, presenceUsers)] >= 0) {
+                        expectedPerKind++;
+                    }
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "%n%s: socket %d of %,d users (%s) closed and a new one opened and joined, evenly over "
+                + "%.0f s (%.0f/s); %,d other sockets watch: %,d presence_diffs expected (a leave and a join per stormed user, at each "
+                + "socket of that user and of their contacts)%n", label, socketIndex + 1, count,
+                count == presenceUsers ? "every user" : "1 user in " + presenceUsers / count, seconds, count / seconds, watches.size(),
+                2 * expectedPerKind);
+        long[] stormUserIds = Arrays.stream(stormUsers).mapToLong(u -> presenceFirstUser + u).toArray();
+        String[] tokens = tokens(stormUserIds);
+        Storm storm = new Storm(stormIndex, count, watches, (int) expectedPerKind);
+        int closes0 = unexpectedCloses.get();
+        AtomicInteger failed = new AtomicInteger();
+        CountDownLatch joined = new CountDownLatch(count);
+        Cpu cpu0 = Cpu.now(serverPid);
+        currentStorm = storm;
+        long start = System.nanoTime();
+        long span = (long) (seconds * 1e9);
+        long lag = 0;
+        for (int k = 0; k < count; k++) {
+            long due = start + span * k / count;
+            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                LockSupport.parkNanos(wait);
+            }
+            lag = Math.max(lag, System.nanoTime() - due);
+            int u = stormUsers[k];
+            Sock old = byUser[u][socketIndex];
+            Sock sock = new Sock(nextSlot.getAndIncrement(), presenceFirstUser + u);
+            sock.onText = presenceHandler(sock);
+            storm.fresh.set(k, sock);
+            byUser[u][socketIndex] = sock;
+            old.closing = true;
+            storm.closeAt.set(k, System.nanoTime());
+            old.ws.close();
+            open(sock, tokens[k]).onComplete(result -> {
+                if (result.failed() && failed.getAndIncrement() < 3) {
+                    System.out.println("  rejoin failed: " + result.cause());
+                }
+                joined.countDown();
+            });
+        }
+        double sentSeconds = (System.nanoTime() - start) / 1e9;
+        joined.await(2, TimeUnit.MINUTES);
+        // Every expected diff, or 10 s without a new one.
+        long expected = 2 * expectedPerKind;
+        long seen = -1;
+        long quietSince = System.nanoTime();
+        while (storm.joins.get() + storm.leaves.get() < expected && System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(10)) {
+            Thread.sleep(100);
+            long now = storm.joins.get() + storm.leaves.get();
+            if (now != seen) {
+                seen = now;
+                quietSince = System.nanoTime();
+            }
+        }
+        Thread.sleep(500);
+        currentStorm = null;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        double[] usage = Cpu.now(serverPid).since(cpu0, elapsed);
+        long missingLeaves = 0;
+        long missingJoins = 0;
+        for (Watch watch : watches.values()) {
+            synchronized (watch) {
+                for (int d = -contacts / 2; d <= contacts / 2; d++) {
+                    int u = Math.floorMod(watch.user + d, presenceUsers);
+                    if (stormIndex[u] >= 0) {
+                        missingLeaves += watch.leaves.get(u) ? 0 : 1;
+                        missingJoins += watch.joins.get(u) ? 0 : 1;
+                    }
+                }
+            }
+        }
+        int joinsIn = Math.min(storm.joins.get(), storm.joinLatency.length());
+        int leavesIn = Math.min(storm.leaves.get(), storm.leaveLatency.length());
+        long[] joinMs = new long[joinsIn];
+        long[] leaveMs = new long[leavesIn];
+        long[] both = new long[joinsIn + leavesIn];
+        for (int i = 0; i < joinsIn; i++) {
+            joinMs[i] = both[i] = storm.joinLatency.get(i);
+        }
+        for (int i = 0; i < leavesIn; i++) {
+            leaveMs[i] = both[joinsIn + i] = storm.leaveLatency.get(i);
+        }
+        Arrays.sort(joinMs);
+        Arrays.sort(leaveMs);
+        Arrays.sort(both);
+        long[] states = new long[count];
+        int statesIn = 0;
+        int partialStates = 0;
+        for (int k = 0; k < count; k++) {
+            Sock sock = storm.fresh.get(k);
+            if (sock.stateNanos >= 0) {
+                states[statesIn++] = sock.stateNanos;
+                partialStates += sock.stateUsers == contacts + 1 ? 0 : 1;
+            }
+        }
+        states = sorted(states, statesIn);
+        long delivered = storm.joins.get() + storm.leaves.get();
+        System.out.printf(Locale.ROOT, "  sent in %.2f s (the generator at most %.1f ms behind its schedule); %d rejoins failed, %d sockets closed by "
+                + "the server%n", sentSeconds, lag / 1e6, failed.get(), unexpectedCloses.get() - closes0);
+        System.out.printf(Locale.ROOT, "  presence_state of the rejoined: %,d of %,d, p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d without all %d users "
+                + "(the caller and every contact, all online)%n", statesIn, count, ms(states, 50), ms(states, 99), ms(states, 100),
+                partialStates, contacts + 1);
+        System.out.printf(Locale.ROOT, "  presence_diffs at the watchers: %,d expected, %,d delivered (%,d leaves, %,d joins), missing %,d leaves "
+                + "and %,d joins; %d duplicates, %d of stormed users to sockets not their contacts'; the last %.2f s after the first close%n",
+                expected, delivered, storm.leaves.get(), storm.joins.get(), missingLeaves, missingJoins, storm.duplicates.get(),
+                storm.unrelated.get(), (storm.lastArrival.get() - start) / 1e9);
+        System.out.printf(Locale.ROOT, "  diff latency: all p50 %.1f ms, p99 %.1f ms, max %.1f ms; joins (from the new phx_join) p50 %.1f, p99 %.1f; "
+                + "leaves (from the close) p50 %.1f, p99 %.1f%n", ms(both, 50), ms(both, 99), ms(both, 100), ms(joinMs, 50),
+                ms(joinMs, 99), ms(leaveMs, 50), ms(leaveMs, 99));
+        System.out.printf(Locale.ROOT, "  CPU over %.1f s: machine %.0f %% (200 = both cores), service %.0f %%, PostgreSQL %.0f %%, generator %.0f %%; "
+                + "load average %s%n", elapsed, usage[0], usage[1], usage[2], usage[3], loadAverage());
+        return new double[] { ms(states, 50), ms(states, 99), expected, delivered, missingLeaves + missingJoins, ms(both, 50), ms(both, 99) };
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 # The signals mode (not part of all; read-bench.sh runs it) is the mark_read + typing load of issue 16:
 # see ../README.md, "Benchmark: read state and typing".
 #
-#   chat-service/bench/socket-bench.sh [idle|messages|all|group|flood|signals]      # default: all (idle and messages)
+#   chat-service/bench/socket-bench.sh [idle|messages|all|group|flood|signals|presence]      # default: all (idle and messages)
 #
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
@@ -35,13 +35,22 @@
 #   in each series a run not kept up with skips the higher rates); BENCH_PROBE_RATE (100) heartbeats/s over
 #   the same sockets, the baseline. The service keeps its CHAT_SIGNAL_RATE default (20 per user per second)
 #   unless exported: each user sends rate/1000 events per second.
+# presence (not part of all): issue 17, see ../README.md, "Benchmark: presence". BENCH_PRESENCE_USERS (2000) users
+#   10001.., BENCH_PRESENCE_SOCKETS (5) sockets each, each user in a direct conversation with the
+#   BENCH_PRESENCE_CONTACTS/2 (25) users after them round the ring (so BENCH_PRESENCE_CONTACTS contacts each:
+#   50,000 conversations by default). Two fresh services in turn: the first holds the same number of sockets of as
+#   many users without contacts (the baseline), the second the users with contacts; each opens them user by user in
+#   BENCH_PRESENCE_STEPS (2000,5000,10000), measuring RSS as idle does, and times every presence_state after its
+#   phx_join. Then, on the second: BENCH_PRESENCE_PROBE (500/10: sockets/seconds) paced rejoins and the reconnect
+#   storm BENCH_PRESENCE_STORM (2000/5): one socket per stormed user closed and a new one joined, evenly over the
+#   seconds, every expected presence_diff counted at every other socket, with its latency.
 # The service runs with the limits' defaults in flood mode (CHAT_MESSAGE_RATE=10 per user, the
 # normal senders send 5/s each), and with CHAT_MESSAGE_RATE=0 in the others (their senders send
 # 10-20/s each); an exported CHAT_MESSAGE_RATE wins in both.
 set -euo pipefail
 
 mode=${1:-all}
-case "$mode" in idle | messages | all | group | flood | signals) ;; *) echo "usage: $0 [idle|messages|all|group|flood|signals]" >&2; exit 2 ;; esac
+case "$mode" in idle | messages | all | group | flood | signals | presence) ;; *) echo "usage: $0 [idle|messages|all|group|flood|signals|presence]" >&2; exit 2 ;; esac
 
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/bench-lib.sh"
@@ -56,6 +65,8 @@ fi
 group_members=${BENCH_GROUP_MEMBERS:-200}
 signal_users=${BENCH_SIGNAL_USERS:-1000}
 signal_fanout=${BENCH_SIGNAL_FANOUT:-20}
+presence_users=${BENCH_PRESENCE_USERS:-2000}
+presence_contacts=${BENCH_PRESENCE_CONTACTS:-50}
 # chat-service runs with the JVM options of its Deployment, as in the local run (deploy/local/jvm-options.sh).
 server_jvm=${BENCH_SERVER_JVM:-$(jvm_options chat-service)}
 
@@ -107,37 +118,75 @@ SQL
   psql_db "$db" -tA -c "SELECT 'bench: ' || count(*) || ' messages, ' || pg_size_pretty(pg_total_relation_size('messages')) || ' with indexes' FROM messages"
 fi
 
+if [ "$mode" = presence ]; then
+  echo "bench: inserting users 10001..$((10000 + 2 * presence_users)) and $((presence_users * presence_contacts / 2)) direct conversations among the first $presence_users"
+  # User 10001 + i shares a direct conversation with each of the users 10001 + (i + d) % users, d = 1..contacts/2:
+  # contacts/2 after them and as many before, round the ring. The users after them have none (the baseline).
+  psql_db "$db" -v users="$presence_users" -v half="$((presence_contacts / 2))" <<'SQL'
+INSERT INTO users (name, subname, email, job, password_hash)
+SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash'
+FROM generate_series((SELECT max(id) + 1 FROM users), 10000 + 2 * :users) g;
+INSERT INTO conversations (sender_id, recipient_id)
+SELECT 10001 + i, 10001 + (i + d) % :users FROM generate_series(0, :users - 1) i, generate_series(1, :half) d ORDER BY i, d;
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT id, sender_id FROM conversations WHERE sender_id > 10000
+UNION ALL SELECT id, recipient_id FROM conversations WHERE sender_id > 10000;
+VACUUM ANALYZE;
+SQL
+fi
+
 make_keys
 # The load tool runs on the service's own Vert.x and Netty jars.
 lib=$work/quarkus-app/lib/main
 classpath=$(ls "$lib"/io.vertx.vertx-core-*.jar "$lib"/io.netty.netty-*.jar "$lib"/com.fasterxml.jackson.core.jackson-core-*.jar | paste -sd:)
 javac -nowarn -d "$work/classes" -cp "$classpath" "$bench/SocketBench.java" "$bench/HistoryBench.java"
 
-# shellcheck disable=SC2086
-start_service "$db" "$port" $server_jvm
+# The load tool, in mode $1, against the running service.
+load_tool() {
+  # shellcheck disable=SC2086
+  java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/classes" \
+    -Dbench.serverJvm="$server_jvm" \
+    -Dbench.connections="${BENCH_CONNECTIONS:-2000,5000,10000,max}" \
+    -Dbench.hold="${BENCH_HOLD:-65}" \
+    -Dbench.pairs="$pairs" \
+    -Dbench.rates="${BENCH_RATES:-2000,2000,2000,3000,4000}" \
+    -Dbench.probeRate="${BENCH_PROBE_RATE:-100}" \
+    -Dbench.signalSeries="${BENCH_SIGNAL_SERIES:-both=1000,1500,2000,3500,5000,5000,5000;typing=2500,5000,5000,5000,8000;mark_read=500,1000,1500}" \
+    -Dbench.fallbackRates="${BENCH_FALLBACK_RATES-1000,700,700,700,500,500,500}" \
+    -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-60}" \
+    -Dbench.warmup="${BENCH_WARMUP:-10}" \
+    -Dbench.seconds="${BENCH_SECONDS:-30}" \
+    -Dbench.floodRate="${BENCH_FLOOD_RATE:-500}" \
+    -Dbench.floodRounds="${BENCH_FLOOD_ROUNDS:-2}" \
+    -Dbench.floodChars="${BENCH_FLOOD_CHARS:-32}" \
+    -Dbench.groupMembers="$group_members" \
+    -Dbench.groupRate="${BENCH_GROUP_RATE:-25}" \
+    -Dbench.groupRuns="${BENCH_GROUP_RUNS:-3}" \
+    -Dbench.presenceUsers="$presence_users" \
+    -Dbench.socketsPerUser="${BENCH_PRESENCE_SOCKETS:-5}" \
+    -Dbench.contacts="$presence_contacts" \
+    -Dbench.presenceSteps="${BENCH_PRESENCE_STEPS:-2000,5000,10000}" \
+    -Dbench.probe="${BENCH_PRESENCE_PROBE:-500/10}" \
+    -Dbench.storm="${BENCH_PRESENCE_STORM:-2000/5}" \
+    SocketBench "$1" "$work" "$port" "$service_pid" "$db"
+}
 
 echo "bench: the service's limits: CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-(default)} CHAT_SIGNAL_RATE=${CHAT_SIGNAL_RATE:-(default, 20)}"
 echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version'), uptime:$(uptime)"
-# shellcheck disable=SC2086
-java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/classes" \
-  -Dbench.serverJvm="$server_jvm" \
-  -Dbench.connections="${BENCH_CONNECTIONS:-2000,5000,10000,max}" \
-  -Dbench.hold="${BENCH_HOLD:-65}" \
-  -Dbench.pairs="$pairs" \
-  -Dbench.rates="${BENCH_RATES:-2000,2000,2000,3000,4000}" \
-  -Dbench.probeRate="${BENCH_PROBE_RATE:-100}" \
-  -Dbench.signalSeries="${BENCH_SIGNAL_SERIES:-both=1000,1500,2000,3500,5000,5000,5000;typing=2500,5000,5000,5000,8000;mark_read=500,1000,1500}" \
-  -Dbench.fallbackRates="${BENCH_FALLBACK_RATES-1000,700,700,700,500,500,500}" \
-  -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-60}" \
-  -Dbench.warmup="${BENCH_WARMUP:-10}" \
-  -Dbench.seconds="${BENCH_SECONDS:-30}" \
-  -Dbench.floodRate="${BENCH_FLOOD_RATE:-500}" \
-  -Dbench.floodRounds="${BENCH_FLOOD_ROUNDS:-2}" \
-  -Dbench.floodChars="${BENCH_FLOOD_CHARS:-32}" \
-  -Dbench.groupMembers="$group_members" \
-  -Dbench.groupRate="${BENCH_GROUP_RATE:-25}" \
-  -Dbench.groupRuns="${BENCH_GROUP_RUNS:-3}" \
-  SocketBench "$mode" "$work" "$port" "$service_pid" "$db"
+if [ "$mode" = presence ]; then
+  # The baseline on a fresh service of its own: both phases start from a service that never held a socket.
+  # shellcheck disable=SC2086
+  start_service "$db" "$port" $server_jvm
+  load_tool presence-baseline
+  stop_service
+  # shellcheck disable=SC2086
+  start_service "$db" "$port" $server_jvm
+  load_tool presence
+else
+  # shellcheck disable=SC2086
+  start_service "$db" "$port" $server_jvm
+  load_tool "$mode"
+fi
 echo "bench: done, uptime:$(uptime)"
 if grep -q -E " (ERROR|WARN) " "$work/service.log"; then
   echo "bench: the service logged (warnings about loading revoked tokens are expected: no auth-service runs):"
