@@ -4,7 +4,7 @@
 # CPU per message, delivery p50/p99, with CHAT_BUS=postgres and CHAT_BUS=nats in the same run (alternating rounds).
 # See ../README.md, "Benchmark: scale-out on NATS".
 #
-#   chat-service/bench/bus-bench.sh            # ~10 minutes with the defaults
+#   chat-service/bench/bus-bench.sh            # ~8 minutes with the defaults
 #
 # Needs psql, nats-server (on the PATH or /usr/sbin) and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432,
 # user postgres, trust auth). Creates a fresh database; the messages table is emptied before every round. Starts its
