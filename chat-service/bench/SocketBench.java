@@ -204,7 +204,7 @@ public class SocketBench {
     Future<Void> open(Sock sock, String token) {
         Promise<Void> joined = Promise.promise();
         WebSocketClient client = clients.get(sock.slot % clients.size());
-        client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(portOf(sock))
                 .setURI("/socket/websocket?token=" + token + "&vsn=2.0.0"))
                 .onFailure(joined::tryFail)
                 .onSuccess(ws -> {
@@ -247,6 +247,32 @@ public class SocketBench {
                     ws.writeTextMessage(JOIN);
                 });
         return joined.future();
+    }
+
+    /**
+     * Several replicas (bus-bench.sh): with {@code bench.ports} (a comma list) each socket goes to one of them, every
+     * socket of a user to the same one. The users of the message pairs (1..2 * pairs) are dealt evenly over the ports
+     * in an order shuffled with {@code bench.portSeed}, so each pair's sender and recipient are on random replicas,
+     * independently of each other; the users after them go round the ports. Without it, every socket goes to {@code port}.
+     */
+    final int[] ports = Arrays.stream(System.getProperty("bench.ports", "").split(",")).map(String::trim)
+            .filter(p -> !p.isEmpty()).mapToInt(Integer::parseInt).toArray();
+    final int[] pairPorts = dealPorts(Long.getLong("bench.portSeed", 20));
+
+    int[] dealPorts(long seed) {
+        if (ports.length == 0) {
+            return new int[0];
+        }
+        List<Integer> dealt = new ArrayList<>(IntStream.range(0, 2 * pairs).mapToObj(i -> ports[i % ports.length]).toList());
+        java.util.Collections.shuffle(dealt, new java.util.Random(seed));
+        return dealt.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    int portOf(Sock sock) {
+        if (ports.length == 0) {
+            return port;
+        }
+        return sock.userId <= pairPorts.length ? pairPorts[(int) sock.userId - 1] : ports[(int) (sock.userId % ports.length)];
     }
 
     /** Opens every socket, {@code inflight} handshakes at a time; returns the number that failed. */
@@ -957,6 +983,10 @@ public class SocketBench {
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
+    /** Runs at the start and at the end of each measured window of {@link #run} (bus-bench.sh reads its counters there). */
+    Runnable windowEdge = () -> {
+    };
+
     /** Returns {delivered/s, p50, p90, p99, max, ack p99}. */
     double[] run(Run run, List<Sock> socks) throws Exception {
         // Autovacuum is off on this machine's PostgreSQL: each run starts from vacuumed, analysed
@@ -984,6 +1014,7 @@ public class SocketBench {
                     srvMeasured = procTicks(serverPid);
                     pgMeasured = postgresTicks();
                     genMeasured = procTicks(ProcessHandle.current().pid());
+                    windowEdge.run();
                 }
                 int pair = seq % pairs;
                 long sent = System.nanoTime();
@@ -1003,6 +1034,7 @@ public class SocketBench {
         long srv1 = procTicks(serverPid);
         long pg1 = postgresTicks();
         long gen1 = procTicks(ProcessHandle.current().pid());
+        windowEdge.run();
         String load = loadAverage().split(" ")[0];
         // Drain: every reply and push (a backlog would spoil the next run), for at most 5 minutes.
         long deadline = measuredTo + TimeUnit.MINUTES.toNanos(5);
