@@ -574,6 +574,9 @@ public class SocketBench {
 
         /** A reply to the sender: {@code ["1","<run>:<seq>","room:chat","phx_reply",{"status":"ok","response":{"message":{"id":…}}}]}. */
         void reply(String text, long now) {
+            if (text.startsWith("null", text.indexOf(',') + 1)) {
+                return; // a push of the server's own (presence_state, presence_diff): no ref
+            }
             int refStart = text.indexOf(",\"") + 2;
             int colon = text.indexOf(':', refStart);
             int refEnd = text.indexOf('"', refStart);
@@ -753,6 +756,9 @@ public class SocketBench {
         }
 
         void reply(String text, long now) {
+            if (text.startsWith("null", text.indexOf(',') + 1)) {
+                return; // a push of the server's own (presence_state, presence_diff): no ref
+            }
             int refStart = text.indexOf(",\"") + 2;
             int colon = text.indexOf(':', refStart);
             int refEnd = text.indexOf('"', refStart);
