@@ -372,18 +372,7 @@ public class SocketBench {
                 "KB/conn", "commit MB", "resid MB", "MB", "KB/conn", "fds", "conn/s");
         printRow(base, base, 0);
         List<Sock> all = socks(users);
-        int opened = 0;
-        int failed = 0;
-        for (int n : ns) {
-            long t = System.nanoTime();
-            failed += openAll(all.subList(opened, n), Arrays.copyOfRange(tokens, opened, n));
-            double rate = (n - opened) / ((System.nanoTime() - t) / 1e9);
-            opened = n;
-            Thread.sleep(3000);
-            Mem mem = measure();
-            points.add(mem);
-            printRow(base, mem, rate);
-        }
+        int failed = openInSteps(all, tokens, ns, base, points);
         Map<String, long[]> topHistogram = histogram();
         Mem last = points.get(points.size() - 1);
         System.out.printf(Locale.ROOT, "open client sockets %,d, failed to open %d, closed by the server %d%s%n", open.size(), failed,
@@ -420,6 +409,30 @@ public class SocketBench {
     }
 
     /** A row of the idle table; the KB/conn columns are the growth over the 0-connection baseline, per connection. */
+    /**
+     * Opens the sockets up to each step's count (steps past {@code all} stop at its size), then measures the service
+     * and prints a row after each step; how many failed to open.
+     */
+    int openInSteps(List<Sock> all, String[] tokens, int[] steps, Mem base, List<Mem> points) throws Exception {
+        int opened = 0;
+        int failed = 0;
+        for (int step : steps) {
+            int n = Math.min(step, all.size());
+            if (n <= opened) {
+                continue;
+            }
+            long t = System.nanoTime();
+            failed += openAll(all.subList(opened, n), Arrays.copyOfRange(tokens, opened, n));
+            double rate = (n - opened) / ((System.nanoTime() - t) / 1e9);
+            opened = n;
+            Thread.sleep(3000);
+            Mem mem = measure();
+            points.add(mem);
+            printRow(base, mem, rate);
+        }
+        return failed;
+    }
+
     void printRow(Mem base, Mem mem, double rate) {
         int n = mem.connections();
         System.out.printf(Locale.ROOT, "%,11d %8.1f %8s %9.1f %9s %9.1f %9.1f %9.1f %9s %7d %7s%n", n, mem.rssKb() / 1024.0,
@@ -1883,22 +1896,7 @@ public class SocketBench {
         System.out.printf(Locale.ROOT, "%11s %8s %8s %9s %9s %9s %9s %9s %9s %7s %7s%n", "connections", "MB", "KB/conn", "used MB",
                 "KB/conn", "commit MB", "resid MB", "MB", "KB/conn", "fds", "conn/s");
         printRow(base, base, 0);
-        int opened = 0;
-        int failed = 0;
-        for (int step : presenceSteps) {
-            int n = Math.min(step, total);
-            if (n <= opened) {
-                continue;
-            }
-            long t = System.nanoTime();
-            failed += openAll(all.subList(opened, n), Arrays.copyOfRange(tokens, opened, n));
-            double rate = (n - opened) / ((System.nanoTime() - t) / 1e9);
-            opened = n;
-            Thread.sleep(3000);
-            Mem mem = measure();
-            points.add(mem);
-            printRow(base, mem, rate);
-        }
+        int failed = openInSteps(all, tokens, presenceSteps, base, points);
         Map<String, long[]> topHistogram = histogram();
         Mem last = points.get(points.size() - 1);
         System.out.printf(Locale.ROOT, "open client sockets %,d, failed to open %d, closed by the server %d%s%n", open.size(), failed,
