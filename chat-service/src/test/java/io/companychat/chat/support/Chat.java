@@ -184,6 +184,23 @@ public final class Chat {
         return queryLong("SELECT count(*) FROM messages WHERE conversation_id = ?", conversationId);
     }
 
+    /** The contents of the conversation's messages, oldest first. */
+    public List<String> contentsOf(long conversationId) {
+        List<String> contents = new ArrayList<>();
+        try (Connection connection = database.connect();
+                PreparedStatement statement = connection.prepareStatement("SELECT content FROM messages WHERE conversation_id = ? ORDER BY id")) {
+            statement.setLong(1, conversationId);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    contents.add(rows.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("test query failed", e);
+        }
+        return contents;
+    }
+
     public long countConversationsOfPair(long userId, long otherUserId) {
         return queryLong("SELECT count(*) FROM conversations WHERE LEAST(sender_id, recipient_id) = ? "
                 + "AND GREATEST(sender_id, recipient_id) = ?", Math.min(userId, otherUserId), Math.max(userId, otherUserId));
