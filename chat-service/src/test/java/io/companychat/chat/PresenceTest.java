@@ -34,7 +34,7 @@ import io.quarkus.test.junit.QuarkusTest;
  * right after the join's ok reply with the join's {@code join_ref}; {@code presence_diff}s with
  * both keys always, for a user's own devices, contacts (not strangers), contacts made and lost,
  * and the connections of a dead replica. The {@code phoenix} client's own {@code Presence} object
- * is run against the whole system in {@code gateway/…/system/PresenceIT}.
+ * is run against the whole system in {@code gateway/system-tests/…/PresenceIT}.
  */
 @QuarkusTest
 @WithTestResource(PostgresTestResource.class)

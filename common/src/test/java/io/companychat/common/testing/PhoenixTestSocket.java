@@ -33,6 +33,8 @@ public final class PhoenixTestSocket implements AutoCloseable {
     public static final Duration WAIT = Duration.ofSeconds(10);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Put behind the last frame when the socket closes: nothing can come after it, so a wait ends there. */
+    private static final JsonNode END = JSON.createArrayNode().add("socket closed");
 
     private final WebSocket socket;
     private final BlockingQueue<JsonNode> incoming;
@@ -157,6 +159,11 @@ public final class PhoenixTestSocket implements AutoCloseable {
                 if (frame == null) {
                     throw new AssertionError("no " + what + " within " + limit.toMillis() + " ms; unclaimed frames: " + unclaimed);
                 }
+                if (frame == END) {
+                    incoming.add(END);
+                    throw new AssertionError("no " + what + ": the socket closed (" + closed.getNow(null) + "); unclaimed frames: "
+                            + unclaimed);
+                }
                 if (matching.test(frame)) {
                     return frame;
                 }
@@ -226,13 +233,17 @@ public final class PhoenixTestSocket implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode);
+            if (closed.complete(statusCode)) {
+                incoming.add(END);
+            }
             return null;
         }
 
         @Override
         public void onError(WebSocket webSocket, Throwable error) {
-            closed.complete(-1);
+            if (closed.complete(-1)) {
+                incoming.add(END);
+            }
         }
     }
 }

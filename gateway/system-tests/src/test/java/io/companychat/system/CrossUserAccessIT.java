@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,8 +25,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.common.testing.PhoenixTestSocket;
-import io.companychat.gateway.system.RecordingHttp.Answer;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RecordingHttp.Answer;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * Issue 8, "Security": nobody reads or writes a conversation they are not in, over REST or the socket, by any id.

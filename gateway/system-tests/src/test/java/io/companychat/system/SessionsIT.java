@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +15,7 @@ import org.jose4j.jwt.NumericDate;
 
 import io.companychat.common.testing.JwtForgery;
 import io.companychat.common.testing.PhoenixTestSocket;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 

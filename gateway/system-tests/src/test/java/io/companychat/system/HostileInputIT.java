@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.IntFunction;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -31,9 +34,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.common.testing.PhoenixTestSocket;
-import io.companychat.gateway.system.HostileCorpus.BodyShape;
-import io.companychat.gateway.system.HostileCorpus.Request;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.HostileCorpus.BodyShape;
+import io.companychat.system.HostileCorpus.Request;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * Issue 8, "bad input, clear errors": at least 200 generated malformed or hostile requests per
@@ -47,6 +50,7 @@ class HostileInputIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
+    private static final int PARALLEL_REQUESTS = 4;
     private static final List<String> TABLES = List.of("users", "conversations", "messages", "mail_outbox");
     private static final int SOCKET_FRAME_LIMIT = 65_536;
 
@@ -74,12 +78,18 @@ class HostileInputIT {
         List<String> violations = new ArrayList<>();
         Map<String, Map<Integer, Integer>> statuses = new LinkedHashMap<>();
         Map<String, Integer> created = new HashMap<>();
+        ExecutorService senders = Executors.newFixedThreadPool(PARALLEL_REQUESTS);
         try {
             for (Map.Entry<String, List<Request>> route : corpus.entrySet()) {
                 assertThat(route.getValue()).as("requests for " + route.getKey()).hasSizeGreaterThanOrEqualTo(HostileCorpus.MINIMUM_PER_ROUTE);
                 Map<Integer, Integer> seen = statuses.computeIfAbsent(route.getKey(), k -> new TreeMap<>());
-                for (Request request : route.getValue()) {
-                    Answer answer = send(request);
+                // A route's requests go out a few at a time (they are independent; the routes keep their order, so
+                // the logout comes last), and are judged in the corpus' order.
+                List<CompletableFuture<Answer>> answers = route.getValue().stream()
+                        .map(request -> CompletableFuture.supplyAsync(() -> send(request), senders)).toList();
+                for (int i = 0; i < answers.size(); i++) {
+                    Request request = route.getValue().get(i);
+                    Answer answer = answers.get(i).join();
                     seen.merge(answer.status(), 1, Integer::sum);
                     String problem = problemWith(answer);
                     if (problem != null) {
@@ -92,6 +102,7 @@ class HostileInputIT {
                 }
             }
         } finally {
+            senders.shutdownNow();
             forgetFailedLogins();
         }
         System.out.println("Hostile input, statuses per route: " + statuses);

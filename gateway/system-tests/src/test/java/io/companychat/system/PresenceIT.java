@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,7 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.common.testing.ServiceProcess;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * Presence with the real {@code phoenix} npm client's {@code Presence} object, unchanged, on both
@@ -38,7 +38,7 @@ import io.companychat.gateway.system.RunningSystem.TestUser;
 @Order(Order.DEFAULT + 3)
 class PresenceIT {
 
-    private static final Path CLIENT = Path.of("src/test/node").toAbsolutePath();
+    private static final Path CLIENT = RunningSystem.nodeClients();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long RUN_LIMIT_SECONDS = 150;
 

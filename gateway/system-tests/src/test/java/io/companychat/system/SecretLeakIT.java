@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +29,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.ServiceProcess;
-import io.companychat.gateway.system.RecordingHttp.Answer;
+import io.companychat.system.RecordingHttp.Answer;
 
 /**
  * Issue 8, "Security": no response, log line or email other than the welcome email carries a password or a password

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.ServiceProcess;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * Issue 8, "faults, nothing lost": SIGTERM to each service while it works. Requests in flight

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.companychat.common.testing.ServiceProcess;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * Issue 8, "faults, nothing lost": user-service down. Registration through the gateway is refused quickly (502/503)

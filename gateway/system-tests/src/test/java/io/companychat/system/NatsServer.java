@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -70,7 +70,7 @@ class LoadIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final boolean FULL = Boolean.getBoolean("load.full");
     private static final int CLIENTS = Integer.getInteger("load.clients", FULL ? 1000 : 200);
-    private static final int SECONDS = Integer.getInteger("load.seconds", FULL ? 60 : 15);
+    private static final int SECONDS = Integer.getInteger("load.seconds", FULL ? 60 : 6);
     private static final int INTERVAL_MS = Integer.getInteger("load.interval-ms", FULL ? 5000 : 2000);
     private static final int HISTORY_READERS = 4;
     private static final long HEARTBEAT_MS = 20_000;

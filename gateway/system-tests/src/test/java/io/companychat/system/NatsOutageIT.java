@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,12 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.companychat.common.testing.PhoenixTestSocket;
-import io.companychat.gateway.system.RunningSystem.TestUser;
-import io.companychat.gateway.system.Sender.Attempt;
+import io.companychat.system.RunningSystem.TestUser;
+import io.companychat.system.Sender.Attempt;
 
 /**
- * Issue 20, faults on the NATS bus ({@code system.bus=nats} only: the {@code system-on-nats} run of the gateway's
- * pom): NATS cut off (every connection dropped, new ones refused) and NATS killed and restarted, while Ann on one
+ * Issue 20, faults on the NATS bus ({@code system.bus=nats} only: the module {@code gateway/system-tests/on-nats}): NATS cut off (every connection dropped, new ones refused) and NATS killed and restarted, while Ann on one
  * replica writes to Ben on the other. Every message sent meanwhile is acknowledged and stored; live delivery
  * resumes by itself once NATS is back; Ben, rejoining with {@code since}, gets each acknowledged message he missed,
  * and nothing twice.
@@ -36,7 +35,7 @@ class NatsOutageIT {
 
     @Test
     void messagesSentWhileNatsIsAwayAreStoredAndCaughtUpAndLiveDeliveryResumesByItself() {
-        Assumptions.assumeTrue("nats".equals(system.bus()), "NATS faults: the system-on-nats run only (-Dsystem.bus=nats)");
+        Assumptions.assumeTrue("nats".equals(system.bus()), "NATS faults: gateway/system-tests/on-nats only (-Dsystem.bus=nats)");
         TestUser ann = system.register("Ann");
         TestUser ben = system.register("Ben");
         String annToken = system.login(ann);

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * A client written for the original app keeps working: the real {@code phoenix} npm client (Node,
@@ -28,7 +28,7 @@ import io.companychat.gateway.system.RunningSystem.TestUser;
 @ExtendWith(SystemExtension.class)
 class PhoenixClientIT {
 
-    private static final Path CLIENT = Path.of("src/test/node").toAbsolutePath();
+    private static final Path CLIENT = RunningSystem.nodeClients();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static RunningSystem system;

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,7 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.common.testing.PhoenixTestSocket;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 
 /**
  * The web client the gateway serves at {@code /}, in a real browser (Debian's headless Chromium driven by the
@@ -40,7 +40,7 @@ import io.companychat.gateway.system.RunningSystem.TestUser;
 @ExtendWith(SystemExtension.class)
 class WebClientIT {
 
-    private static final Path NODE = Path.of("src/test/node").toAbsolutePath();
+    private static final Path NODE = RunningSystem.nodeClients();
     private static final Path SCREENSHOTS = Path.of("target/screenshots").toAbsolutePath();
     private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM_PATH", "/usr/bin/chromium"));
     private static final Duration RUN_LIMIT = Duration.ofMinutes(5);

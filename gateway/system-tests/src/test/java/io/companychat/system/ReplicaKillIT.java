@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,8 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.ServiceProcess;
-import io.companychat.gateway.system.RunningSystem.TestUser;
-import io.companychat.gateway.system.Sender.Attempt;
+import io.companychat.system.RunningSystem.TestUser;
+import io.companychat.system.Sender.Attempt;
 
 /**
  * Issue 8, "faults, nothing lost": a chat-service replica dies (SIGKILL) while a client on it sends

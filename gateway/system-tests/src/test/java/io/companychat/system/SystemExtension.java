@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.common.testing.PhoenixTestSocket;
-import io.companychat.gateway.system.RunningSystem.TestUser;
+import io.companychat.system.RunningSystem.TestUser;
 import io.restassured.http.ContentType;
 
 /** Two chat-service replicas on one database: users on different replicas chat both ways, live. */

@@ -1,4 +1,4 @@
-package io.companychat.gateway.system;
+package io.companychat.system;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,7 +64,7 @@ public final class RunningSystem implements AutoCloseable {
          * upgraded request end), so a test that stops them waits this long. user- and auth-service keep the deployed
          * 20 s: they exit as soon as their requests are answered.
          */
-        static final Duration SOCKET_SERVICES_SHUTDOWN = Duration.ofSeconds(10);
+        static final Duration SOCKET_SERVICES_SHUTDOWN = Duration.ofSeconds(6);
         /** chat-service's chat.presence.heartbeat-interval and replica-timeout (10 s and 30 s deployed). */
         static final Duration PRESENCE_HEARTBEAT = Duration.ofSeconds(2);
         static final Duration PRESENCE_REPLICA_TIMEOUT = Duration.ofSeconds(6);
@@ -90,7 +90,7 @@ public final class RunningSystem implements AutoCloseable {
 
     private RunningSystem(Path root) {
         this.root = root;
-        this.workDir = root.resolve("gateway/target/system-" + UUID.randomUUID().toString().substring(0, 8));
+        this.workDir = Path.of("target").toAbsolutePath().resolve("system-" + UUID.randomUUID().toString().substring(0, 8));
         this.database = TestDatabase.create();
         this.smtp = new GreenMail(new ServerSetup(ServiceProcess.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         this.smtp.start();
@@ -375,6 +375,11 @@ public final class RunningSystem implements AutoCloseable {
         return root.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
     }
 
+
+    /** The Node.js clients the system tests drive (the phoenix npm client, its Presence, the browser test). */
+    static Path nodeClients() {
+        return repositoryRoot().resolve("gateway/system-tests/src/test/node");
+    }
 
     private static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
