@@ -35,7 +35,6 @@ import io.companychat.user.support.ReceivedMail;
 import io.companychat.user.support.Rows;
 import io.companychat.user.support.TestMailServer;
 import io.quarkus.elytron.security.common.BcryptUtil;
-import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -63,9 +62,6 @@ class MailOutboxTest {
 
     @Inject
     OutboxSender sender;
-
-    @Inject
-    Scheduler scheduler;
 
     @InjectTestDatabase
     TestDatabase database;
@@ -99,21 +95,6 @@ class MailOutboxTest {
         assertThat(row.get("sent_at")).isNotNull();
         assertThat(row.get("attempts")).isEqualTo(1);
         assertThat(row.get("subject")).isEqualTo("Generated password");
-    }
-
-    @Test
-    void welcomeMailIsSentAtOnceNotAtTheNextPoll() {
-        scheduler.pause(OutboxSender.POLL);
-        try {
-            String email = uniqueEmail("at-once");
-            Fixtures.register(email);
-
-            // The poll is paused: only the registration's own delivery pass can send it.
-            mailServer.awaitMailsTo(email, 1, Duration.ofSeconds(10));
-            awaitOutboxRow(email, r -> "SENT".equals(r.get("status")));
-        } finally {
-            scheduler.resume(OutboxSender.POLL);
-        }
     }
 
     @Test

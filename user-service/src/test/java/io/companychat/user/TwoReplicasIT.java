@@ -188,6 +188,10 @@ class TwoReplicasIT {
                 Map.entry("quarkus.mailer.port", Integer.toString(mailServer.port())),
                 Map.entry("quarkus.mailer.start-tls", "DISABLED"),
                 Map.entry("chat.outbox.batch-size", Integer.toString(BATCH_SIZE)),
+                // The registering replica may die holding the mail's lease (a poll claimed it just before the kill): the
+                // other sends it when the lease ends (2 min deployed; short here, above the send timeout as it must be).
+                Map.entry("chat.outbox.lease", "8s"),
+                Map.entry("chat.outbox.send-timeout", "4s"),
                 Map.entry("internal.service-token", TestTokensResource.SERVICE_TOKEN),
                 Map.entry("mp.jwt.verify.publickey.location", authServiceConfig.get("mp.jwt.verify.publickey.location")),
                 Map.entry("quarkus.rest-client.auth-service.url", authServiceConfig.get("quarkus.rest-client.auth-service.url")));

@@ -108,7 +108,8 @@ public final class RunningSystem implements AutoCloseable {
         try {
             system.launch();
             return system;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too (a class missing from the test classpath): the processes started so far must not outlive the run.
             system.close();
             throw e;
         }

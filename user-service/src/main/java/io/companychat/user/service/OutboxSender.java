@@ -3,11 +3,9 @@ package io.companychat.user.service;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -37,8 +35,6 @@ import io.smallrye.mutiny.Uni;
 @ApplicationScoped
 public class OutboxSender {
 
-    /** The scheduled poll's identity (a test may pause it). */
-    public static final String POLL = "mail-outbox";
     static final int MAX_ERROR_LENGTH = 1000;
     static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(3);
 
@@ -48,10 +44,6 @@ public class OutboxSender {
     private final Counter sent;
     private final Counter failedAttempts;
     private volatile boolean stopping;
-    /** A pass is under way on this replica. */
-    private final AtomicBoolean passing = new AtomicBoolean();
-    /** A pass was asked for since the current one began: it goes round once more. */
-    private volatile boolean asked;
     /** The poll under way (completed when none is): what a stopping service waits for. */
     private final AtomicReference<CompletableFuture<Void>> inFlight =
             new AtomicReference<>(CompletableFuture.completedFuture(null));
@@ -65,44 +57,16 @@ public class OutboxSender {
                 .description("failed attempts to send an outbox mail").register(registry);
     }
 
-    /** The poll: the safety net that retries failed sends and takes over the mails of replicas that died. */
-    @Scheduled(identity = POLL, every = "${chat.outbox.poll-interval:1s}",
+    @Scheduled(identity = "mail-outbox", every = "${chat.outbox.poll-interval:1s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> poll() {
-        return Uni.createFrom().completionStage(deliverSoon());
-    }
-
-    /**
-     * A delivery pass now (a registration just stored its welcome mail: the new user should not wait for the next
-     * poll), or, when one is under way on this replica, one more right after it; completes when that pass ends. At
-     * most one pass runs per replica at a time, so a burst of registrations costs a few passes, not one each.
-     */
-    public CompletionStage<Void> deliverSoon() {
-        asked = true;
-        if (stopping || !passing.compareAndSet(false, true)) {
-            return inFlight.get();
-        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         inFlight.set(done);
-        pass(done);
-        return done;
-    }
-
-    private void pass(CompletableFuture<Void> done) {
-        asked = false;
-        deliverDue().subscribe().with(sent -> passed(done), failure -> passed(done));
-    }
-
-    private void passed(CompletableFuture<Void> done) {
-        if (asked && !stopping) {
-            pass(done);
-            return;
+        if (stopping) {
+            done.complete(null);
+            return Uni.createFrom().voidItem();
         }
-        passing.set(false);
-        done.complete(null);
-        if (asked && !stopping) {
-            deliverSoon(); // asked between the check and the release
-        }
+        return deliverDue().replaceWithVoid().eventually(() -> done.complete(null));
     }
 
     /**

@@ -39,7 +39,6 @@ public class UserService {
 
     private final UserRepository users;
     private final MailOutboxRepository outbox;
-    private final OutboxSender mails;
     private final PasswordService passwords;
     private final RateLimitService limits;
     /** Lower-case; empty: every domain may register. */
@@ -47,11 +46,10 @@ public class UserService {
     private final Timer hashTimer;
     private final Timer storeTimer;
 
-    public UserService(UserRepository users, MailOutboxRepository outbox, OutboxSender mails, PasswordService passwords,
-            RateLimitService limits, UserConfig config, MeterRegistry registry) {
+    public UserService(UserRepository users, MailOutboxRepository outbox, PasswordService passwords, RateLimitService limits,
+            UserConfig config, MeterRegistry registry) {
         this.users = users;
         this.outbox = outbox;
-        this.mails = mails;
         this.passwords = passwords;
         this.limits = limits;
         this.allowedDomains = config.registration().domains().orElse(List.of()).stream()
@@ -66,7 +64,7 @@ public class UserService {
     /**
      * Registers a user with a generated password: the user and the welcome mail that carries the
      * password are stored in one transaction, so the mail cannot be lost; the outbox sender
-     * delivers it at once (the poll retries it if that fails). Cheapest refusals first: a domain that may not register (422), the client
+     * delivers it. Cheapest refusals first: a domain that may not register (422), the client
      * address's registrations for the hour (429, counted for every replica), an email already taken
      * (422, checked before any bcrypt work), a full bcrypt queue (503, and the attempt is not counted).
      * The password is hashed before the transaction, so no connection waits on bcrypt.
@@ -84,10 +82,7 @@ public class UserService {
                 }))
                 .onFailure(UserService::isEmailUniqueViolation)
                 .transform(e -> FieldValidationException.of("email", TAKEN))
-                .invoke(user -> {
-                    Log.infof("Registered user %d", user.id());
-                    mails.deliverSoon();
-                });
+                .invoke(user -> Log.infof("Registered user %d", user.id()));
     }
 
     private Uni<UserView> hashAndStore(NewUser fields, Reservation reservation) {
