@@ -61,6 +61,9 @@ async function person(browser, name, viewport, mobile) {
   });
   page.on('pageerror', (error) => problems.push(`${who}: uncaught ${error.message}`));
   page.on('requestfailed', (request) => {
+    // The browser cancels a load it no longer needs when the page navigates (seen: the favicon during a reload);
+    // that is not the server failing. Every answer that did come is still checked below.
+    if (request.failure()?.errorText === 'net::ERR_ABORTED') return;
     problems.push(`${who}: request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`);
   });
   page.on('response', (response) => {
