@@ -49,6 +49,13 @@ public interface GatewayConfig {
     Duration requestTimeout();
 
     /**
+     * How long a client connection may take to deliver a request head whole, from its first byte (the first head:
+     * from the connection's opening); past it the client gets 408 and the connection is closed. 0 turns it off.
+     */
+    @WithDefault("10s")
+    Duration headTimeout();
+
+    /**
      * The largest request body the gateway forwards, the services' own limit: a larger declared
      * {@code Content-Length} gets the API.md 413 from the gateway, since a service refusing it mid-upload
      * closes the connection under the proxy (an empty 413, or a 502 when the reset wins the race).

@@ -223,13 +223,14 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         clientContext = client.channelHandlerContext();
         // The request's headers were forwarded: what the connection keeps of its request need not hold them. Nor
         // does it need Quarkus's idle timeout (30 min without a byte): chat-service closes a socket that misses its
-        // heartbeats, which closes the tunnel.
+        // heartbeats, which closes the tunnel. Nor the request head timeout: no more request heads come.
         upgraded.headers().clear();
         upgraded.response().headers().clear();
         IdleStateHandler idle = clientContext.pipeline().get(IdleStateHandler.class);
         if (idle != null) {
             clientContext.pipeline().remove(idle);
         }
+        RequestHeadTimeouts.stopWatching(clientContext.pipeline());
         client.messageHandler(this);
         client.exceptionHandler(failure -> {
             // a reset by the client: its connection closes, and the close handler below closes the service's

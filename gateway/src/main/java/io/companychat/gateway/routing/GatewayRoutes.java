@@ -9,6 +9,7 @@ import jakarta.enterprise.event.Observes;
 
 import io.companychat.gateway.config.GatewayConfig;
 import io.companychat.gateway.error.ErrorResponses;
+import io.companychat.gateway.proxy.RequestHeadTimeouts;
 import io.companychat.gateway.proxy.ServiceProxies;
 import io.companychat.gateway.proxy.ServiceProxy;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -47,11 +48,14 @@ public class GatewayRoutes {
     private static final long MAX_DRAINED_BYTES = 1024 * 1024;
 
     private final ServiceProxies proxies;
+    private final RequestHeadTimeouts headTimeouts;
     private final ClientAddresses clientAddresses;
     private final long maxBodyBytes;
 
-    public GatewayRoutes(ServiceProxies proxies, ClientAddresses clientAddresses, GatewayConfig config) {
+    public GatewayRoutes(ServiceProxies proxies, RequestHeadTimeouts headTimeouts, ClientAddresses clientAddresses,
+            GatewayConfig config) {
         this.proxies = proxies;
+        this.headTimeouts = headTimeouts;
         this.clientAddresses = clientAddresses;
         this.maxBodyBytes = config.maxBodySize().asLongValue();
     }
@@ -77,6 +81,7 @@ public class GatewayRoutes {
     /** Refuses path tricks before any route is chosen, so they get 400 whichever route they would have matched. */
     private void guard(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        headTimeouts.install(request);
         Optional<String> violation = PathPolicy.violation(request.path());
         if (violation.isPresent()) {
             ErrorResponses.send(ctx.response(), 400, violation.get());

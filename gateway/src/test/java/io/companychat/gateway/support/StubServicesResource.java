@@ -51,6 +51,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             "x-real-ip", "x-service-token", "x-custom", "content-type" };
     /** The gateway's idle timeout in these tests: above the request timeout and any idle wait of the other tests. */
     public static final int IDLE_TIMEOUT_SECONDS = 6;
+    /** The gateway's request head timeout in these tests (10 s deployed). */
+    public static final int HEAD_TIMEOUT_SECONDS = 2;
 
     private Vertx vertx;
     private StubServices stubs;
@@ -66,7 +68,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
                 "gateway.chat-service-url", "http://localhost:" + stubs.start("chat-service", 0) + ",http://localhost:"
                         + stubs.start(SECOND_CHAT_REPLICA, 0),
                 "gateway.request-timeout", REQUEST_TIMEOUT_SECONDS + "s",
-                "GATEWAY_IDLE_TIMEOUT", IDLE_TIMEOUT_SECONDS + "s");
+                "GATEWAY_IDLE_TIMEOUT", IDLE_TIMEOUT_SECONDS + "s",
+                "GATEWAY_HEAD_TIMEOUT", HEAD_TIMEOUT_SECONDS + "s");
     }
 
     @Override
