@@ -3,6 +3,7 @@ package io.companychat.chat.socket;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,6 +38,9 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
  * have been a member for the insert: each replica remembers removals for
  * {@link #REMOVAL_MEMORY_MILLIS} and drops such late messages for them, so that on every socket
  * {@code conversation_removed} is the last event of that conversation (until they are added again).
+ * A removal is remembered before its frame is queued, and a late frame is checked against the
+ * removals again under the socket's lock, so a message racing the removal on another thread is
+ * either queued before {@code conversation_removed} or dropped.
  */
 @ApplicationScoped
 public class LiveSockets {
@@ -153,9 +157,10 @@ public class LiveSockets {
                 frame = receiveMsg(stored.message());
             }
             String push = frame;
+            BooleanSupplier removedSince = () -> wasRemoved(conversationId, memberId);
             sessions.forEachOfUser(memberId, session -> {
                 if (!session.connection.id().equals(origin)) {
-                    session.deliverLive(id, push, maxPending);
+                    session.deliverLive(id, push, maxPending, removedSince);
                 }
             });
         }
@@ -177,9 +182,10 @@ public class LiveSockets {
                 frame = frameOf.get();
             }
             String push = frame;
+            BooleanSupplier removedSince = () -> wasRemoved(conversationId, memberId);
             sessions.forEachOfUser(memberId, session -> {
                 if (!session.connection.id().equals(exceptConnectionId)) {
-                    session.deliverLive(NOT_A_MESSAGE, push, maxPending);
+                    session.deliverLive(NOT_A_MESSAGE, push, maxPending, removedSince);
                 }
             });
         }

@@ -3,6 +3,7 @@ package io.companychat.chat.socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -202,6 +203,17 @@ final class SocketSession {
     }
 
     /** Delivers a live message now, or holds it while a catch-up replay is being sent. */
+    /**
+     * As {@link #deliverLive(long, String, int)}, unless {@code dropIf} holds once this socket's
+     * frames are ours to order: a removal that already queued its {@code conversation_removed} here
+     * is seen, so that frame stays the conversation's last.
+     */
+    synchronized void deliverLive(long messageId, String frame, int maxPending, BooleanSupplier dropIf) {
+        if (!dropIf.getAsBoolean()) {
+            deliverLive(messageId, frame, maxPending);
+        }
+    }
+
     synchronized void deliverLive(long messageId, String frame, int maxPending) {
         if (!joinedChat()) {
             return;
