@@ -273,6 +273,38 @@ class ChatSocketTest {
         }
     }
 
+    /**
+     * Another replica's announcement of a message can arrive after a reconnecting socket's catch-up
+     * already carried it (the replica that stored it died with its NOTIFYs queued, or this one is
+     * behind on them): the socket gets it once. Played with the notification such a replica sends,
+     * on the real channel, after the replay: the late message, then one stored meanwhile (written
+     * straight to the table, so that this replica announces nothing itself), which must come next.
+     */
+    @Test
+    void aLateAnnouncementOfAMessageTheCatchUpCarriedIsNotDeliveredAgain() throws Exception {
+        long before = chat.post(ben, conversation, "already seen");
+        long missed = chat.post(ben, conversation, "missed while away");
+        try (PhoenixTestSocket socket = connect(ann)) {
+            assertThat(socket.joinChat(Map.of("since", before)).get("status").asText()).isEqualTo("ok");
+            JsonNode replayed = socket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).get("message");
+            assertThat(replayed.get("id").asLong()).isEqualTo(missed);
+            long next = chat.newMessages(conversation, 1, ben).get(0);
+            JsonNode stored = chat.as(ann).get(Chat.messagesOf(conversation) + "?limit=1").then().statusCode(200)
+                    .extract().as(JsonNode.class).get("data").get(0);
+            assertThat(stored.get("id").asLong()).isEqualTo(next);
+            String to = "[" + ann + "," + ben + "]";
+            try (Connection connection = database.connect();
+                    PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('chat_message', ?)")) {
+                notify.setString(1, "a-replica-that-died\n[{\"type\":\"m\",\"to\":" + to + ",\"message_id\":" + missed
+                        + ",\"message\":" + replayed + "},{\"type\":\"m\",\"to\":" + to + ",\"message_id\":" + next
+                        + ",\"message\":" + stored + "}]");
+                notify.execute();
+            }
+            assertThat(socket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                    .as("the next push after the catch-up of %d", missed).isEqualTo(next);
+        }
+    }
+
     @Test
     void leaveRepliesOkThenCloses() {
         try (PhoenixTestSocket socket = joined(ann)) {

@@ -165,6 +165,50 @@ class PresenceTest {
      * its connections leave everyone's view. Tests heartbeat every second and call a replica dead
      * after three.
      */
+    /**
+     * Six contacts come online at once and go at once: Ann's socket gets fewer diffs than changes
+     * (the first at once, the rest merged at the end of the 250 ms window), and applying them as the
+     * client does (joins, then leaves) gives the truth at every step: all six, then none.
+     */
+    @Test
+    void changesInOneWindowComeAsOneMergedDiff() throws Exception {
+        List<Long> team = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            team.add(chat.newUser("Team " + i));
+        }
+        chat.group(ann, "Team", team.toArray(Long[]::new));
+        try (PhoenixTestSocket annSocket = open(ann)) {
+            join(annSocket);
+            List<PhoenixTestSocket> sockets = new ArrayList<>();
+            try {
+                for (long member : team) {
+                    sockets.add(open(member));
+                }
+                sockets.parallelStream().forEach(PresenceTest::join);
+                Map<String, List<String>> view = new java.util.HashMap<>();
+                int diffs = 0;
+                while (view.keySet().stream().filter(key -> !key.equals(Long.toString(ann))).count() < team.size()) {
+                    applyDiff(view, annSocket.await(frame -> DIFF.equals(frame.path(3).asText()), Duration.ofSeconds(2),
+                            "the joins of the team: seen so far " + view).get(4));
+                    diffs++;
+                }
+                assertThat(diffs).as("diffs for %d joins at once", team.size()).isLessThan(team.size());
+                team.forEach(member -> assertThat(view.get(Long.toString(member))).as("one meta each: %s", view).hasSize(1));
+
+                sockets.parallelStream().forEach(PhoenixTestSocket::close);
+                diffs = 0;
+                while (view.keySet().stream().anyMatch(key -> !key.equals(Long.toString(ann)))) {
+                    applyDiff(view, annSocket.await(frame -> DIFF.equals(frame.path(3).asText()), Duration.ofSeconds(2),
+                            "the leaves of the team: still seen " + view).get(4));
+                    diffs++;
+                }
+                assertThat(diffs).as("diffs for %d leaves at once", team.size()).isLessThan(team.size());
+            } finally {
+                sockets.forEach(PhoenixTestSocket::close);
+            }
+        }
+    }
+
     @Test
     void theConnectionsOfADeadReplicaLeave() throws Exception {
         try (Connection db = database.connect()) {
@@ -198,6 +242,25 @@ class PresenceTest {
         } catch (AssertionError none) {
             return false;
         }
+    }
+
+    /** What the phoenix client's {@code Presence.syncDiff} does with a diff: joins (a ref replaces its meta), then leaves. */
+    private static void applyDiff(Map<String, List<String>> view, JsonNode diff) {
+        assertBothKeys(diff);
+        diff.get("joins").fields().forEachRemaining(user -> user.getValue().get("metas").forEach(meta -> {
+            List<String> refs = view.computeIfAbsent(user.getKey(), key -> new ArrayList<>());
+            refs.remove(meta.get("phx_ref").asText());
+            refs.add(meta.get("phx_ref").asText());
+        }));
+        diff.get("leaves").fields().forEachRemaining(user -> user.getValue().get("metas").forEach(meta -> {
+            List<String> refs = view.get(user.getKey());
+            if (refs != null) {
+                refs.remove(meta.get("phx_ref").asText());
+                if (refs.isEmpty()) {
+                    view.remove(user.getKey());
+                }
+            }
+        }));
     }
 
     private static void execute(Connection db, String sql) throws Exception {

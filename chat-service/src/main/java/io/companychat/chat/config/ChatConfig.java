@@ -68,6 +68,15 @@ public interface ChatConfig {
         /** A replica not heard from for this long is dead: its connections leave everyone's view. */
         @WithDefault("30s")
         java.time.Duration replicaTimeout();
+
+        /**
+         * A connection gets at most one {@code presence_diff} per window ({@code CHAT_PRESENCE_DIFF_WINDOW}): the
+         * first change in a quiet window goes at once, the ones after it in the window go together at its end, merged
+         * into one diff. What keeps a reconnect storm from becoming a frame per change per watcher; 0 sends every
+         * change as a diff of its own.
+         */
+        @WithDefault("250ms")
+        java.time.Duration diffWindow();
     }
 
     /** Read markers and typing (see {@code SignalRateLimiter}, {@code TypingService}). */

@@ -1,5 +1,6 @@
 package io.companychat.chat.socket;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -32,6 +33,11 @@ public class ChatChannels {
     public static final String MARK_READ = "mark_read";
     public static final String TYPING = "typing";
     static final String UNMATCHED_TOPIC = "unmatched topic";
+    /**
+     * How long a socket drops live copies of the messages its catch-up replayed: far longer than an announcement
+     * takes from another replica, even a late one (the replica that stored it was killed with its NOTIFYs queued).
+     */
+    static final long REPLAYED_MEMORY_MILLIS = 60_000;
     private static final String SEND_MSG_INVALID = "invalid message";
 
     private final SocketSessions sessions;
@@ -111,12 +117,14 @@ public class ChatChannels {
                 .onFailure().invoke(failure -> Log.warnf("Catch-up replay failed: %s", failure.toString()))
                 .onFailure().recoverWithItem(List.of())
                 .invoke(replayed -> {
-                    long last = 0;
-                    for (MessageView message : replayed) {
+                    long[] ids = new long[replayed.size()];
+                    for (int i = 0; i < ids.length; i++) {
+                        MessageView message = replayed.get(i);
                         send(session, live.receiveMsg(message));
-                        last = message.id();
+                        ids[i] = message.id();
                     }
-                    session.finishReplay(last, config.maxPendingFrames());
+                    Arrays.sort(ids);
+                    session.finishReplay(ids, REPLAYED_MEMORY_MILLIS, config.maxPendingFrames());
                 })
                 .replaceWithVoid();
     }

@@ -2,6 +2,7 @@ package io.companychat.chat.socket;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -50,6 +51,15 @@ import io.vertx.core.Vertx;
  * Phoenix's client merges joins by {@code phx_ref} and ignores leaves of refs it does not hold, so
  * an event both in the lookup and replayed is harmless. Installing, replaying and delivering hold
  * one lock, so nothing slips between them; the sends under it only queue frames.
+ *
+ * <p><b>One diff per window.</b> A connection gets at most one {@code presence_diff} per
+ * {@code chat.presence.diff-window} (250 ms): the first change of a quiet window goes at once (the
+ * frame is written once for every socket that gets it), later ones are held by {@code phx_ref}, the
+ * latest winning, and go as one merged diff when the window ends. The client applies a diff's joins,
+ * then its leaves, so holding the latest change of each connection keeps its view exact: a leave
+ * then a rejoin of one connection is a join (which replaces the meta), a join then a leave is a
+ * leave (the client ignores refs it does not hold). A reconnect storm then costs each watching
+ * socket a few frames a second instead of one per change; quiet changes are not delayed.
  */
 @ApplicationScoped
 public class PresenceTracker {
@@ -78,6 +88,11 @@ public class PresenceTracker {
     private final PresenceChanged[] log = new PresenceChanged[LOG_SIZE];
     private long logged;
     private long timer = -1;
+    private long flushTimer = -1;
+    /** The current diff window's number. Guarded by lock. */
+    private int window = 1;
+    /** Sessions with held diffs, to send when the window ends. Guarded by lock. */
+    private List<SocketSession> holding = new ArrayList<>();
     private volatile boolean stopping;
     /** To this replica's {@link #deliver} and the others' (they depend on each other: both are client proxies). */
     private final LiveSockets live;
@@ -96,6 +111,10 @@ public class PresenceTracker {
     void start(@Observes StartupEvent startup) {
         heartbeat();
         timer = vertx.setPeriodic(config.presence().heartbeatInterval().toMillis(), id -> heartbeat());
+        long windowMillis = config.presence().diffWindow().toMillis();
+        if (windowMillis > 0) {
+            flushTimer = vertx.setPeriodic(windowMillis, id -> endWindow());
+        }
     }
 
     /** Leaves the others a clean table: this replica's connections go (and are announced by whoever reaps them). */
@@ -103,6 +122,9 @@ public class PresenceTracker {
         stopping = true;
         if (timer >= 0) {
             vertx.cancelTimer(timer);
+        }
+        if (flushTimer >= 0) {
+            vertx.cancelTimer(flushTimer);
         }
     }
 
@@ -122,6 +144,7 @@ public class PresenceTracker {
                 watchers.computeIfAbsent(session.userId, user -> new Watcher()).connections++;
             }
             session.presence = JOINING;
+            session.heldDiffs = null; // the presence_state to come says it all
             since = logged;
         }
         long at = session.onlineAt;
@@ -193,16 +216,17 @@ public class PresenceTracker {
             log[(int) (logged++ % LOG_SIZE)] = event;
             String frame = null;
             Set<Long> watching = seenBy.get(event.userId());
+            List<PresenceChanged> changes = List.of(event);
             if (watchers.containsKey(event.userId())) {
                 frame = diff(event);
-                sendToSynced(event.userId(), frame);
+                sendToSynced(event.userId(), changes, frame);
             }
             if (watching != null) {
                 for (long user : watching) {
                     if (frame == null) {
                         frame = diff(event);
                     }
-                    sendToSynced(user, frame);
+                    sendToSynced(user, changes, frame);
                 }
             }
         }
@@ -257,18 +281,15 @@ public class PresenceTracker {
                     }
                     Set<Long> before = new HashSet<>(watcher.contacts);
                     install(user, watcher, contacts);
-                    Map<String, Metas> joins = new LinkedHashMap<>();
-                    Map<String, Metas> leaves = new LinkedHashMap<>();
+                    List<PresenceChanged> changes = new ArrayList<>();
                     for (Meta meta : online) {
                         boolean nowContact = watcher.contacts.contains(meta.userId());
-                        if (nowContact && !before.contains(meta.userId())) {
-                            add(joins, meta);
-                        } else if (!nowContact && before.contains(meta.userId())) {
-                            add(leaves, meta);
+                        if (nowContact != before.contains(meta.userId())) {
+                            changes.add(new PresenceChanged(meta.userId(), meta.phxRef(), meta.onlineAt(), nowContact));
                         }
                     }
-                    if (!joins.isEmpty() || !leaves.isEmpty()) {
-                        sendToSynced(user, protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, new Diff(joins, leaves)));
+                    if (!changes.isEmpty()) {
+                        sendToSynced(user, changes, diff(changes));
                     }
                     sessions.forEachOfUser(user, session -> {
                         if (session.presence == SYNCED) {
@@ -356,13 +377,58 @@ public class PresenceTracker {
         }
     }
 
-    private void sendToSynced(long user, String frame) {
+    /**
+     * The changes to the user's synced connections here: as {@code frame} (their diff) at once to a
+     * connection that got no diff in this window, held for the window's end otherwise. Under lock.
+     */
+    private void sendToSynced(long user, List<PresenceChanged> changes, String frame) {
         int maxPending = socketConfig.maxPendingFrames();
+        boolean coalesce = flushTimer >= 0;
         sessions.forEachOfUser(user, session -> {
-            if (session.presence == SYNCED) {
+            if (session.presence != SYNCED) {
+                return;
+            }
+            if (!coalesce || (session.heldDiffs == null && session.diffWindow != window)) {
+                session.diffWindow = window;
                 session.send(frame, maxPending);
+                return;
+            }
+            if (session.heldDiffs == null) {
+                session.heldDiffs = new LinkedHashMap<>(8);
+                holding.add(session);
+            }
+            for (PresenceChanged change : changes) {
+                session.heldDiffs.remove(change.phxRef()); // the latest goes last
+                session.heldDiffs.put(change.phxRef(), change);
             }
         });
+    }
+
+    /** The window ends: every connection with held changes gets them as one diff, and no other diff before the next window. */
+    private void endWindow() {
+        List<SocketSession> ending;
+        List<Collection<PresenceChanged>> held;
+        synchronized (lock) {
+            window++;
+            if (holding.isEmpty()) {
+                return;
+            }
+            ending = holding;
+            holding = new ArrayList<>();
+            held = new ArrayList<>(ending.size());
+            for (SocketSession session : ending) {
+                held.add(session.heldDiffs == null || session.presence != SYNCED ? null : session.heldDiffs.values());
+                session.heldDiffs = null;
+                session.diffWindow = window;
+            }
+        }
+        // Out of the lock: each diff is this connection's own; a change coming meanwhile is held for the next window.
+        int maxPending = socketConfig.maxPendingFrames();
+        for (int i = 0; i < ending.size(); i++) {
+            if (held.get(i) != null) {
+                ending.get(i).send(diff(held.get(i)), maxPending);
+            }
+        }
     }
 
     private String diff(PresenceChanged event) {
@@ -370,6 +436,16 @@ public class PresenceTracker {
                 new Metas(List.of(new MetaView(event.phxRef(), event.onlineAt()))));
         return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF,
                 event.joined() ? new Diff(one, Map.of()) : new Diff(Map.of(), one));
+    }
+
+    /** One diff of several changes, each connection's latest only. */
+    private String diff(Collection<PresenceChanged> changes) {
+        Map<String, Metas> joins = new LinkedHashMap<>();
+        Map<String, Metas> leaves = new LinkedHashMap<>();
+        for (PresenceChanged change : changes) {
+            add(change.joined() ? joins : leaves, new Meta(change.userId(), change.phxRef(), change.onlineAt()));
+        }
+        return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, new Diff(joins, leaves));
     }
 
     private static void add(Map<String, Metas> state, Meta meta) {

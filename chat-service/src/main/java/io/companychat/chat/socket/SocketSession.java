@@ -1,7 +1,9 @@
 package io.companychat.chat.socket;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -9,6 +11,7 @@ import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.socket.WaitingFrames.Admission;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -41,8 +44,8 @@ final class SocketSession {
     private volatile long lastHeardMillis;
     private volatile int pendingFrames;
     private volatile JsonNode chatJoinRef;
-    /** Live frames held back while a join's catch-up is replayed; null when not replaying. */
-    private List<HeldFrame> heldDuringReplay;
+    /** A join's catch-up: while it replays, and for a while after (see {@link Replay}); null otherwise. Guarded by this. */
+    private Replay replay;
     /**
      * The received frames: null while none is being handled, {@link WaitingFrames#NONE} while one is and none waits,
      * else the ones waiting behind it, oldest first. Guarded by this.
@@ -54,6 +57,10 @@ final class SocketSession {
     byte presence;
     /** When this connection last joined {@code room:chat} (unix seconds), its presence meta's {@code online_at}. */
     long onlineAt;
+    /** Presence changes held for the end of the diff window, by {@code phx_ref} (the latest wins); null when none. Guarded by PresenceTracker's lock. */
+    Map<String, PresenceChanged> heldDiffs;
+    /** The diff window in which this connection last got a {@code presence_diff}. Guarded by PresenceTracker's lock. */
+    int diffWindow;
 
     SocketSession(WebSocketConnection connection, HttpConnection transport, long userId, String tokenId,
             long tokenExpiresAtSecond) {
@@ -218,27 +225,57 @@ final class SocketSession {
         if (!joinedChat()) {
             return;
         }
-        if (heldDuringReplay != null) {
-            heldDuringReplay.add(new HeldFrame(messageId, frame));
-            return;
+        if (replay != null) {
+            if (replay.held != null) {
+                replay.held.add(new HeldFrame(messageId, frame));
+                return;
+            }
+            if (System.currentTimeMillis() > replay.rememberedUntil) {
+                replay = null;
+            } else if (replay.carried(messageId)) {
+                return;
+            }
         }
         send(frame, maxPending);
     }
 
     synchronized void startReplay() {
-        heldDuringReplay = new ArrayList<>();
+        replay = new Replay();
     }
 
-    /** Sends what arrived live during the replay, skipping what the replay already carried. */
-    synchronized void finishReplay(long lastReplayedId, int maxPending) {
-        List<HeldFrame> held = heldDuringReplay;
-        heldDuringReplay = null;
-        if (held != null) {
-            for (HeldFrame frame : held) {
-                if (frame.messageId() > lastReplayedId) {
-                    send(frame.frame(), maxPending);
-                }
+    /**
+     * Sends what arrived live during the replay but the messages the replay carried ({@code replayedIds},
+     * ascending), and drops those for {@code rememberMillis} more: a message can reach this replica live after the
+     * catch-up read it (another replica's announcement running late).
+     */
+    synchronized void finishReplay(long[] replayedIds, long rememberMillis, int maxPending) {
+        Replay finished = replay;
+        if (finished == null) {
+            return;
+        }
+        finished.replayed = replayedIds;
+        List<HeldFrame> held = finished.held;
+        finished.held = null;
+        for (HeldFrame frame : held) {
+            if (!finished.carried(frame.messageId())) {
+                send(frame.frame(), maxPending);
             }
+        }
+        if (replayedIds.length == 0) {
+            replay = null;
+        } else {
+            finished.rememberedUntil = System.currentTimeMillis() + rememberMillis;
+        }
+    }
+
+    /** Live frames held while a catch-up replays, then the ids it carried. */
+    private static final class Replay {
+        List<HeldFrame> held = new ArrayList<>();
+        long[] replayed = new long[0];
+        long rememberedUntil;
+
+        boolean carried(long messageId) {
+            return Arrays.binarySearch(replayed, messageId) >= 0;
         }
     }
 
