@@ -1995,6 +1995,8 @@ public class SocketBench {
         final AtomicInteger unrelated = new AtomicInteger();
         final AtomicInteger toRejoined = new AtomicInteger();
         final AtomicInteger others = new AtomicInteger();
+        /** presence_diff frames received by any socket while the round runs (a frame may carry several changes). */
+        final AtomicInteger frames = new AtomicInteger();
         final AtomicLong lastArrival = new AtomicLong();
 
         Storm(int[] stormIndex, int count, Map<Sock, Watch> watches, int expectedPerKind) {
@@ -2006,12 +2008,26 @@ public class SocketBench {
             this.leaveLatency = new AtomicLongArray(expectedPerKind);
         }
 
-        /** {@code {"joins":{"<user>":{"metas":[…]}},"leaves":{}}} or the other way round: one connection per diff. */
+        /**
+         * {@code {"joins":{"<user>":{"metas":[…]},…},"leaves":{…}}}: every meta of every user counts, as the server
+         * merges the changes of one window into one diff.
+         */
         void diff(Sock sock, String text, long now) {
-            int j = text.indexOf("\"joins\":{", DIFF_PREFIX.length());
-            boolean join = text.charAt(j + 9) == '"';
-            int at = join ? j + 10 : text.indexOf("\"leaves\":{\"", j) + 11;
-            int u = (int) (Long.parseLong(text, at, text.indexOf('"', at), 10) - presenceFirstUser);
+            frames.incrementAndGet();
+            io.vertx.core.json.JsonObject payload = new io.vertx.core.json.JsonArray(text).getJsonObject(4);
+            for (String kind : new String[] {"joins", "leaves"}) {
+                io.vertx.core.json.JsonObject users = payload.getJsonObject(kind);
+                for (String user : users.fieldNames()) {
+                    int metas = users.getJsonObject(user).getJsonArray("metas").size();
+                    for (int m = 0; m < metas; m++) {
+                        change(sock, "joins".equals(kind), (int) (Long.parseLong(user) - presenceFirstUser), now);
+                    }
+                }
+            }
+        }
+
+        /** One connection of user index {@code u} joined or left, as seen by {@code sock}. */
+        void change(Sock sock, boolean join, int u, long now) {
             int k = u >= 0 && u < presenceUsers ? stormIndex[u] : -1;
             if (k < 0 || fresh.get(k) == null) { // not stormed, or not yet: a late diff of an earlier round
                 others.incrementAndGet();
@@ -2193,6 +2209,8 @@ public class SocketBench {
                 + "and %,d joins; %d duplicates, %d of stormed users to sockets not their contacts'; the last %.2f s after the first close%n",
                 expected, delivered, storm.leaves.get(), storm.joins.get(), missingLeaves, missingJoins, storm.duplicates.get(),
                 storm.unrelated.get(), (storm.lastArrival.get() - start) / 1e9);
+        System.out.printf(Locale.ROOT, "  presence_diff frames received by all sockets: %,d (%.1f changes per frame)%n", storm.frames.get(),
+                delivered / (double) Math.max(1, storm.frames.get()));
         System.out.printf(Locale.ROOT, "  diff latency: all p50 %.1f ms, p99 %.1f ms, max %.1f ms; joins (from the new phx_join) p50 %.1f, p99 %.1f; "
                 + "leaves (from the close) p50 %.1f, p99 %.1f%n", ms(both, 50), ms(both, 99), ms(both, 100), ms(joinMs, 50),
                 ms(joinMs, 99), ms(leaveMs, 50), ms(leaveMs, 99));

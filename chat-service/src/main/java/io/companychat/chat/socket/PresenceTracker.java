@@ -47,10 +47,11 @@ import io.vertx.core.Vertx;
  *
  * <p><b>No diff lost around a lookup.</b> A lookup reads the database at one moment; events are
  * delivered here at another. Every delivered event also goes into a short log; once a lookup's
- * answer is installed, the events logged since the lookup started are replayed to that connection.
- * Phoenix's client merges joins by {@code phx_ref} and ignores leaves of refs it does not hold, so
- * an event both in the lookup and replayed is harmless. Installing, replaying and delivering hold
- * one lock, so nothing slips between them; the sends under it only queue frames.
+ * answer is installed, the events logged since the lookup started are applied to the state it
+ * sends (joins add their meta by {@code phx_ref}, so an event also in the lookup is harmless; leaves
+ * take theirs away), as the client would have applied them as diffs, but in one frame: in a
+ * reconnect storm a diff per logged event was most of a join's cost. Installing, applying and
+ * delivering hold one lock, so nothing slips between them; the sends under it only queue frames.
  *
  * <p><b>One diff per window.</b> A connection gets at most one {@code presence_diff} per
  * {@code chat.presence.diff-window} (250 ms): the first change of a quiet window goes at once (the
@@ -168,9 +169,9 @@ public class PresenceTracker {
                             }
                         }
                         add(state, new Meta(session.userId, ref, at));
+                        applyLogged(state, session.userId, watcher, since);
                         session.send(protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE,
                                 state), socketConfig.maxPendingFrames());
-                        replay(session, watcher, since);
                         session.presence = SYNCED;
                         announce = first;
                     }
@@ -337,6 +338,9 @@ public class PresenceTracker {
 
     /** The user's contacts are {@code contacts} now: the reverse index follows. Under lock. */
     private void install(long user, Watcher watcher, List<Long> contacts) {
+        if (contacts.size() == watcher.contacts.size() && watcher.contacts.containsAll(contacts)) {
+            return; // another connection of the user's: the same contacts, already indexed
+        }
         Set<Long> now = new HashSet<>(contacts);
         for (long before : watcher.contacts) {
             if (!now.contains(before)) {
@@ -358,12 +362,28 @@ public class PresenceTracker {
         install(user, watcher, List.of());
     }
 
-    /** The events logged since {@code since} that concern the session's user or their contacts. Under lock. */
-    private void replay(SocketSession session, Watcher watcher, long since) {
+    /**
+     * The events logged since {@code since} that concern the user or their contacts, applied to the
+     * lookup's state as the client would apply them as diffs (joins add a meta, leaves take one
+     * away): one {@code presence_state} instead of a diff per event after it. Under lock.
+     */
+    private void applyLogged(Map<String, Metas> state, long user, Watcher watcher, long since) {
         for (long n = Math.max(since, logged - LOG_SIZE); n < logged; n++) {
             PresenceChanged event = log[(int) (n % LOG_SIZE)];
-            if (event.userId() == session.userId || watcher.contacts.contains(event.userId())) {
-                session.send(diff(event), socketConfig.maxPendingFrames());
+            if (event.userId() != user && !watcher.contacts.contains(event.userId())) {
+                continue;
+            }
+            if (event.joined()) {
+                add(state, new Meta(event.userId(), event.phxRef(), event.onlineAt()));
+            } else {
+                String key = Long.toString(event.userId());
+                Metas metas = state.get(key);
+                if (metas != null) {
+                    metas.metas().removeIf(meta -> meta.phxRef().equals(event.phxRef()));
+                    if (metas.metas().isEmpty()) {
+                        state.remove(key);
+                    }
+                }
             }
         }
     }
@@ -394,12 +414,11 @@ public class PresenceTracker {
                 return;
             }
             if (session.heldDiffs == null) {
-                session.heldDiffs = new LinkedHashMap<>(8);
+                session.heldDiffs = new HashMap<>(8);
                 holding.add(session);
             }
             for (PresenceChanged change : changes) {
-                session.heldDiffs.remove(change.phxRef()); // the latest goes last
-                session.heldDiffs.put(change.phxRef(), change);
+                session.heldDiffs.put(change.phxRef(), change); // the client applies joins, then leaves: order is moot
             }
         });
     }
