@@ -65,12 +65,14 @@ ulimit -n "$(ulimit -Hn)"
 echo "bench: creating database $db"
 create_db "$db"
 # chat-service never reads users: the rows are there for the foreign keys. Conversation k is between users
-# 2k-1 and 2k (the message pairs); the idle sockets belong to the users after them, one socket each.
+# 2k-1 and 2k (both its members: since groups, a message is stored only for the members the insert reads) (the message pairs); the idle sockets belong to the users after them, one socket each.
 psql_db "$db" -v pairs="$pairs" <<'SQL'
 INSERT INTO users (name, subname, email, job, password_hash)
 SELECT 'Bench', g::text, 'bench' || g || '@example.com', 'Engineer', 'not-a-hash' FROM generate_series(1, 2 * :pairs + 10000) g;
 INSERT INTO conversations (sender_id, recipient_id)
 SELECT 2 * k - 1, 2 * k FROM generate_series(1, :pairs) k;
+INSERT INTO conversation_members (conversation_id, user_id)
+SELECT id, sender_id FROM conversations UNION ALL SELECT id, recipient_id FROM conversations;
 VACUUM ANALYZE;
 SQL
 
