@@ -29,6 +29,9 @@ db=${BENCH_DB:-gateway_bench}
 port=${BENCH_PORT:-18084}
 gateway_port=${BENCH_GATEWAY_PORT:-18080}
 pairs=${BENCH_PAIRS:-100}
+# Each sender sends 10-50 messages/s, over the per-user limit (API.md "Limits", 10/s): measured without it, as
+# socket-bench's messages mode is; an exported CHAT_MESSAGE_RATE wins.
+export CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-0}
 server_jvm=${BENCH_SERVER_JVM:--Xms64m -Xmx1g -XX:+UseSerialGC -XX:MaxNewSize=64m}
 gateway_jvm=${BENCH_GATEWAY_JVM:--Xms64m -Xmx384m -XX:+UseSerialGC -XX:MaxNewSize=64m}
 gateway_module=$root/gateway
