@@ -29,7 +29,11 @@ const FIXTURES = path.join(HERE, "fixtures");
 const SECRETS_EXAMPLE = path.join(ROOT, "deploy/kubernetes/base/secrets.example.yaml");
 // Rendered and schema-checked only: the podman run's variant of dev (host networking, no probes),
 // so that a break there shows here even where podman cannot run.
-const SCHEMA_ONLY = { "podman-kube": path.join(ROOT, "deploy/podman/kube") };
+// The prometheus-adapter example is not applied with an overlay, but must stay valid too.
+const SCHEMA_ONLY = {
+  "podman-kube": path.join(ROOT, "deploy/podman/kube"),
+  "example prometheus-adapter": path.join(ROOT, "deploy/kubernetes/examples/prometheus-adapter"),
+};
 const KUBECTL = process.env.KUBECTL ?? (existsSync("/usr/bin/kubectl") ? "/usr/bin/kubectl" : "kubectl");
 const MODELS = path.join(HERE, "node_modules/kubernetes-models");
 
