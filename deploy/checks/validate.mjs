@@ -549,7 +549,6 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
   // chat-service: several replicas, disruption budget, autoscaler
   const chatLabels = podLabels("chat-service");
   const hpa = of("HorizontalPodAutoscaler").find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef.name === "chat-service");
-  const chat = deployments.find((d) => d.metadata.name === "chat-service");
   check("chat-service: PodDisruptionBudget", [
     !of("PodDisruptionBudget").some((p) => matches(p.spec?.selector, chatLabels)) && "no PodDisruptionBudget selects chat-service's pods",
   ]);
