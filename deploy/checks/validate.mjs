@@ -4,11 +4,15 @@
 //   2. every rendered object is valid against the Kubernetes API schema (kubernetes-models);
 //   3. no object carries a key the schema does not define (kubernetes-models accepts those);
 //   4. the project's rules: probes, resources, non-root, read-only root filesystem, no privilege
-//      escalation, graceful shutdown, secrets only by reference, the gateway as the only entry
-//      point, no query strings in the Ingress's access log, network policies, chat-service's
-//      disruption budget and autoscaler;
-//   5. self-test: every fixture under fixtures/ (the dev overlay plus one deliberate defect) must be rejected by
-//      the check its "# expect:" line names.
+//      escalation (Deployments and Jobs), graceful shutdown with the kubelet's sleep as preStop,
+//      secrets only by reference, the gateway as the only entry point (from the ingress
+//      controller's namespace only), no query strings in the Ingress's access log, network
+//      policies, chat-service's disruption budget and autoscaler (sockets and memory, not CPU
+//      alone), the gateway's autoscaler and spread, the PostgreSQL connection budget, the
+//      migration Job; Gateway API HTTPRoutes (no schema in kubernetes-models) get a schema-light
+//      check of their own;
+//   5. self-test: every fixture under fixtures/ (the dev overlay, or the one its "# overlay:" line names,
+//      plus one deliberate defect) must be rejected by the check its "# expect:" line names.
 // One line per check, then "N passed, N failed"; the exit status is 1 when anything failed.
 // Usage: node validate.mjs [--no-self-test] [--verbose]
 
@@ -25,20 +29,31 @@ const FIXTURES = path.join(HERE, "fixtures");
 const SECRETS_EXAMPLE = path.join(ROOT, "deploy/kubernetes/base/secrets.example.yaml");
 // Rendered and schema-checked only: the podman run's variant of dev (host networking, no probes),
 // so that a break there shows here even where podman cannot run.
-const SCHEMA_ONLY = { "podman-kube": path.join(ROOT, "deploy/podman/kube") };
+// The prometheus-adapter example is not applied with an overlay, but must stay valid too.
+const SCHEMA_ONLY = {
+  "podman-kube": path.join(ROOT, "deploy/podman/kube"),
+  "example prometheus-adapter": path.join(ROOT, "deploy/kubernetes/examples/prometheus-adapter"),
+};
 const KUBECTL = process.env.KUBECTL ?? (existsSync("/usr/bin/kubectl") ? "/usr/bin/kubectl" : "kubectl");
 const MODELS = path.join(HERE, "node_modules/kubernetes-models");
 
-// The workloads, their main port and where their health endpoints answer.
+// The workloads, their main port and where their health endpoints answer. `listen`: the pod holds one
+// PostgreSQL LISTEN connection besides its pools (common's PgNotifications: the revoked-token list,
+// and chat-service's message bus on the same connection).
 const SERVICES = {
-  "user-service": { port: 8081, healthPort: 8081 },
-  "auth-service": { port: 8082, healthPort: 8082 },
-  "chat-service": { port: 8083, healthPort: 8083 },
+  "user-service": { port: 8081, healthPort: 8081, listen: true },
+  "auth-service": { port: 8082, healthPort: 8082, listen: true },
+  "chat-service": { port: 8083, healthPort: 8083, listen: true },
   gateway: { port: 8080, healthPort: 9000 },
 };
+// Flyway takes two JDBC connections at once (its schema history has a connection of its own): a pool
+// of one stalls the start with "Sorry, acquisition timeout".
+const MIN_JDBC_POOL = 2;
 const NAME_LABEL = "app.kubernetes.io/name";
 // Measured: ~230 MB RSS after start; the limit must leave room for heap growth under load.
 const MIN_MEMORY_LIMIT = 384 * 2 ** 20;
+// Native images (tags ending in -native) rest at a fraction of that (an estimate: never measured here).
+const MIN_NATIVE_MEMORY_LIMIT = 128 * 2 ** 20;
 const DEFAULT_GRACE_SECONDS = 30; // Kubernetes' default terminationGracePeriodSeconds
 const SECRET_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE_KEY|_KEY)$/i;
 const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -129,6 +144,80 @@ function quantityBytes(q) {
   return Number(m[1]) * unit;
 }
 
+// A rolling update's maxSurge (an int or a percentage of the replicas, rounded up) in pods.
+function surgePods(deployment, replicas) {
+  if (deployment.spec?.strategy?.type === "Recreate") return 0;
+  const surge = deployment.spec?.strategy?.rollingUpdate?.maxSurge ?? "25%";
+  const pct = /^(\d+)%$/.exec(String(surge));
+  return pct ? Math.ceil((Number(pct[1]) / 100) * replicas) : Number(surge);
+}
+
+// Gateway API durations: up to four <number><unit> parts, e.g. 1h, 30s, 1m30s; 0s disables a timeout.
+const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
+
+// HTTPRoute (gateway.networking.k8s.io/v1) has no schema in kubernetes-models: the fields of the
+// standard channel this project may use, with their shapes. A key not listed is unknown.
+function httpRouteProblems(route) {
+  const problems = [];
+  const known = (obj, at, keys) => {
+    if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+      problems.push(`${at} is not an object`);
+      return false;
+    }
+    for (const k of Object.keys(obj)) if (!keys.includes(k)) problems.push(`unknown key ${at}/${k}`);
+    return true;
+  };
+  const list = (value, at) => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      problems.push(`${at} is not a list`);
+      return [];
+    }
+    return value;
+  };
+  known(route, "", ["apiVersion", "kind", "metadata", "spec", "status"]);
+  if (route.apiVersion !== "gateway.networking.k8s.io/v1") problems.push(`apiVersion ${route.apiVersion}, expected gateway.networking.k8s.io/v1`);
+  if (!route.metadata?.name) problems.push("no metadata.name");
+  const spec = route.spec ?? {};
+  if (!known(spec, "/spec", ["parentRefs", "hostnames", "rules"])) return problems;
+  const parents = list(spec.parentRefs, "/spec/parentRefs");
+  if (parents.length === 0) problems.push("no spec.parentRefs: the route attaches to no Gateway");
+  parents.forEach((p, i) => {
+    known(p, `/spec/parentRefs/${i}`, ["group", "kind", "namespace", "name", "sectionName", "port"]);
+    if (typeof p.name !== "string" || !p.name) problems.push(`/spec/parentRefs/${i} has no name`);
+  });
+  list(spec.hostnames, "/spec/hostnames").forEach((h, i) => {
+    if (typeof h !== "string" || !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(h)) problems.push(`/spec/hostnames/${i} ${h} is not a host name`);
+  });
+  list(spec.rules, "/spec/rules").forEach((r, i) => {
+    const at = `/spec/rules/${i}`;
+    if (!known(r, at, ["name", "matches", "filters", "backendRefs", "timeouts", "sessionPersistence"])) return;
+    list(r.matches, `${at}/matches`).forEach((m, j) => {
+      if (!known(m, `${at}/matches/${j}`, ["path", "headers", "queryParams", "method"])) return;
+      if (m.path !== undefined && known(m.path, `${at}/matches/${j}/path`, ["type", "value"])) {
+        if (!["Exact", "PathPrefix", "RegularExpression"].includes(m.path.type ?? "PathPrefix")) problems.push(`${at}/matches/${j}/path/type ${m.path.type}`);
+        if (typeof m.path.value !== "string" || !m.path.value.startsWith("/")) problems.push(`${at}/matches/${j}/path/value must start with /`);
+      }
+    });
+    list(r.backendRefs, `${at}/backendRefs`).forEach((b, j) => {
+      if (!known(b, `${at}/backendRefs/${j}`, ["group", "kind", "name", "namespace", "port", "weight", "filters"])) return;
+      if (typeof b.name !== "string" || !b.name) problems.push(`${at}/backendRefs/${j} has no name`);
+      if ((b.kind ?? "Service") === "Service" && !Number.isInteger(b.port)) problems.push(`${at}/backendRefs/${j}: a Service backend needs a numeric port`);
+    });
+    if (r.timeouts !== undefined && known(r.timeouts, `${at}/timeouts`, ["request", "backendRequest"])) {
+      for (const [k, v] of Object.entries(r.timeouts)) if (!GATEWAY_DURATION.test(String(v))) problems.push(`${at}/timeouts/${k} ${v} is not a Gateway API duration`);
+    }
+  });
+  return problems;
+}
+
+// Seconds of a Gateway API duration (0 = the timeout is off).
+function gatewayDurationSeconds(text) {
+  let total = 0;
+  for (const [, n, unit] of String(text).matchAll(/([0-9]+)(h|ms|m|s)/g)) total += Number(n) * { h: 3600, m: 60, s: 1, ms: 0.001 }[unit];
+  return total;
+}
+
 function durationSeconds(text) {
   const s = String(text ?? "").trim();
   let m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/i.exec(s);
@@ -202,6 +291,7 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
 
   const of = (kind) => objects.filter((o) => o.kind === kind);
   const deployments = of("Deployment");
+  const jobs = of("Job");
   const services = of("Service");
   const configMaps = new Map(of("ConfigMap").map((c) => [c.metadata.name, c]));
   const policies = of("NetworkPolicy");
@@ -209,6 +299,10 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
 
   // schema: one line per object
   for (const o of objects) {
+    if (o.kind === "HTTPRoute") {
+      check(`schema: ${id(o)} (schema-light: Gateway API)`, httpRouteProblems(o));
+      continue;
+    }
     const schema = o.apiVersion && o.kind ? await schemaFor(o.apiVersion, o.kind) : null;
     if (!schema) {
       check(`schema: ${id(o)}`, [`no Kubernetes schema for apiVersion ${o.apiVersion} kind ${o.kind}`]);
@@ -238,14 +332,17 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
   }
 
   const secrets = documentedSecrets();
-  for (const d of deployments) {
+  // Deployments and Jobs (the migration Job) run the same images under the same pod rules; probes and
+  // graceful shutdown are the Deployments' only.
+  for (const d of [...deployments, ...jobs]) {
     const pod = d.spec?.template?.spec ?? {};
     const name = d.metadata.name;
     const expected = SERVICES[name];
+    const serving = d.kind === "Deployment";
     const containers = pod.containers ?? [];
     const each = (fn) => containers.flatMap((c) => fn(c).filter(Boolean).map((p) => `${c.name}: ${p}`));
 
-    check(`probes: ${name} (readiness /q/health/ready, liveness /q/health/live)`, each((c) => {
+    if (serving) check(`probes: ${name} (readiness /q/health/ready, liveness /q/health/live)`, each((c) => {
       const problems = [];
       for (const [probe, pathWanted] of [["readinessProbe", "/q/health/ready"], ["livenessProbe", "/q/health/live"]]) {
         const get = c[probe]?.httpGet;
@@ -269,7 +366,9 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       ]);
       const req = quantityBytes(r.requests?.memory), lim = quantityBytes(r.limits?.memory);
       if (req > lim) problems.push(`requests.memory ${r.requests.memory} above limits.memory ${r.limits.memory}`);
-      if (lim < MIN_MEMORY_LIMIT) problems.push(`limits.memory ${r.limits.memory} leaves no room above the measured ~230 MB RSS (at least 384Mi)`);
+      if (/-native$/.test(c.image ?? "")) {
+        if (lim < MIN_NATIVE_MEMORY_LIMIT) problems.push(`limits.memory ${r.limits.memory} of a native image is below 128Mi`);
+      } else if (lim < MIN_MEMORY_LIMIT) problems.push(`limits.memory ${r.limits.memory} leaves no room above the measured ~230 MB RSS (at least 384Mi)`);
       return problems;
     }));
 
@@ -309,7 +408,19 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       (pod.volumes ?? []).some((v) => v.hostPath) && "mounts a hostPath",
     ]);
 
-    check(`graceful shutdown: ${name} (preStop + shutdown timeout < termination grace)`, each((c) => {
+    // The kubelet's sleep action (Kubernetes 1.30+) needs nothing in the image; an exec of `sleep`
+    // needs a shell or a sleep binary, which a minimal or native image may not have (the hook then
+    // fails and the pod is killed at once, dropping its requests).
+    if (serving) check(`preStop sleep action: ${name}`, each((c) => {
+      const pre = c.lifecycle?.preStop;
+      return [
+        !pre && "no preStop hook",
+        pre?.exec && `preStop runs ${JSON.stringify(pre.exec.command)}: use lifecycle.preStop.sleep.seconds (no shell or sleep binary needed)`,
+        pre && !pre.exec && !(pre.sleep?.seconds > 0) && "preStop has no sleep.seconds",
+      ];
+    }));
+
+    if (serving) check(`graceful shutdown: ${name} (preStop + shutdown timeout < termination grace)`, each((c) => {
       const pre = preStopSeconds(c);
       const grace = pod.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
       const timeout = containerEnv(c, configMaps).get("QUARKUS_SHUTDOWN_TIMEOUT")?.value;
@@ -413,6 +524,13 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       if (!rules.some(({ rule }) => allows(rule, svc.port))) problems.push(`nothing may reach port ${svc.port}`);
       for (const { policy, rule } of rules) {
         for (const p of rule.ports ?? [{}]) if (p.port !== svc.port) problems.push(`${policy} opens port ${p.port ?? "(all)"}; only ${svc.port} is public`);
+        // only the ingress controller's (or Gateway API data plane's) namespace: a namespaceSelector that names one
+        if (!rule.from || rule.from.length === 0) problems.push(`${policy} lets every pod and address reach the gateway; allow the ingress controller's namespace only`);
+        for (const peer of rule.from ?? []) {
+          const ns = peer.namespaceSelector;
+          const names = ns && (Object.keys(ns.matchLabels ?? {}).length > 0 || (ns.matchExpressions ?? []).length > 0);
+          if (!names || peer.ipBlock) problems.push(`${policy} lets in ${JSON.stringify(peer)}; only a namespaceSelector naming the ingress controller's namespace`);
+        }
       }
     } else {
       for (const { policy, rule } of rules) {
@@ -431,16 +549,118 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
   // chat-service: several replicas, disruption budget, autoscaler
   const chatLabels = podLabels("chat-service");
   const hpa = of("HorizontalPodAutoscaler").find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef.name === "chat-service");
-  const chat = deployments.find((d) => d.metadata.name === "chat-service");
   check("chat-service: PodDisruptionBudget", [
     !of("PodDisruptionBudget").some((p) => matches(p.spec?.selector, chatLabels)) && "no PodDisruptionBudget selects chat-service's pods",
   ]);
   check("chat-service: HorizontalPodAutoscaler (autoscaling/v2)", [
     !hpa && "no HorizontalPodAutoscaler targets Deployment chat-service",
     hpa && hpa.apiVersion !== "autoscaling/v2" && `the autoscaler is ${hpa.apiVersion}`,
-    hpa && chat?.spec?.replicas !== undefined && "the Deployment sets replicas, which every apply would reset under the autoscaler",
     hpa && overlay === "prod" && !(hpa.spec.minReplicas >= 2) && "prod runs fewer than 2 chat-service replicas",
   ]);
+
+  // chat-service's load is sockets (memory), not CPU: an idle socket costs no CPU, so a CPU autoscaler
+  // never scales for them. It must scale on the open sockets per pod and on memory.
+  const metricsOf = (h) => h?.spec?.metrics ?? [];
+  const metricName = (m) => m[m.type === "Pods" ? "pods" : m.type === "Object" ? "object" : m.type === "External" ? "external" : "none"]?.metric?.name;
+  if (hpa) {
+    const metrics = metricsOf(hpa);
+    check("chat-service: autoscaled on sockets and memory, not CPU alone", [
+      !metrics.some((m) => metricName(m) === "chat_sockets_open") && "no metric chat_sockets_open (open sockets per pod, through a metrics adapter)",
+      !metrics.some((m) => m.type === "Resource" && m.resource?.name === "memory") && "no memory Resource metric",
+      metrics.length > 0 && metrics.every((m) => m.type === "Resource" && m.resource?.name === "cpu") && "scales on CPU only: its load is open sockets, which cost memory, not CPU",
+    ]);
+  }
+  const hpas = of("HorizontalPodAutoscaler");
+  check("autoscaled Deployments set no replicas", hpas.map((h) => {
+    const target = deployments.find((d) => h.spec?.scaleTargetRef?.kind === "Deployment" && d.metadata.name === h.spec.scaleTargetRef.name);
+    return target?.spec?.replicas !== undefined && `Deployment ${target.metadata.name} sets replicas, which every apply would reset under its autoscaler`;
+  }));
+  const gatewayDeployment = deployments.find((d) => d.metadata.name === "gateway");
+  const gatewayHpa = hpas.find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef.name === "gateway");
+  const spread = (gatewayDeployment?.spec?.template?.spec?.topologySpreadConstraints ?? []).map((t) => t.topologyKey);
+  check("gateway: autoscaled and spread over zones and nodes", [
+    !gatewayHpa && "no HorizontalPodAutoscaler targets Deployment gateway",
+    gatewayHpa && gatewayHpa.apiVersion !== "autoscaling/v2" && `the autoscaler is ${gatewayHpa.apiVersion}`,
+    !spread.includes("topology.kubernetes.io/zone") && "no topologySpreadConstraint over topology.kubernetes.io/zone",
+    !spread.includes("kubernetes.io/hostname") && "no topologySpreadConstraint over kubernetes.io/hostname",
+  ]);
+
+  // The PostgreSQL connection budget: at the manifests' own maximum scale, during a rollout (surge),
+  // every pod's pools full, plus the migration Job, within what the server grants (PG_CONNECTION_BUDGET).
+  {
+    const problems = [];
+    const terms = [];
+    let total = 0;
+    let budget;
+    const poolSize = (env, key, who) => {
+      const value = Number(env.get(key)?.value);
+      if (!Number.isInteger(value) || value < 0) problems.push(`${who}: ${key} is not set (pool sizes are set per overlay)`);
+      return Number.isInteger(value) ? value : 0;
+    };
+    for (const w of [...deployments, ...jobs]) {
+      const c = w.spec?.template?.spec?.containers?.[0];
+      const env = containerEnv(c ?? {}, configMaps);
+      if (!env.has("PGHOST")) continue;
+      const name = w.metadata.name;
+      budget ??= Number(env.get("PG_CONNECTION_BUDGET")?.value);
+      let pods;
+      if (w.kind === "Job") pods = w.spec?.parallelism ?? 1;
+      else {
+        const h = hpas.find((x) => x.spec?.scaleTargetRef?.kind === "Deployment" && x.spec.scaleTargetRef.name === name);
+        const replicas = h ? h.spec.maxReplicas : w.spec?.replicas ?? 1;
+        pods = replicas + surgePods(w, replicas);
+      }
+      const reactive = poolSize(env, "QUARKUS_DATASOURCE_REACTIVE_MAX_SIZE", name);
+      const jdbc = poolSize(env, "QUARKUS_DATASOURCE_JDBC_MAX_SIZE", name);
+      if (jdbc < MIN_JDBC_POOL) problems.push(`${name}: QUARKUS_DATASOURCE_JDBC_MAX_SIZE ${jdbc} is below ${MIN_JDBC_POOL}, what Flyway takes at start (it would wait for a connection: "Sorry, acquisition timeout")`);
+      // the Job runs a service image, which opens its LISTEN connection too if it gets that far
+      const listen = SERVICES[name]?.listen || w.kind === "Job" ? 1 : 0;
+      const sum = pods * (reactive + jdbc + listen);
+      terms.push(`${name} ${pods}×(${reactive}+${jdbc}+${listen})=${sum}`);
+      total += sum;
+    }
+    if (terms.length > 0) {
+      if (!(budget > 0)) problems.push("no PG_CONNECTION_BUDGET in the services' environment (company-chat-database)");
+      else if (total > budget) problems.push(`${terms.join(" + ")} = ${total} connections at full scale, above PG_CONNECTION_BUDGET ${budget}: lower the pools or maxReplicas, or raise max_connections and the budget`);
+      check(`connection budget: ${total} of ${budget} at full scale (${terms.join(", ")})`, problems);
+    }
+  }
+
+  // Outside dev the schema is migrated by a Job as its owner; the services only validate and log in
+  // as a role without DDL rights.
+  if (overlay !== "dev") {
+    const job = jobs.find((j) => j.metadata.name === "schema-migration");
+    const jobEnv = containerEnv(job?.spec?.template?.spec?.containers?.[0] ?? {}, configMaps);
+    const serviceEnvs = Object.keys(SERVICES).filter((n) => SERVICES[n].listen)
+      .map((n) => [n, containerEnv(deployments.find((d) => d.metadata.name === n)?.spec?.template?.spec?.containers?.[0] ?? {}, configMaps)]);
+    check("migrations: a Job migrates, the services only validate", [
+      !job && "no Job schema-migration",
+      job && jobEnv.get("QUARKUS_INIT_AND_EXIT")?.value !== "true" && "the Job does not set QUARKUS_INIT_AND_EXIT=true (it would keep running)",
+      job && jobEnv.get("QUARKUS_FLYWAY_MIGRATE_AT_START")?.value !== "true" && "the Job does not migrate (QUARKUS_FLYWAY_MIGRATE_AT_START)",
+      ...serviceEnvs.flatMap(([n, env]) => [
+        env.get("QUARKUS_FLYWAY_MIGRATE_AT_START")?.value !== "false" && `${n} still migrates at start (QUARKUS_FLYWAY_MIGRATE_AT_START=false)`,
+        env.get("QUARKUS_FLYWAY_VALIDATE_AT_START")?.value !== "true" && `${n} does not validate the schema at start (QUARKUS_FLYWAY_VALIDATE_AT_START=true)`,
+        job && env.get("PGUSER")?.value === jobEnv.get("PGUSER")?.value && `${n} logs in as the Job's role ${env.get("PGUSER")?.value}, the schema's owner`,
+      ]),
+    ]);
+  }
+
+  // Gateway API: a chat socket lives for hours; the route's request timeout must not cut it.
+  for (const r of routes) {
+    // the rule whose path prefix matches the socket's path longest is the one that routes it (Gateway API precedence)
+    const matchLength = (x) => Math.max(-1, ...(x.matches ?? [{ path: { value: "/" } }])
+      .map((m) => m.path?.value ?? "/").filter((p) => "/socket/websocket".startsWith(p)).map((p) => p.length));
+    const longest = Math.max(-1, ...(r.spec?.rules ?? []).map(matchLength));
+    const socketRules = longest < 0 ? [] : (r.spec?.rules ?? []).filter((x) => matchLength(x) === longest);
+    check(`HTTPRoute ${r.metadata?.name}: sockets outlive its timeouts`, [
+      socketRules.length === 0 && "no rule routes /socket/websocket",
+      ...socketRules.flatMap((x) => Object.entries(x.timeouts ?? {}).map(([k, v]) => {
+        const seconds = gatewayDurationSeconds(v);
+        return seconds !== 0 && seconds < 3600 && `timeouts.${k} ${v} would cut chat sockets (0s turns it off; the gateway closes idle ones after 60 s)`;
+      })),
+      ...socketRules.map((x) => (x.timeouts?.request === undefined ? "the socket rule sets no timeouts.request: implementations default to 15 s or so for the whole request, socket included" : false)),
+    ]);
+  }
 
   if (overlay !== "dev") {
     const userEnv = containerEnv(deployments.find((d) => d.metadata.name === "user-service")?.spec?.template?.spec?.containers?.[0] ?? {}, configMaps);
@@ -488,7 +708,10 @@ for (const [overlay, dir, options] of renderings) {
 if (!args.has("--no-self-test")) {
   for (const fixture of readdirSync(FIXTURES).sort()) {
     const dir = path.join(FIXTURES, fixture);
-    const expect = /^# expect: (.+)$/m.exec(readFileSync(path.join(dir, "kustomization.yaml"), "utf8"))?.[1]?.trim();
+    const text = readFileSync(path.join(dir, "kustomization.yaml"), "utf8");
+    const expect = /^# expect: (.+)$/m.exec(text)?.[1]?.trim();
+    // the overlay a fixture breaks: dev unless it says "# overlay: <name>" (the rules of prod differ)
+    const base = /^# overlay: (\S+)$/m.exec(text)?.[1] ?? "dev";
     const line = `[self-test] fixtures/${fixture} is rejected by "${expect}"`;
     if (!expect) {
       report(false, line, ['the fixture has no "# expect: <check>" line']);
@@ -496,7 +719,7 @@ if (!args.has("--no-self-test")) {
     }
     let results;
     try {
-      results = (await renderAndCheck(dir, "dev")).results; // every fixture is the dev overlay plus one defect
+      results = (await renderAndCheck(dir, base)).results; // every fixture is an overlay plus one defect
     } catch (e) {
       report(false, line, [`does not render: ${stderrOf(e)}`]);
       continue;

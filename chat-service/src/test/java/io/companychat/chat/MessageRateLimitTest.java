@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.chat.support.Chat;
+import io.companychat.chat.support.DeployedLimits;
 import io.companychat.chat.support.InjectUserService;
 import io.companychat.chat.support.Parallel;
 import io.companychat.chat.support.UserServiceDouble;
@@ -34,7 +35,6 @@ import io.companychat.common.testing.TestTokensResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 
@@ -44,24 +44,15 @@ import io.restassured.response.Response;
  * {@code CHAT_SIGNAL_RATE}, read markers and typing together, at its default.
  */
 @QuarkusTest
-@TestProfile(MessageRateLimitTest.DefaultRate.class)
+@TestProfile(DeployedLimits.class)
 @WithTestResource(PostgresTestResource.class)
 @WithTestResource(TestTokensResource.class)
 @WithTestResource(UserServiceDouble.class)
 class MessageRateLimitTest {
 
-    private static final int RATE = 10;
+    private static final int RATE = DeployedLimits.MESSAGE_RATE;
     private static final int BURST = 3 * RATE;
-    /** {@code CHAT_SIGNAL_RATE}'s default: read markers and typing, bursts of 60. */
-    private static final int SIGNAL_RATE = 20;
-
-    /** The production default of {@code chat.messages.rate}, which %test turns off. */
-    public static class DefaultRate implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("chat.messages.rate", Integer.toString(RATE), "chat.signals.rate", Integer.toString(SIGNAL_RATE));
-        }
-    }
+    private static final int SIGNAL_RATE = DeployedLimits.SIGNAL_RATE;
 
     @InjectTestDatabase
     TestDatabase database;

@@ -3,6 +3,7 @@ package io.companychat.gateway;
 import static io.companychat.gateway.support.StubServicesResource.ECHO_PREFIX;
 import static io.companychat.gateway.support.StubServicesResource.FLOOD_CAP;
 import static io.companychat.gateway.support.StubServicesResource.FLOOD_FRAME;
+import static io.companychat.gateway.support.StubServicesResource.FULL_SOCKET_PATH;
 import static io.companychat.gateway.support.StubServicesResource.REQUEST_TIMEOUT_SECONDS;
 import static io.companychat.gateway.support.StubServicesResource.SILENT_SOCKET_PATH;
 import static io.companychat.gateway.support.StubServicesResource.WHOAMI_FRAME;
@@ -134,6 +135,17 @@ class WebSocketTest {
 
         assertThat(failure).isInstanceOf(UpgradeRejectedException.class);
         assertThat(((UpgradeRejectedException) failure).getStatus()).isEqualTo(404);
+    }
+
+    /** A full chat replica's refusal (CHAT_MAX_SOCKETS) reaches the client whole: its status and when to retry. */
+    @Test
+    void webSocketRefusedByAFullReplicaIs503WithItsRetryAfter() throws Exception {
+        Throwable failure = raw.failedWebSocket(FULL_SOCKET_PATH + "?token=abc");
+
+        assertThat(failure).isInstanceOf(UpgradeRejectedException.class);
+        UpgradeRejectedException rejected = (UpgradeRejectedException) failure;
+        assertThat(rejected.getStatus()).isEqualTo(503);
+        assertThat(rejected.getHeaders().get("Retry-After")).as("Retry-After passed through").isEqualTo("1");
     }
 
     @Test

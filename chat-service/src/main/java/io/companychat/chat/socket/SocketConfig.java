@@ -41,6 +41,13 @@ public interface SocketConfig {
     @WithDefault("10s")
     Duration abuseCutOff();
 
+    /**
+     * Open sockets this replica holds before it refuses further upgrades with 503 and {@code Retry-After: 1}
+     * ({@code CHAT_MAX_SOCKETS}); 0 = no cap. See {@code SocketCapacity}.
+     */
+    @WithDefault("20000")
+    int maxSockets();
+
     /** Open sockets one user may hold on this replica ({@code CHAT_SOCKETS_PER_USER}); 0 = no limit. */
     @WithDefault("20")
     int maxPerUser();

@@ -53,6 +53,8 @@ final class SocketSession {
     private WaitingFrames inbound;
     /** Where this socket is in its user's {@link UserSockets}; -1 when in none. Guarded by that. */
     int slot = -1;
+    /** Whether {@link SocketSessions} counts this socket among the replica's open ones. Guarded by the connection. */
+    boolean counted;
     /** Presence of this connection in {@code room:chat} ({@link PresenceTracker}): NONE, JOINING, SYNCED. Guarded by its lock. */
     byte presence;
     /** When this connection last joined {@code room:chat} (unix seconds), its presence meta's {@code online_at}. */

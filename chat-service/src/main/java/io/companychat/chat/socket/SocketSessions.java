@@ -3,6 +3,7 @@ package io.companychat.chat.socket;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,6 +27,8 @@ public class SocketSessions {
     private final Map<Long, UserSockets> byUser = new ConcurrentHashMap<>();
     /** Users whose socket was cut off for abuse → until when ({@link System#nanoTime()}) they may open none. */
     private final Map<Long, Long> cutOffUntil = new ConcurrentHashMap<>();
+    /** Registered sockets of all users: what the replica's cap ({@link SocketCapacity}) compares, without a walk over every user. */
+    private final AtomicInteger open = new AtomicInteger();
     private final int maxPerUser;
     private final long cutOffNanos;
 
@@ -65,6 +68,10 @@ public class SocketSessions {
                 sockets.add(added, maxPerUser);
                 return sockets;
             });
+            if (added.slot >= 0) {
+                added.counted = true;
+                open.incrementAndGet();
+            }
         }
         if (session.slot < 0) {
             Log.debugf("User %d opened more than %d sockets at once: closing the last", session.userId, maxPerUser);
@@ -85,6 +92,10 @@ public class SocketSessions {
         SocketSession session;
         synchronized (connection) {
             session = connection.userData().get(SESSION);
+            if (session != null && session.counted) {
+                session.counted = false;
+                open.decrementAndGet();
+            }
         }
         if (session != null) {
             byUser.computeIfPresent(session.userId, (user, sockets) -> {
@@ -155,5 +166,10 @@ public class SocketSessions {
 
     public int count() {
         return byUser.values().stream().mapToInt(UserSockets::count).sum();
+    }
+
+    /** The sockets registered here, kept as they open and close (O(1), unlike {@link #count()}). */
+    public int openCount() {
+        return open.get();
     }
 }

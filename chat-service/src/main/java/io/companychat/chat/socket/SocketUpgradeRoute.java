@@ -4,10 +4,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 
 /**
- * Keeps the socket's upgrade request from being held for the socket's whole life.
+ * Refuses upgrades past the replica's socket cap ({@link SocketCapacity}) before anything else looks at them, and
+ * keeps the socket's upgrade request from being held for the socket's whole life.
  * <p>
  * With lazy HTTP authentication ({@code quarkus.http.auth.proactive=false}) Quarkus parks a
  * deferred identity in the routing context of every request. When websockets-next finds it at an
@@ -26,8 +28,24 @@ public class SocketUpgradeRoute {
 
     /** After every security filter, before the endpoint's own route. */
     static final int ORDER = -1;
+    /** Before the HTTP security filters (-300 to -100) and the token check ({@link SocketAuthenticator}): the cheapest refusal. */
+    static final int CAPACITY_ORDER = -400;
+
+    private final SocketCapacity capacity;
+
+    public SocketUpgradeRoute(SocketCapacity capacity) {
+        this.capacity = capacity;
+    }
 
     void install(@Observes Router router) {
+        router.route(ChatSocket.PATH).order(CAPACITY_ORDER).handler(ctx -> {
+            if (capacity.refuses()) {
+                // Retry-After 1: Phoenix clients back off on their own anyway; the next try may reach another replica.
+                ctx.response().setStatusCode(503).putHeader(HttpHeaders.RETRY_AFTER, "1").end();
+            } else {
+                ctx.next();
+            }
+        });
         router.route(ChatSocket.PATH).order(ORDER).handler(ctx -> {
             ctx.remove(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
             ctx.next();

@@ -1,6 +1,7 @@
 package io.companychat.common.notify;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,12 +10,15 @@ import java.util.function.Consumer;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.quarkus.logging.Log;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.SslMode;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 
 /**
@@ -35,6 +39,11 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
  * <p>
  * The connection's {@code application_name} is the service's name plus {@value #APPLICATION_NAME_SUFFIX},
  * so that {@code pg_stat_activity} shows which backend is whose listener.
+ * <p>
+ * It connects as the reactive pool does, TLS included: the pool's {@code ssl-mode}, {@code trust-all},
+ * {@code trust-certificate-pem.certs} and {@code hostname-verification-algorithm} (which the services map from
+ * {@code PGSSLMODE}, {@code PGSSLROOTCERT} and {@code PG_HOSTNAME_VERIFICATION}) apply to this connection too, so
+ * that no connection of a service goes to the database in the clear when the pool does not.
  */
 @ApplicationScoped
 public class PgNotifications {
@@ -62,15 +71,34 @@ public class PgNotifications {
             @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
             @ConfigProperty(name = "quarkus.application.name", defaultValue = "company-chat") String applicationName,
             @ConfigProperty(name = HEARTBEAT_INTERVAL_KEY, defaultValue = "10s") Duration heartbeatInterval,
-            @ConfigProperty(name = HEARTBEAT_TIMEOUT_KEY, defaultValue = "5s") Duration heartbeatTimeout) {
+            @ConfigProperty(name = HEARTBEAT_TIMEOUT_KEY, defaultValue = "5s") Duration heartbeatTimeout,
+            Config config) {
         this.vertx = vertx;
         this.options = PgConnectOptions.fromUri(url.startsWith("vertx-reactive:") ? url.substring(15) : url);
         user.ifPresent(options::setUser);
         password.ifPresent(options::setPassword);
         options.setConnectTimeout(2000);
         options.addProperty("application_name", applicationName + APPLICATION_NAME_SUFFIX);
+        useTlsOfThePool(options, config);
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
+    }
+
+    /** The reactive pool's TLS settings, as Quarkus applies them to the pool's connections (PgPoolRecorder). */
+    static void useTlsOfThePool(PgConnectOptions options, Config config) {
+        String prefix = "quarkus.datasource.reactive.";
+        config.getOptionalValue(prefix + "postgresql.ssl-mode", String.class).map(SslMode::of).ifPresent(options::setSslMode);
+        options.setTrustAll(config.getOptionalValue(prefix + "trust-all", Boolean.class).orElse(false));
+        List<String> certs = config.getOptionalValues(prefix + "trust-certificate-pem.certs", String.class).orElse(List.of());
+        if (!certs.isEmpty()) {
+            PemTrustOptions trust = new PemTrustOptions();
+            certs.forEach(trust::addCertPath);
+            options.setTrustOptions(trust);
+        }
+        String algorithm = config.getOptionalValue(prefix + "hostname-verification-algorithm", String.class).orElse("NONE");
+        if (!"NONE".equalsIgnoreCase(algorithm)) {
+            options.setHostnameVerificationAlgorithm(algorithm);
+        }
     }
 
     /**

@@ -28,8 +28,8 @@ import io.vertx.core.net.impl.NetSocketInternal;
  * <p>
  * First the client's upgrade request is written to the service as it came (its own {@code Host}, a
  * {@code Connection} header asking only for the upgrade) and the service's response head is read. Anything but 101
- * is answered to the client with the service's status and no body. On 101 the client's connection switches
- * protocols with the service's headers, and from then on both connections run on one event loop and pass each
+ * is answered to the client with the service's status, its {@code Retry-After} if any, and no body. On 101 the
+ * client's connection switches protocols with the service's headers, and from then on both connections run on one event loop and pass each
  * other the buffers they read: client to service through the client socket's message handler, service to client
  * here; written as they are, never copied or decoded. A full write queue on either side stops reading on the other
  * (TCP backpressure), so a slow reader grows neither the gateway's memory nor its queues.
@@ -152,9 +152,15 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         } else if (status != 101) {
             HttpServerRequest refused = request;
             request = null;
+            String retryAfter = headerValue(lines, "Retry-After");
             context.emit(v -> {
                 refused.resume();
-                refused.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+                HttpServerResponse response = refused.response().setStatusCode(status);
+                // a full chat replica's 503 (and a 429) says when to come back; the client needs it, nothing else
+                if (retryAfter != null) {
+                    response.putHeader(HttpHeaders.RETRY_AFTER, retryAfter);
+                }
+                response.putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
             });
             ctx.close();
         } else {
@@ -167,6 +173,17 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
             service.config().setAutoRead(false);
             switchProtocols(lines);
         }
+    }
+
+    /** The value of the first header {@code name} among the head's lines (after the status line), or null. */
+    private static String headerValue(String[] lines, String name) {
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i];
+            if (line.length() > name.length() && line.charAt(name.length()) == ':' && line.regionMatches(true, 0, name, 0, name.length())) {
+                return line.substring(name.length() + 1).trim();
+            }
+        }
+        return null;
     }
 
     /** Where the empty line that ends the head begins, or -1 while it has not come. */

@@ -38,6 +38,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
     public static final int FLOOD_CHUNK = 32 * 1024;
     public static final long FLOOD_CAP = 256L * 1024 * 1024;
     public static final long FLOOD_QUIET_MILLIS = 3000;
+    /** chat-service refuses WebSocket upgrades here as a full replica does: 503 with Retry-After 1. */
+    public static final String FULL_SOCKET_PATH = "/socket/full";
     /** chat-service takes WebSocket upgrades here and never answers them. */
     public static final String SILENT_SOCKET_PATH = "/socket/silent";
     /** The key of the second chat-service stand-in: it answers as {@code chat-service}, on a port of its own. */
@@ -152,6 +154,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
         boolean chat = name.equals("chat-service");
         if (chat && request.path().equals(SILENT_SOCKET_PATH)) {
             request.pause(); // never answered
+        } else if (chat && request.path().equals(FULL_SOCKET_PATH)) {
+            request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
         } else if (chat && request.path().equals(RawSocket.PATH)) {
             RawSocket.accept(request);
         } else if (chat && request.path().equals("/socket/websocket")) {

@@ -1,0 +1,50 @@
+package io.companychat.chat.socket;
+
+import jakarta.inject.Singleton;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+
+/**
+ * The replica's socket cap ({@code CHAT_MAX_SOCKETS}): an upgrade that finds this replica holding that many sockets is
+ * refused with 503 and {@code Retry-After: 1} by {@link SocketUpgradeRoute}, before its token is read, so that a full
+ * replica spends next to nothing on it and the client (Phoenix clients reconnect by themselves) lands on another
+ * replica through the Service. The cap keeps a replica's memory within its limit (~11 KB per idle socket, deploy/README)
+ * while the autoscaler adds replicas on {@code chat_sockets_open}.
+ * <p>
+ * Checked at the upgrade only, against the sockets already registered: upgrades that are under way at the same moment
+ * are not counted yet, so a burst of simultaneous upgrades may take a replica a few sockets past the cap. Sockets
+ * already open are never closed for it.
+ * <p>
+ * A {@link Startup} singleton, so that {@code chat_sockets_max} is on {@code /q/metrics} before the first upgrade.
+ */
+@Startup
+@Singleton
+public class SocketCapacity {
+
+    private final int max;
+    private final SocketSessions sessions;
+    private final Counter refused;
+
+    public SocketCapacity(SocketConfig config, SocketSessions sessions, MeterRegistry registry) {
+        this.max = Math.max(0, config.maxSockets());
+        this.sessions = sessions;
+        Gauge.builder("chat.sockets.max", () -> max)
+                .description("Sockets this replica accepts before it refuses upgrades with 503 (CHAT_MAX_SOCKETS; 0 = no cap)")
+                .register(registry);
+        this.refused = Counter.builder("chat.sockets.refused").tag("reason", "capacity")
+                .description("Socket upgrades refused with 503 because this replica held its CHAT_MAX_SOCKETS")
+                .register(registry);
+    }
+
+    /** Whether a new socket would take the replica past its cap; counts the refusal when it would. */
+    boolean refuses() {
+        if (max == 0 || sessions.openCount() < max) {
+            return false;
+        }
+        refused.increment();
+        return true;
+    }
+}
