@@ -156,4 +156,9 @@ public class SocketSessions {
     public int count() {
         return byUser.values().stream().mapToInt(UserSockets::count).sum();
     }
+
+    /** Users with at least one open socket here. */
+    public int connectedUsers() {
+        return byUser.size();
+    }
 }

@@ -4,7 +4,6 @@ import java.util.Collection;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.context.propagation.TextMapSetter;
@@ -25,6 +24,7 @@ public class ClientTraceContextIgnored implements TextMapPropagatorCustomizer {
         return new InjectOnly(context.propagator());
     }
 
+    /** ({@code Context} here is the customizer's; OpenTelemetry's is spelled out.) */
     private record InjectOnly(TextMapPropagator delegate) implements TextMapPropagator {
 
         @Override
@@ -33,12 +33,12 @@ public class ClientTraceContextIgnored implements TextMapPropagatorCustomizer {
         }
 
         @Override
-        public <C> void inject(Context context, C carrier, TextMapSetter<C> setter) {
+        public <C> void inject(io.opentelemetry.context.Context context, C carrier, TextMapSetter<C> setter) {
             delegate.inject(context, carrier, setter);
         }
 
         @Override
-        public <C> Context extract(Context context, C carrier, TextMapGetter<C> getter) {
+        public <C> io.opentelemetry.context.Context extract(io.opentelemetry.context.Context context, C carrier, TextMapGetter<C> getter) {
             return context;
         }
     }

@@ -39,7 +39,10 @@ final class OtlpReceiver implements AutoCloseable {
     private final HttpServer server;
     private final ConcurrentLinkedQueue<Span> spans = new ConcurrentLinkedQueue<>();
     private final AtomicInteger kept = new AtomicInteger();
+    private final AtomicInteger exports = new AtomicInteger();
     private volatile boolean recording;
+    /** The last export that could not be read, for failure messages. */
+    private volatile RuntimeException decodingFailure;
 
     private OtlpReceiver(HttpServer server) {
         this.server = server;
@@ -81,6 +84,12 @@ final class OtlpReceiver implements AutoCloseable {
         return List.copyOf(spans);
     }
 
+    /** What a failure message says of the exports received so far, recording or not. */
+    String summary() {
+        return exports.get() + " exports received, " + spans.size() + " spans recorded"
+                + (decodingFailure == null ? "" : ", the last unreadable: " + decodingFailure);
+    }
+
     @Override
     public void close() {
         server.stop(0);
@@ -93,11 +102,16 @@ final class OtlpReceiver implements AutoCloseable {
                     ? new GZIPInputStream(exchange.getRequestBody()) : exchange.getRequestBody()) {
                 body = in.readAllBytes();
             }
+            exports.incrementAndGet();
             if (recording && exchange.getRequestURI().getPath().endsWith("/v1/traces")) {
-                for (Span span : decode(body)) {
-                    if (kept.incrementAndGet() <= MAX_SPANS) {
-                        spans.add(span);
+                try {
+                    for (Span span : decode(body)) {
+                        if (kept.incrementAndGet() <= MAX_SPANS) {
+                            spans.add(span);
+                        }
                     }
+                } catch (RuntimeException e) {
+                    decodingFailure = e;
                 }
             }
             // an empty ExportTraceServiceResponse
@@ -303,7 +317,11 @@ final class OtlpReceiver implements AutoCloseable {
             switch (wireType) {
                 case 0 -> varint();
                 case 1 -> position += 8;
-                case 2 -> position += (int) varint();
+                case 2 -> {
+                    // not "position += varint()": that adds the length to the position from before the length was read
+                    int length = (int) varint();
+                    position += length;
+                }
                 case 5 -> position += 4;
                 default -> throw new IllegalArgumentException("unsupported wire type " + wireType);
             }
