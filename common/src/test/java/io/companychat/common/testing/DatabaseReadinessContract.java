@@ -42,10 +42,12 @@ public abstract class DatabaseReadinessContract {
         awaitReadiness(200, "UP");
     }
 
+    /** Metrics only on the management port, which only the monitoring namespace may reach; OpenAPI beside the API. */
     @Test
-    void metricsAndOpenApiAreServed() {
-        given().when().get("/q/metrics").then().statusCode(200);
+    void metricsAreServedOnTheManagementPortAndOpenApiOnTheServicePort() {
         given().when().get("/q/openapi").then().statusCode(200);
+        given().when().get("/q/metrics").then().statusCode(404);
+        given().port(ManagementMetrics.port()).when().get("/q/metrics").then().statusCode(200);
     }
 
     private static void awaitReadiness(int status, String state) {
