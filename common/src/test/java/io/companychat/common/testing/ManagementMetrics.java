@@ -7,9 +7,12 @@ import java.util.regex.Pattern;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 
+import io.restassured.RestAssured;
+
 /**
- * The Prometheus scrape of the service under test, from its management port (quarkus.management.test-port: fixed
- * per module, since {@code @TestHTTPResource(management = true)} does not follow a fixed one).
+ * The Prometheus scrape of the service under test: from its management port where the test runs with one
+ * (quarkus.management.test-port), else from the test port (the services' tests run without the management interface:
+ * see their application.properties).
  */
 public final class ManagementMetrics {
 
@@ -17,7 +20,9 @@ public final class ManagementMetrics {
     }
 
     public static int port() {
-        return ConfigProvider.getConfig().getValue("quarkus.management.test-port", Integer.class);
+        var config = ConfigProvider.getConfig();
+        boolean management = config.getOptionalValue("quarkus.management.enabled", Boolean.class).orElse(false);
+        return management ? config.getValue("quarkus.management.test-port", Integer.class) : RestAssured.port;
     }
 
     public static String scrape() {
