@@ -36,6 +36,9 @@ public class LoginBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> options = options(args);
         String url = options.getOrDefault("url", "http://localhost:8082");
+        // auth-service's metrics are on its management port: the HTTP port + 1000 unless --metrics-url says otherwise
+        URI base = URI.create(url);
+        String metricsUrl = options.getOrDefault("metrics-url", base.getScheme() + "://" + base.getHost() + ":" + (base.getPort() + 1000));
         List<String> users = Files.readAllLines(Path.of(required(options, "credentials"))).stream()
                 .filter(line -> !line.isBlank()).toList();
         int concurrency = Integer.parseInt(options.getOrDefault("concurrency", Integer.toString(users.size())));
@@ -59,14 +62,14 @@ public class LoginBench {
         System.out.printf("warming up for %d s with %d concurrent clients...%n", warmupSeconds, concurrency);
         run(client, logins, Duration.ofSeconds(warmupSeconds));
 
-        Map<String, double[]> stepsBefore = steps(client, url);
+        Map<String, double[]> stepsBefore = steps(client, metricsUrl);
         long[] authCpuBefore = cpu(authPid);
         long[] userCpuBefore = cpu(userPid);
         System.out.printf("measuring for %d s...%n", seconds);
         Result result = run(client, logins, Duration.ofSeconds(seconds));
         long[] authCpuAfter = cpu(authPid);
         long[] userCpuAfter = cpu(userPid);
-        Map<String, double[]> stepsAfter = steps(client, url);
+        Map<String, double[]> stepsAfter = steps(client, metricsUrl);
 
         long ok = result.statuses.getOrDefault(200, new LongAdder()).sum();
         double perSecond = ok / (result.elapsed.toNanos() / 1e9);
@@ -88,7 +91,7 @@ public class LoginBench {
             System.out.printf("  %-12s %7.2f  max %8.1f  %s%n", step, mean, after[2] * 1000, describe(step));
         }
         System.out.printf("  %-12s %7.2f%n", "sum", total);
-        System.out.printf("  server-side max of POST /api/login: %.1f ms (http_server_requests_seconds_max)%n", serverMax(client, url) * 1000);
+        System.out.printf("  server-side max of POST /api/login: %.1f ms (http_server_requests_seconds_max)%n", serverMax(client, metricsUrl) * 1000);
 
         if (authPid > 0 && ok > 0) {
             System.out.println("\nCPU time per successful login (user+system, whole process, measured phase):");

@@ -197,7 +197,7 @@ public class BusBench {
             throw new IllegalStateException(e);
         }
         List<CompletableFuture<String>> metrics = Arrays.stream(ports).mapToObj(port -> HTTP.sendAsync(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (port + 1000) + "/q/metrics") /* the management port */).build(),
                 HttpResponse.BodyHandlers.ofString()).thenApply(HttpResponse::body)).toList();
         double[] received = new double[ports.length];
         double[] published = new double[ports.length];

@@ -1813,7 +1813,7 @@ public class SocketBench {
 
         /** {heap used MB, of it the old generation MB}. */
         double[] sample() throws Exception {
-            String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+            String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + (port + 1000) + "/q/metrics") /* the management port */)
                     .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             double used = 0;
             double tenured = 0;

@@ -103,7 +103,7 @@ start_service() {
   # shellcheck disable=SC2046  # one option per word
   [ $# -gt 0 ] || set -- $(jvm_options chat-service)
   echo "bench: starting $jar (built $(date -r "$jar" '+%F %T')) on port $port${*:+ with $*}"
-  QUARKUS_HTTP_PORT=$port PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
+  QUARKUS_HTTP_PORT=$port QUARKUS_MANAGEMENT_PORT=$((port + 1000)) PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
     MP_JWT_VERIFY_PUBLICKEY_LOCATION="file:$work/jwks.json" INTERNAL_SERVICE_TOKEN=bench-only \
     AUTH_SERVICE_URL=${BENCH_AUTH_SERVICE_URL:-http://127.0.0.1:9} \
     java "$@" -jar "$work/quarkus-app/quarkus-run.jar" > "$work/service.log" 2>&1 &

@@ -59,7 +59,7 @@ start_replicas() {
   for i in "${!ports[@]}"; do
     # shellcheck disable=SC2086  # one option per word
     CHAT_BUS=$bus NATS_URL="nats://127.0.0.1:$nats_port" CHAT_NATS_PREFIX=$nats_prefix \
-      QUARKUS_HTTP_PORT=${ports[$i]} PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
+      QUARKUS_HTTP_PORT=${ports[$i]} QUARKUS_MANAGEMENT_PORT=$((ports[i] + 1000)) PGDATABASE=$db QUARKUS_FLYWAY_MIGRATE_AT_START=false \
       MP_JWT_VERIFY_PUBLICKEY_LOCATION="file:$work/jwks.json" INTERNAL_SERVICE_TOKEN=bench-only \
       AUTH_SERVICE_URL=http://127.0.0.1:9 \
       java $server_jvm -jar "$work/quarkus-app/quarkus-run.jar" > "$work/replica-$((i + 1))-$bus.log" 2>&1 &

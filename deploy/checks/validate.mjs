@@ -37,15 +37,18 @@ const SCHEMA_ONLY = {
 const KUBECTL = process.env.KUBECTL ?? (existsSync("/usr/bin/kubectl") ? "/usr/bin/kubectl" : "kubectl");
 const MODELS = path.join(HERE, "node_modules/kubernetes-models");
 
-// The workloads, their main port and where their health endpoints answer. `listen`: the pod holds one
-// PostgreSQL LISTEN connection besides its pools (common's PgNotifications: the revoked-token list,
-// and chat-service's message bus on the same connection).
+// The workloads, their main port, where their health endpoints answer and their management port (metrics).
+// `listen`: the pod holds one PostgreSQL LISTEN connection besides its pools (common's PgNotifications: the
+// revoked-token list, and chat-service's message bus on the same connection).
 const SERVICES = {
-  "user-service": { port: 8081, healthPort: 8081, listen: true },
-  "auth-service": { port: 8082, healthPort: 8082, listen: true },
-  "chat-service": { port: 8083, healthPort: 8083, listen: true },
-  gateway: { port: 8080, healthPort: 9000 },
+  "user-service": { port: 8081, healthPort: 8081, managementPort: 9081, listen: true },
+  "auth-service": { port: 8082, healthPort: 8082, managementPort: 9082, listen: true },
+  "chat-service": { port: 8083, healthPort: 8083, managementPort: 9083, listen: true },
+  gateway: { port: 8080, healthPort: 9000, managementPort: 9000 },
 };
+const MANAGEMENT_PORTS = new Set(Object.values(SERVICES).map((s) => s.managementPort));
+// Where Prometheus runs (components/monitoring): the only namespace let in on the management ports.
+const MONITORING_NAMESPACE = "monitoring";
 // Flyway takes two JDBC connections at once (its schema history has a connection of its own): a pool
 // of one stalls the start with "Sorry, acquisition timeout".
 const MIN_JDBC_POOL = 2;
@@ -303,6 +306,11 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       check(`schema: ${id(o)} (schema-light: Gateway API)`, httpRouteProblems(o));
       continue;
     }
+    const crd = CRD_CHECKS[`${o.apiVersion}/${o.kind}`];
+    if (crd) {
+      check(`schema: ${id(o)}`, crd(o));
+      continue;
+    }
     const schema = o.apiVersion && o.kind ? await schemaFor(o.apiVersion, o.kind) : null;
     if (!schema) {
       check(`schema: ${id(o)}`, [`no Kubernetes schema for apiVersion ${o.apiVersion} kind ${o.kind}`]);
@@ -511,6 +519,12 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
   const ingressRules = (labels) => selecting(labels).filter((p) => (p.spec?.policyTypes ?? ["Ingress"]).includes("Ingress")).flatMap((p) => (p.spec?.ingress ?? []).map((r) => ({ policy: p.metadata.name, rule: r })));
   const allows = (rule, port) => !rule.ports || rule.ports.some((p) => p.port === undefined || p.port === port);
   const peerName = (peer) => (peer.podSelector && !peer.namespaceSelector && !peer.ipBlock ? peer.podSelector.matchLabels?.[NAME_LABEL] : undefined);
+  // the monitoring namespace (no narrower peer) on management ports only, never a service port
+  const isMonitoringScrape = (rule) => (rule.from ?? []).length > 0 && (rule.ports ?? []).length > 0 &&
+    rule.from.every((peer) => !peer.podSelector && !peer.ipBlock &&
+      peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === MONITORING_NAMESPACE &&
+      Object.keys(peer.namespaceSelector).length === 1 && Object.keys(peer.namespaceSelector.matchLabels).length === 1) &&
+    rule.ports.every((p) => MANAGEMENT_PORTS.has(p.port));
   check("network policies: default deny", [
     !policies.some((p) => Object.keys(p.spec?.podSelector ?? {}).length === 0 && (p.spec?.policyTypes ?? []).includes("Ingress") && (p.spec?.ingress ?? []).length === 0) &&
       "no policy denies all ingress by default (podSelector {}, policyTypes [Ingress], no rules)",
@@ -523,6 +537,7 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
     if (name === "gateway") {
       if (!rules.some(({ rule }) => allows(rule, svc.port))) problems.push(`nothing may reach port ${svc.port}`);
       for (const { policy, rule } of rules) {
+        if (isMonitoringScrape(rule)) continue;
         for (const p of rule.ports ?? [{}]) if (p.port !== svc.port) problems.push(`${policy} opens port ${p.port ?? "(all)"}; only ${svc.port} is public`);
         // only the ingress controller's (or Gateway API data plane's) namespace: a namespaceSelector that names one
         if (!rule.from || rule.from.length === 0) problems.push(`${policy} lets every pod and address reach the gateway; allow the ingress controller's namespace only`);
@@ -534,6 +549,7 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       }
     } else {
       for (const { policy, rule } of rules) {
+        if (isMonitoringScrape(rule)) continue;
         if (!rule.from || rule.from.length === 0) problems.push(`${policy} lets anyone in`);
         for (const peer of rule.from ?? []) {
           const from = peerName(peer);
@@ -544,6 +560,36 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       if (!fromGateway) problems.push(`the gateway cannot reach port ${svc.port}`);
     }
     check(`network policies: ${name}`, problems);
+  }
+
+  // monitoring (components/monitoring): in every prod overlay; the PodMonitor reaches each workload's management
+  // port, and the monitoring namespace may reach it
+  const podMonitors = of("PodMonitor");
+  if (overlay.startsWith("prod")) {
+    check("monitoring: the overlay includes components/monitoring", [
+      podMonitors.length === 0 && "no PodMonitor",
+      of("PrometheusRule").length === 0 && "no PrometheusRule",
+    ]);
+  }
+  if (podMonitors.length > 0) {
+    for (const [name, svc] of Object.entries(SERVICES)) {
+      const d = deployments.find((x) => x.metadata.name === name);
+      const ports = (d?.spec?.template?.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+      const problems = [];
+      const scraped = podMonitors.filter((pm) => matches(pm.spec?.selector, podLabels(name)));
+      if (scraped.length === 0) problems.push("no PodMonitor selects its pods");
+      for (const pm of scraped) {
+        for (const endpoint of pm.spec?.podMetricsEndpoints ?? []) {
+          const port = ports.find((p) => p.name === endpoint.port);
+          if (!port) problems.push(`${pm.metadata.name} scrapes port "${endpoint.port}", which its pods do not name`);
+          else if (port.containerPort !== svc.managementPort) problems.push(`${pm.metadata.name} scrapes port ${port.containerPort}, not the management port ${svc.managementPort}`);
+        }
+      }
+      if (!ingressRules(podLabels(name)).some(({ rule }) => isMonitoringScrape(rule) && allows(rule, svc.managementPort))) {
+        problems.push(`the ${MONITORING_NAMESPACE} namespace cannot reach port ${svc.managementPort}`);
+      }
+      check(`monitoring: ${name} scraped on its management port ${svc.managementPort}`, problems);
+    }
   }
 
   // chat-service: several replicas, disruption budget, autoscaler
@@ -671,6 +717,65 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
   }
   return results;
 }
+
+// ------------------------------------------------------------------ the Prometheus Operator's kinds
+// kubernetes-models knows only Kubernetes' own kinds: PodMonitor and PrometheusRule get a light check of their own
+// (the fields we use, required ones present, no unknown key), enough to catch a typo that would make the operator
+// ignore them.
+
+const DURATION = /^([0-9]+(ms|s|m|h|d))+$/;
+const knownKeys = (obj, at, allowed) => Object.keys(obj ?? {}).filter((k) => !allowed.includes(k)).map((k) => `unknown key ${at}/${k}`);
+const metadataProblems = (o) => [
+  !o.metadata?.name && "metadata.name missing",
+  ...knownKeys(o, "", ["apiVersion", "kind", "metadata", "spec"]),
+  ...knownKeys(o.metadata, "/metadata", ["name", "namespace", "labels", "annotations"]),
+];
+
+function checkPodMonitor(o) {
+  const spec = o.spec ?? {};
+  const endpoints = spec.podMetricsEndpoints;
+  return [
+    ...metadataProblems(o),
+    ...knownKeys(spec, "/spec", ["selector", "podMetricsEndpoints", "namespaceSelector", "jobLabel", "podTargetLabels"]),
+    Object.keys(spec.selector?.matchLabels ?? {}).length === 0 && "spec.selector.matchLabels missing (an empty selector scrapes every pod)",
+    (!Array.isArray(endpoints) || endpoints.length === 0) && "spec.podMetricsEndpoints missing",
+    ...(Array.isArray(endpoints) ? endpoints : []).flatMap((e, i) => [
+      ...knownKeys(e, `/spec/podMetricsEndpoints/${i}`, ["port", "path", "scheme", "interval", "scrapeTimeout", "relabelings", "metricRelabelings"]),
+      typeof e.port !== "string" && `podMetricsEndpoints/${i}: port must name a container port`,
+      e.path !== undefined && !String(e.path).startsWith("/") && `podMetricsEndpoints/${i}: path must start with /`,
+      ...["interval", "scrapeTimeout"].map((k) => e[k] !== undefined && !DURATION.test(e[k]) && `podMetricsEndpoints/${i}: ${k} is not a duration`),
+    ]),
+  ];
+}
+
+function checkPrometheusRule(o) {
+  const groups = o.spec?.groups;
+  const names = new Set();
+  return [
+    ...metadataProblems(o),
+    ...knownKeys(o.spec, "/spec", ["groups"]),
+    (!Array.isArray(groups) || groups.length === 0) && "spec.groups missing",
+    ...(Array.isArray(groups) ? groups : []).flatMap((g, i) => [
+      ...knownKeys(g, `/spec/groups/${i}`, ["name", "interval", "rules"]),
+      !g.name && `groups/${i}: name missing`,
+      names.has(g.name) ? `groups/${i}: name ${g.name} repeated` : (names.add(g.name), false),
+      (!Array.isArray(g.rules) || g.rules.length === 0) && `groups/${i}: rules missing`,
+      ...(g.rules ?? []).flatMap((r, j) => [
+        ...knownKeys(r, `/spec/groups/${i}/rules/${j}`, ["alert", "record", "expr", "for", "labels", "annotations"]),
+        !r.alert === !r.record && `groups/${i}/rules/${j}: exactly one of alert and record`,
+        (typeof r.expr !== "string" || !r.expr.trim()) && `groups/${i}/rules/${j}: expr missing`,
+        r.for !== undefined && !DURATION.test(r.for) && `groups/${i}/rules/${j}: for is not a duration`,
+        r.alert && !["critical", "warning", "info"].includes(r.labels?.severity) && `${r.alert}: labels.severity must be critical, warning or info`,
+        r.alert && (!r.annotations?.summary || !r.annotations?.runbook) && `${r.alert}: annotations summary and runbook required`,
+      ]),
+    ]),
+  ];
+}
+
+const CRD_CHECKS = {
+  "monitoring.coreos.com/v1/PodMonitor": checkPodMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": checkPrometheusRule,
+};
 
 // ------------------------------------------------------------------ running and reporting
 

@@ -10,7 +10,8 @@ set -uo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RUN_SH="${RUN_SH:-$SCRIPT_DIR/run.sh}"
-PORTS=(8081 8082 8083 8080 "${GATEWAY_MANAGEMENT_PORT:-9000}")
+# the services, the gateway, the management ports (metrics: HTTP port + 1000; the gateway's own)
+PORTS=(8081 8082 8083 8080 9081 9082 9083 "${GATEWAY_MANAGEMENT_PORT:-9000}")
 export PGDATABASE="chat_loopback_test_$$"
 export READY_TIMEOUT="${READY_TIMEOUT:-240}"
 unset GATEWAY_HOST QUARKUS_MAILER_HOST

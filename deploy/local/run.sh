@@ -225,7 +225,11 @@ if [ -n "$java_major" ] && [ "$java_major" -lt 17 ]; then
   fail "java $java_version found, but company chat needs Java 17 or newer"
 fi
 
-for port in "${HTTP_PORTS[@]}" "$GATEWAY_MANAGEMENT_PORT"; do
+MANAGEMENT_PORTS=("$GATEWAY_MANAGEMENT_PORT")
+for i in "${!SERVICES[@]}"; do
+  [ "${SERVICES[$i]}" = gateway ] || MANAGEMENT_PORTS+=("$((HTTP_PORTS[i] + 1000))")
+done
+for port in "${HTTP_PORTS[@]}" "${MANAGEMENT_PORTS[@]}"; do
   if port_in_use "$port"; then
     fail "port $port is already in use$(port_owner "$port"); stop that process and run again"
   fi
@@ -355,8 +359,14 @@ fi
 for i in "${!SERVICES[@]}"; do
   svc=${SERVICES[$i]}
   module=${MODULES[$i]}
-  extra=()
-  [ "$svc" = gateway ] && extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT" "QUARKUS_MANAGEMENT_HOST=$LOOPBACK")
+  # Metrics on the management port, on loopback only: the gateway's GATEWAY_MANAGEMENT_PORT, a service's HTTP port
+  # + 1000 (9081, 9082, 9083, ... as deployed). Logs plain, not the prod profile's JSON.
+  if [ "$svc" = gateway ]; then
+    extra=("QUARKUS_MANAGEMENT_PORT=$GATEWAY_MANAGEMENT_PORT" "QUARKUS_MANAGEMENT_HOST=$LOOPBACK")
+  else
+    extra=("QUARKUS_MANAGEMENT_PORT=$((HTTP_PORTS[i] + 1000))" "QUARKUS_MANAGEMENT_HOST=$LOOPBACK")
+  fi
+  extra+=("QUARKUS_LOG_CONSOLE_JSON_ENABLED=false")
   # shellcheck disable=SC2046  # one option per word
   env QUARKUS_HTTP_PORT="${HTTP_PORTS[$i]}" QUARKUS_HTTP_HOST="${LISTEN_HOSTS[$i]}" ${extra[@]+"${extra[@]}"} \
     java $(jvm_options "$module") -jar "$ROOT/$module/target/quarkus-app/quarkus-run.jar" >"$LOG_DIR/$svc.log" 2>&1 &

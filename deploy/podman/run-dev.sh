@@ -13,7 +13,8 @@
 # kubectl kustomize; podman skips the kinds it does not know (Service, Ingress, NetworkPolicy, PDB,
 # HPA, Namespace). Needs root, the images from build-images.sh, kubectl, psql, openssl and curl.
 # Environment: PGHOST PGPORT PGUSER PGPASSWORD (127.0.0.1 5432 postgres ""), READY_TIMEOUT (180 s),
-# PLAY_PORT_OFFSET (30000: gateway on 38080, its management port 39000, services 38081-38083).
+# PLAY_PORT_OFFSET (30000: gateway on 38080, its management port 39000, services 38081-38083, their management
+# ports (metrics) 39081-39083).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -124,9 +125,9 @@ configMapGenerator:
       - USER_SERVICE_URL=http://127.0.0.1:$u
       - AUTH_SERVICE_URL=http://127.0.0.1:$a
       - CHAT_SERVICE_URL=http://127.0.0.1:$c
-  - {name: user-service-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$u]}
-  - {name: auth-service-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$a]}
-  - {name: chat-service-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$c]}
+  - {name: user-service-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$u, QUARKUS_MANAGEMENT_PORT=$((u + 1000))]}
+  - {name: auth-service-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$a, QUARKUS_MANAGEMENT_PORT=$((a + 1000))]}
+  - {name: chat-service-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$c, QUARKUS_MANAGEMENT_PORT=$((c + 1000))]}
   - {name: gateway-config, behavior: merge, literals: [QUARKUS_HTTP_PORT=$g, QUARKUS_MANAGEMENT_PORT=$m]}
 patches:
   - patch: |-

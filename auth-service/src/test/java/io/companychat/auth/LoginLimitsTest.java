@@ -26,6 +26,7 @@ import io.companychat.auth.support.UserServiceStub;
 import io.companychat.auth.support.UserServiceStub.StubUser;
 import io.companychat.auth.support.UserServiceStubResource;
 import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.ManagementMetrics;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
 import io.quarkus.test.common.WithTestResource;
@@ -54,9 +55,16 @@ class LoginLimitsTest {
     @Test
     void sixthFailedLoginForOneEmailIs429WithRetryAfter() {
         StubUser ada = userService.register(uniqueEmail("sixth"), PASSWORD);
+        double failuresBefore = ManagementMetrics.value("auth_logins_total", "outcome=\"failure\"");
+        double lockoutsBefore = ManagementMetrics.value("auth_logins_total", "outcome=\"lockout\"");
         failLogins(ada.email(), EMAIL_LIMIT);
 
         Response sixth = login(ada.email(), WRONG_PASSWORD);
+        // the outcomes on the management port (auth_logins_total{outcome=...})
+        assertThat(ManagementMetrics.value("auth_logins_total", "outcome=\"failure\"") - failuresBefore)
+                .as("failed logins counted").isEqualTo(EMAIL_LIMIT);
+        assertThat(ManagementMetrics.value("auth_logins_total", "outcome=\"lockout\"") - lockoutsBefore)
+                .as("lockouts counted").isEqualTo(1);
 
         assertThat(sixth.statusCode()).as("sixth try, body %s", sixth.asString()).isEqualTo(429);
         assertThat(sixth.asString()).isEqualTo(TOO_MANY);

@@ -21,6 +21,7 @@ import io.companychat.chat.support.InjectUserService;
 import io.companychat.chat.support.UserServiceDouble;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
+import io.companychat.common.testing.ManagementMetrics;
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
@@ -40,6 +41,7 @@ class ChatSocketTest {
     /** quarkus.websockets-next.server.max-frame-size */
     private static final int MAX_FRAME_BYTES = 65_536;
     private static final Duration REVOCATION_PROMISE = Duration.ofSeconds(1);
+    private static final String REFUSED_UPGRADES = "chat_socket_upgrades_refused_total";
 
     @InjectTestDatabase
     TestDatabase database;
@@ -47,6 +49,7 @@ class ChatSocketTest {
     TestTokens tokens;
     @InjectUserService
     UserServiceDouble userService;
+
     @TestHTTPResource("/")
     URI root;
 
@@ -97,6 +100,7 @@ class ChatSocketTest {
 
     @Test
     void missingForgedExpiredOrRevokedTokenRefusesTheUpgradeWith403() throws Exception {
+        double refusedBefore = ManagementMetrics.value(REFUSED_UPGRADES, "reason=\"token\"");
         String revoked = chat.tokenFor(ann);
         notifyRevoked(revoked);
         List<String> queries = List.of("", "?token=", "?token=garbage",
@@ -110,6 +114,8 @@ class ChatSocketTest {
         awaitUpgradeStatus("?token=" + revoked, 403);
         assertThat(PhoenixTestSocket.upgradeStatus(ws(), "?token=" + tokens.tokenFor(ben, "b@example.com") + "&vsn=2.0.0"))
                 .isEqualTo(101);
+        assertThat(ManagementMetrics.value(REFUSED_UPGRADES, "reason=\"token\"") - refusedBefore)
+                .as("refused upgrades counted by reason").isGreaterThanOrEqualTo(queries.size() + 1);
     }
 
     @Test
@@ -122,6 +128,7 @@ class ChatSocketTest {
 
     @Test
     void sentMessageIsStoredBeforeTheReplyAndPushedIdenticallyToTheRecipient() {
+        String before = ManagementMetrics.scrape();
         try (PhoenixTestSocket sender = joined(ann); PhoenixTestSocket recipient = joined(ben)) {
             String ref = sender.push("room:chat", "send_msg", Map.of("user", ben, "conv", conversation, "message", "Hi Ben"));
             JsonNode reply = sender.awaitReply(ref);
@@ -140,7 +147,19 @@ class ChatSocketTest {
             JsonNode pushed = recipient.awaitPush("receive_msg", PhoenixTestSocket.WAIT);
             assertThat(pushed.get("message")).isEqualTo(message);
             assertThat(chat.pushesBeforeSentinel(sender, ann, "receive_msg")).as("the sending socket gets a reply, not a push").isEmpty();
+
+            // the series on the management port moved: one more stored, one push (to the recipient), its lag timed
+            String after = ManagementMetrics.scrape();
+            assertThat(delta(before, after, "chat_messages_stored_total")).as("stored").isEqualTo(1);
+            assertThat(delta(before, after, "chat_messages_delivered_total")).as("delivered").isEqualTo(1);
+            assertThat(delta(before, after, "chat_delivery_lag_seconds_count")).as("delivery lags measured").isEqualTo(1);
+            assertThat(ManagementMetrics.value(after, "chat_sockets_open", "")).as("open sockets").isGreaterThanOrEqualTo(2);
+            assertThat(ManagementMetrics.value(after, "chat_users_connected", "")).as("connected users").isGreaterThanOrEqualTo(2);
         }
+    }
+
+    private static double delta(String before, String after, String series) {
+        return ManagementMetrics.value(after, series, "") - ManagementMetrics.value(before, series, "");
     }
 
     @Test

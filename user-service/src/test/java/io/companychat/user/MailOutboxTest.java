@@ -24,6 +24,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.common.testing.InjectTestDatabase;
+import io.companychat.common.testing.ManagementMetrics;
 import io.companychat.common.testing.PostgresTestResource;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokensResource;
@@ -106,6 +107,12 @@ class MailOutboxTest {
 
         Map<String, Object> failing = awaitOutboxRow(email, r -> ((Integer) r.get("attempts")) >= 2);
         assertThat(failing.get("status")).as("still pending while SMTP is down").isEqualTo("PENDING");
+        // the backlog gauges on the management port see the waiting mail (refreshed every poll)
+        Awaitility.await("user_outbox_backlog counts the waiting mail").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String scrape = ManagementMetrics.scrape();
+            assertThat(ManagementMetrics.value(scrape, "user_outbox_backlog", "")).isGreaterThanOrEqualTo(1);
+            assertThat(ManagementMetrics.value(scrape, "user_outbox_oldest_age_seconds", "")).isGreaterThan(0);
+        });
         assertThat(failing.get("text_body")).as("the mail is kept for the next attempt").isNotNull();
         assertThat((String) failing.get("last_error")).isNotBlank();
         assertThat(((Timestamp) failing.get("next_attempt_at")).toInstant())

@@ -178,6 +178,8 @@ class TwoReplicasIT {
         Path log = Path.of("target", "two-replicas-" + name + ".log");
         Map<String, String> config = Map.ofEntries(
                 Map.entry("quarkus.http.port", Integer.toString(port)),
+                // two replicas on one machine: the metrics port (9081 deployed) must differ too
+                Map.entry("quarkus.management.port", Integer.toString(freePort())),
                 Map.entry("quarkus.datasource.reactive.url",
                         "postgresql://" + database.host() + ":" + database.port() + "/" + database.name()),
                 Map.entry("quarkus.datasource.jdbc.url", database.jdbcUrl()),

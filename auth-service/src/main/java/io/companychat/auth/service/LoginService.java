@@ -9,6 +9,7 @@ import io.companychat.common.error.ApiException;
 import io.companychat.auth.client.User;
 import io.companychat.auth.client.UserClient;
 import io.companychat.auth.service.TokenService.IssuedToken;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
@@ -20,7 +21,10 @@ import io.smallrye.mutiny.Uni;
  * attempts for one email take turns on this replica ({@link AttemptSequencer}). An unknown email and a wrong password take the very same
  * path here; user-service answers both alike, in the same time.
  * <p>
- * Each step is timed ({@code auth_login_step_seconds{step=...}} on /q/metrics) to show where a login's time goes.
+ * Each step is timed ({@code auth_login_step_seconds{step=...}} on the management port's /q/metrics) to show where a
+ * login's time goes, and each login counted by its outcome ({@code auth_logins_total{outcome=...}}): {@code success},
+ * {@code failure} (wrong credentials), {@code lockout} (refused by the brute-force limits), {@code error} (anything
+ * else, such as user-service unreachable).
  */
 @ApplicationScoped
 public class LoginService {
@@ -34,6 +38,10 @@ public class LoginService {
     private final Timer failureTimer;
     private final Timer forgiveTimer;
     private final Timer signingTimer;
+    private final Counter successes;
+    private final Counter failures;
+    private final Counter lockouts;
+    private final Counter errors;
 
     public LoginService(AttemptSequencer sequencer, LoginLimitService limits, UserClient users, TokenService tokens,
             MeterRegistry registry) {
@@ -46,11 +54,30 @@ public class LoginService {
         this.failureTimer = stepTimer(registry, "failure");
         this.forgiveTimer = stepTimer(registry, "forgive");
         this.signingTimer = stepTimer(registry, "signing");
+        this.successes = outcomeCounter(registry, "success");
+        this.failures = outcomeCounter(registry, "failure");
+        this.lockouts = outcomeCounter(registry, "lockout");
+        this.errors = outcomeCounter(registry, "error");
     }
 
     public Uni<Session> login(String email, String password, String clientAddress) {
         return sequencer.inTurn(email, () -> check(email, password, clientAddress))
-                .map(user -> new Session(user, signingTimer.record(() -> tokens.issue(user))));
+                .map(user -> new Session(user, signingTimer.record(() -> tokens.issue(user))))
+                .onItemOrFailure().invoke((session, failure) -> outcome(failure).increment());
+    }
+
+    private Counter outcome(Throwable failure) {
+        if (failure == null) {
+            return successes;
+        }
+        if (isInvalidCredentials(failure)) {
+            return failures;
+        }
+        return failure instanceof ApiException refusal && refusal.status() == 429 ? lockouts : errors;
+    }
+
+    private static Counter outcomeCounter(MeterRegistry registry, String outcome) {
+        return Counter.builder("auth.logins").description("Logins by outcome").tag("outcome", outcome).register(registry);
     }
 
     private Uni<User> check(String email, String password, String clientAddress) {

@@ -82,6 +82,8 @@ public class NatsMessageBus implements MessageBus {
     private final AtomicBoolean confirming = new AtomicBoolean();
     /** Whether the connection is up (a disconnection is reported once, however often jnats reports it). */
     private final AtomicBoolean connected = new AtomicBoolean(true);
+    /** Connections to NATS re-established, subscriptions included (chat_bus_reconnects_total{bus="nats"}). */
+    private final Counter reconnects;
     private volatile Connection connection;
     private volatile Dispatcher dispatcher;
     private volatile Runnable onGap = () -> {
@@ -97,6 +99,7 @@ public class NatsMessageBus implements MessageBus {
         this.published = registry.counter("chat.bus.published", "bus", "nats");
         this.received = registry.counter("chat.bus.received", "bus", "nats");
         this.dropped = registry.counter("chat.bus.dropped", "bus", "nats");
+        this.reconnects = registry.counter("chat.bus.reconnects", "bus", "nats");
     }
 
     @Override
@@ -183,6 +186,7 @@ public class NatsMessageBus implements MessageBus {
             }
             case RESUBSCRIBED -> {
                 connected.set(true);
+                reconnects.increment();
                 Log.info("NATS connection back: live delivery resumes");
                 onGap.run();
             }

@@ -79,11 +79,14 @@ public class PgMessageBus implements MessageBus {
     private final Vertx vertx;
     private final Counter published;
     private final Counter received;
+    /** LISTEN connections re-established after a loss (chat_bus_reconnects_total{bus="postgres"}). */
+    private final Counter reconnects;
 
     public PgMessageBus(Pool pool, PgNotifications notifications, MessageRepository messages,
             ConversationRepository conversations, ObjectMapper mapper, Vertx vertx, MeterRegistry registry) {
         this.published = registry.counter("chat.bus.published", "bus", "postgres");
         this.received = registry.counter("chat.bus.received", "bus", "postgres");
+        this.reconnects = registry.counter("chat.bus.reconnects", "bus", "postgres");
         this.pool = pool;
         this.notifications = notifications;
         this.messages = messages;
@@ -174,7 +177,14 @@ public class PgMessageBus implements MessageBus {
 
     @Override
     public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap) {
-        notifications.listen(CHANNEL, payload -> receive(payload, receiver), onGap, onGap);
+        // Subscribed runs at the first LISTEN and after every reconnection.
+        AtomicBoolean first = new AtomicBoolean(true);
+        notifications.listen(CHANNEL, payload -> receive(payload, receiver), () -> {
+            if (!first.getAndSet(false)) {
+                reconnects.increment();
+            }
+            onGap.run();
+        }, onGap);
     }
 
     private void receive(String payload, Consumer<LiveEvent> receiver) {

@@ -3,6 +3,7 @@ package io.companychat.chat.service;
 import jakarta.inject.Singleton;
 
 import io.companychat.chat.config.ChatConfig;
+import io.companychat.chat.metrics.ChatMetrics;
 import io.vertx.core.Vertx;
 
 /**
@@ -17,7 +18,7 @@ public class MessageRateLimiter extends RateLimiter {
     /** What a refused sender is told (REST {@code {"message"}}, socket error {@code reason}). */
     static final String REASON = "rate limited: too many messages, slow down";
 
-    public MessageRateLimiter(ChatConfig config, Vertx vertx) {
-        super(config.messages().rate(), REASON, vertx);
+    public MessageRateLimiter(ChatConfig config, Vertx vertx, ChatMetrics metrics) {
+        super(config.messages().rate(), REASON, vertx, metrics.rateLimitCounter("messages"));
     }
 }

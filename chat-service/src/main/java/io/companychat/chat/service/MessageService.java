@@ -16,6 +16,7 @@ import io.companychat.chat.api.MessageView;
 import io.companychat.chat.api.NewMessage;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.metrics.ChatMetrics;
 import io.companychat.chat.repository.MessageRepository;
 import io.companychat.chat.repository.MessageRepository.NewRow;
 import io.companychat.chat.socket.LiveSockets;
@@ -38,9 +39,11 @@ public class MessageService {
     private final LiveSockets live;
     private final MessageRateLimiter rateLimiter;
     private final SearchRateLimiter searchRateLimiter;
+    private final ChatMetrics metrics;
 
     public MessageService(MessageRepository messages, MessageWriter writer, LiveSockets live, MessageRateLimiter rateLimiter,
-            SearchRateLimiter searchRateLimiter) {
+            SearchRateLimiter searchRateLimiter, ChatMetrics metrics) {
+        this.metrics = metrics;
         this.searchRateLimiter = searchRateLimiter;
         this.messages = messages;
         this.writer = writer;
@@ -72,6 +75,7 @@ public class MessageService {
             case STORED -> {
                 // Committed: push it, then answer.
                 MessageView stored = MessageView.of(written.message());
+                metrics.messageStored();
                 live.publish(new MessageStored(stored, written.memberIds(), originConnectionId));
                 yield Uni.createFrom().item(new Outcome<>(stored, true));
             }

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.micrometer.core.instrument.Counter;
 import io.companychat.common.error.ApiException;
 import io.vertx.core.Vertx;
 
@@ -43,10 +44,13 @@ public abstract class RateLimiter {
     private final long floodTolerance;
     private final Map<Long, Bucket> buckets = new ConcurrentHashMap<>();
     private final AtomicBoolean forgetting = new AtomicBoolean();
+    /** Refusals, on the management port ({@code chat_rate_limited_total{limit=...}}). */
+    private final Counter refusals;
 
     /** {@code reason}: what a refused user is told (REST {@code {"message"}}, socket error {@code reason}). */
-    protected RateLimiter(int rate, String reason, Vertx vertx) {
+    protected RateLimiter(int rate, String reason, Vertx vertx, Counter refusals) {
         this.vertx = vertx;
+        this.refusals = refusals;
         this.reason = reason;
         this.rate = Math.max(0, rate);
         this.interval = rate == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / rate;
@@ -81,6 +85,7 @@ public abstract class RateLimiter {
             return bucket;
         });
         if (wait[0] > 0) {
+            refusals.increment();
             throw ApiException.tooManyRequests(reason, (wait[0] + TimeUnit.SECONDS.toNanos(1) - 1) / TimeUnit.SECONDS.toNanos(1));
         }
     }

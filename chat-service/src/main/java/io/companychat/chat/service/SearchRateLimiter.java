@@ -3,6 +3,7 @@ package io.companychat.chat.service;
 import jakarta.inject.Singleton;
 
 import io.companychat.chat.config.ChatConfig;
+import io.companychat.chat.metrics.ChatMetrics;
 import io.vertx.core.Vertx;
 
 /**
@@ -15,7 +16,7 @@ public class SearchRateLimiter extends RateLimiter {
 
     static final String REASON = "rate limited: too many searches, slow down";
 
-    public SearchRateLimiter(ChatConfig config, Vertx vertx) {
-        super(config.search().rate(), REASON, vertx);
+    public SearchRateLimiter(ChatConfig config, Vertx vertx, ChatMetrics metrics) {
+        super(config.search().rate(), REASON, vertx, metrics.rateLimitCounter("search"));
     }
 }

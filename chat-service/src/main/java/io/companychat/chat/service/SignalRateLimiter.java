@@ -3,6 +3,7 @@ package io.companychat.chat.service;
 import jakarta.inject.Singleton;
 
 import io.companychat.chat.config.ChatConfig;
+import io.companychat.chat.metrics.ChatMetrics;
 import io.vertx.core.Vertx;
 
 /**
@@ -16,7 +17,7 @@ public class SignalRateLimiter extends RateLimiter {
 
     static final String REASON = "rate limited: too many read markers or typing events, slow down";
 
-    public SignalRateLimiter(ChatConfig config, Vertx vertx) {
-        super(config.signals().rate(), REASON, vertx);
+    public SignalRateLimiter(ChatConfig config, Vertx vertx, ChatMetrics metrics) {
+        super(config.signals().rate(), REASON, vertx, metrics.rateLimitCounter("signals"));
     }
 }

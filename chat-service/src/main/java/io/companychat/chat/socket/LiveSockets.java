@@ -22,6 +22,7 @@ import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.live.MemberDirectory;
 import io.companychat.chat.live.MessageBus;
+import io.companychat.chat.metrics.ChatMetrics;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -64,11 +65,13 @@ public class LiveSockets {
     private final MemberDirectory members;
     private final PresenceTracker presence;
     private final Vertx vertx;
+    private final ChatMetrics metrics;
     /** Who was removed from which conversation, until when (epoch millis). */
     private final Map<Membership, Long> removed = new ConcurrentHashMap<>();
 
     public LiveSockets(SocketSessions sessions, PhoenixProtocol protocol, SocketConfig config, MessageBus bus,
-            MemberDirectory members, PresenceTracker presence, Vertx vertx) {
+            MemberDirectory members, PresenceTracker presence, Vertx vertx, ChatMetrics metrics) {
+        this.metrics = metrics;
         this.presence = presence;
         this.sessions = sessions;
         this.protocol = protocol;
@@ -149,6 +152,7 @@ public class LiveSockets {
         String frame = null;
         long id = stored.message().id();
         int maxPending = config.maxPendingFrames();
+        int[] pushed = { 0 };
         for (long memberId : stored.memberIds()) {
             if (!sessions.hasAny(memberId) || wasRemoved(conversationId, memberId)) {
                 continue;
@@ -161,9 +165,11 @@ public class LiveSockets {
             sessions.forEachOfUser(memberId, session -> {
                 if (!session.connection.id().equals(origin)) {
                     session.deliverLive(id, push, maxPending, removedSince);
+                    pushed[0]++;
                 }
             });
         }
+        metrics.messageDelivered(stored.message().insertedAt(), pushed[0]);
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.companychat.chat.metrics.ChatMetrics;
 import io.quarkus.runtime.Startup;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.smallrye.mutiny.Uni;
@@ -34,8 +35,10 @@ public class OriginCheck implements HttpUpgradeCheck {
     private static final String ORIGIN = "Origin";
 
     private final Set<Origin> allowed;
+    private final ChatMetrics metrics;
 
-    public OriginCheck(SocketConfig config) {
+    public OriginCheck(SocketConfig config, ChatMetrics metrics) {
+        this.metrics = metrics;
         this.allowed = config.allowedOrigins().stream().flatMap(origins -> origins.stream())
                 .map(String::trim).filter(origin -> !origin.isEmpty())
                 .map(origin -> {
@@ -65,6 +68,7 @@ public class OriginCheck implements HttpUpgradeCheck {
         if (origin != null && (allowed.contains(origin) || origin.isAuthorityOf(request.authority()))) {
             return CheckResult.permitUpgrade();
         }
+        metrics.upgradeRefused(ChatMetrics.ORIGIN);
         return CheckResult.rejectUpgrade(403);
     }
 

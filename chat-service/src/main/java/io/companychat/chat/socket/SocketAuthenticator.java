@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
+import io.companychat.chat.metrics.ChatMetrics;
 import io.companychat.common.api.Ids;
 
 import io.companychat.common.security.RevokedTokens;
@@ -37,9 +38,11 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     private final Vertx vertx;
     private final SocketSweeper sweeper;
     private final SocketSessions sessions;
+    private final ChatMetrics metrics;
 
     public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx, SocketSweeper sweeper,
-            SocketSessions sessions) {
+            SocketSessions sessions, ChatMetrics metrics) {
+        this.metrics = metrics;
         this.parser = parser;
         this.revokedTokens = revokedTokens;
         this.vertx = vertx;
@@ -55,20 +58,24 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     @Override
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
         if (sweeper.stopping()) {
+            metrics.upgradeRefused(ChatMetrics.STOPPING);
             return CheckResult.rejectUpgrade(503);
         }
         String token = tokenOf(context.httpRequest());
         if (token == null) {
+            metrics.upgradeRefused(ChatMetrics.TOKEN);
             return CheckResult.rejectUpgrade(403);
         }
         // Verification may fetch the JWKS over HTTP the first time: keep it off the event loop.
         return vertx.executeBlocking(Uni.createFrom().item(() -> verify(token))).map(jwt -> {
             if (jwt == null || revokedTokens.isRevoked(jwt.getTokenID())) {
+                metrics.upgradeRefused(ChatMetrics.TOKEN);
                 return CheckResult.rejectUpgradeSync(403);
             }
             long userId = Ids.parse(jwt.getSubject()).getAsLong();
             // Abuse limit (issue 13): sockets per user; SocketSessions.open closes one that raced past this check.
             if (!sessions.admitsAnother(userId)) {
+                metrics.upgradeRefused(ChatMetrics.SOCKETS_PER_USER);
                 return CheckResult.rejectUpgradeSync(429);
             }
             context.userData().put(USER_ID, userId);

@@ -172,4 +172,9 @@ public class SocketSessions {
     public int openCount() {
         return open.get();
     }
+
+    /** Users with at least one open socket here. */
+    public int connectedUsers() {
+        return byUser.size();
+    }
 }

@@ -14,6 +14,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -55,6 +57,8 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
     private ByteBuf head;
     private ByteBuf early;
     private ScheduledFuture<?> headTimeout;
+    /** The upgrade's client span, until the service has answered (or could not). */
+    private Span upgradeSpan;
 
     // The tunnel.
     private Channel service;
@@ -66,8 +70,10 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
     private boolean closeSent;
     private boolean released;
 
-    ServiceConnection(SocketTunnels tunnels, HttpServerRequest request, ServiceAddress address, long requestTimeoutMillis) {
+    ServiceConnection(SocketTunnels tunnels, HttpServerRequest request, ServiceAddress address, long requestTimeoutMillis,
+            Span upgradeSpan) {
         this.tunnels = tunnels;
+        this.upgradeSpan = upgradeSpan;
         // the request's context: the client connection's event loop, which the service connection shares
         this.context = (ContextInternal) Vertx.currentContext();
         this.request = request;
@@ -146,6 +152,7 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         String[] lines = head.toString(head.readerIndex(), end - head.readerIndex(), StandardCharsets.ISO_8859_1).split("\r\n");
         head.readerIndex(end + 4);
         int status = statusCode(lines[0]);
+        upgradeAnswered(status);
         if (status < 0) {
             unavailable();
             ctx.close();
@@ -367,8 +374,24 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         release();
     }
 
+    private void upgradeAnswered(int status) {
+        Span span = upgradeSpan;
+        if (span == null) {
+            return;
+        }
+        upgradeSpan = null;
+        if (status > 0) {
+            span.setAttribute("http.response.status_code", (long) status);
+        }
+        if (status < 0 || status >= 500) {
+            span.setStatus(StatusCode.ERROR);
+        }
+        span.end();
+    }
+
     /** 502 to a client whose upgrade is still unanswered. */
     private void unavailable() {
+        upgradeAnswered(-1);
         HttpServerRequest unanswered = request;
         if (unanswered == null) {
             return;
@@ -385,6 +408,7 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
             return;
         }
         released = true;
+        upgradeAnswered(-1);
         if (head != null) {
             head.release();
             head = null;

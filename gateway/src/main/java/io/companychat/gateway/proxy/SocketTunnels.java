@@ -12,8 +12,14 @@ import io.companychat.gateway.error.ErrorResponses;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.impl.VertxInternal;
@@ -35,14 +41,18 @@ public class SocketTunnels {
     static final long CLOSE_HANDSHAKE_MILLIS = 2000;
 
     private final VertxInternal vertx;
+    private final OpenTelemetry telemetry;
+    private final Tracer tracer;
     private final int maxSockets;
     private final Set<ServiceConnection> open = ConcurrentHashMap.newKeySet();
     /** Tunnels open or being opened, against {@code gateway.max-sockets}. */
     private final AtomicInteger count = new AtomicInteger();
     private volatile boolean stopping;
 
-    public SocketTunnels(Vertx vertx, GatewayConfig config) {
+    public SocketTunnels(Vertx vertx, GatewayConfig config, OpenTelemetry telemetry) {
         this.vertx = (VertxInternal) vertx;
+        this.telemetry = telemetry;
+        this.tracer = telemetry.getTracer(SocketTunnels.class.getName());
         this.maxSockets = config.maxSockets();
     }
 
@@ -80,7 +90,8 @@ public class SocketTunnels {
             return;
         }
         Channel client = ((ConnectionBase) request.connection()).channel();
-        ServiceConnection service = new ServiceConnection(this, request, address, requestTimeoutMillis);
+        ServiceConnection service = new ServiceConnection(this, request, address, requestTimeoutMillis,
+                upgradeSpan(request, address));
         new Bootstrap()
                 .group(client.eventLoop())
                 .channelFactory(vertx.transport().channelFactory(false))
@@ -95,6 +106,24 @@ public class SocketTunnels {
                         service.refused();
                     }
                 });
+    }
+
+    /**
+     * A client span for the upgrade sent to the service, child of the gateway's span of the client's request, its
+     * context written into the upgrade's headers so that the service's span joins the trace. It ends with the
+     * service's answer: the socket's frames are not traced (a socket lives for hours). No query string is recorded
+     * (tokens ride in it).
+     */
+    private Span upgradeSpan(HttpServerRequest request, ServiceAddress address) {
+        Span span = tracer.spanBuilder("GET " + address.name() + " socket upgrade").setSpanKind(SpanKind.CLIENT)
+                .setAttribute("http.request.method", "GET")
+                .setAttribute("url.path", request.path())
+                .setAttribute("server.address", address.host())
+                .setAttribute("server.port", (long) address.port())
+                .startSpan();
+        telemetry.getPropagators().getTextMapPropagator().inject(Context.current().with(span), request.headers(),
+                MultiMap::set);
+        return span;
     }
 
     void opened(ServiceConnection tunnel) {

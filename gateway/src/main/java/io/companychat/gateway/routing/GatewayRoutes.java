@@ -33,9 +33,11 @@ public class GatewayRoutes {
     /**
      * Client-sent headers that the services would believe: forwarding headers (the services trust them from the
      * gateway's address, and Quarkus reads X-Forwarded-Port, -Prefix, -Ssl and others besides -For) and the
-     * service credential of {@code /internal/*}. Besides these, every {@code X-Forwarded-*} header is removed.
+     * service credential of {@code /internal/*}, and the trace context (the gateway starts every trace and carries its
+     * own context on: ClientTraceContextIgnored). Besides these, every {@code X-Forwarded-*} header is removed.
      */
-    private static final List<String> CLIENT_HEADERS_REMOVED = List.of("Forwarded", "X-Real-IP", "X-Service-Token");
+    private static final List<String> CLIENT_HEADERS_REMOVED = List.of("Forwarded", "X-Real-IP", "X-Service-Token",
+            "traceparent", "tracestate", "baggage");
     private static final String X_FORWARDED_PREFIX = "x-forwarded-";
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
     private static final String X_FORWARDED_HOST = "X-Forwarded-Host";

@@ -87,6 +87,10 @@ public final class RunningSystem implements AutoCloseable {
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     private RsaJsonWebKey signingKey;
     private int gatewayManagementPort;
+    /** Each process's management port (metrics; the gateway's health too). */
+    private final Map<String, Integer> managementPorts = new HashMap<>();
+    /** Where every process sends its spans (ObservabilityIT). */
+    private final OtlpReceiver traces = OtlpReceiver.start();
 
     private RunningSystem(Path root) {
         this.root = root;
@@ -134,6 +138,13 @@ public final class RunningSystem implements AutoCloseable {
         common.put("AUTH_SERVICE_URL", "http://127.0.0.1:" + authPort);
         common.put("CHAT_SERVICE_URL", "http://127.0.0.1:" + chatPort);
         common.put("QUARKUS_LOG_CONSOLE_COLOR", "false");
+        // Traces on, every one sampled, exported to the test JVM at once (not every 5 s); the processes keep the prod
+        // profile's JSON logs. ObservabilityIT checks both.
+        common.put("OTEL_SDK_DISABLED", "false");
+        common.put("OTEL_EXPORTER_OTLP_ENDPOINT", traces.endpoint());
+        common.put("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+        common.put("OTEL_TRACES_SAMPLER_ARG", "1.0");
+        common.put("QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms");
         common.put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
         // API.md's abuse limits are tested on their own; the other system tests register and send far more
         // from one address and one user than a person would.
@@ -166,6 +177,7 @@ public final class RunningSystem implements AutoCloseable {
         auth.put("AUTH_SIGNING_KEY_LOCATION", signingKeyFile.toString());
         Map<String, String> gateway = new HashMap<>(common);
         gateway.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(gatewayManagementPort));
+        managementPorts.put("gateway", gatewayManagementPort);
         gateway.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
 
         add("user-service", "user-service", user, userPort, "/q/health/ready");
@@ -197,7 +209,11 @@ public final class RunningSystem implements AutoCloseable {
                         });
     }
 
-    private void add(String name, String module, Map<String, String> environment, int port, String readinessPath) {
+    private void add(String name, String module, Map<String, String> sharedEnvironment, int port, String readinessPath) {
+        Map<String, String> environment = new HashMap<>(sharedEnvironment);
+        int managementPort = ServiceProcess.freePort();
+        environment.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
+        managementPorts.put(name, managementPort);
         services.put(name, new ServiceProcess(name, jar(module), environment, port,
                 "http://127.0.0.1:" + port + readinessPath, workDir.resolve("logs/" + name + ".log"), START_LIMIT));
     }
@@ -209,6 +225,20 @@ public final class RunningSystem implements AutoCloseable {
     /** The gateway's management interface: health and metrics, never on the public port. */
     public String gatewayManagementUrl() {
         return "http://127.0.0.1:" + gatewayManagementPort;
+    }
+
+    /** The management interface of one process ({@code user-service}, ..., {@code gateway}): its metrics. */
+    public String managementUrl(String service) {
+        Integer port = managementPorts.get(service);
+        if (port == null) {
+            throw new IllegalArgumentException("no service " + service);
+        }
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** The spans every process exports. */
+    OtlpReceiver traces() {
+        return traces;
     }
 
     /** The WebSocket base of one process ({@code gateway}, {@code chat-service}, {@code chat-service-2}), for {@link io.companychat.common.testing.PhoenixTestSocket}. */
@@ -357,6 +387,7 @@ public final class RunningSystem implements AutoCloseable {
         }
         smtp.stop();
         database.close();
+        traces.close();
     }
 
     /** auth-service's signing key, written where AUTH_SIGNING_KEY_LOCATION points as a PKCS#8 PEM file. */

@@ -62,6 +62,11 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
             """;
 
     /** A claimed mail: what the sender needs, and how many attempts failed before. */
+    private static final String BACKLOG = """
+            SELECT count(*) AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS oldest_seconds
+            FROM mail_outbox WHERE status = 'PENDING'
+            """;
+
     public record ClaimedMail(long id, String recipient, String subject, String textBody, String htmlBody, int attempts) {
 
         @Override
@@ -98,6 +103,17 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
         return pool.preparedQuery(MARK_FAILED)
                 .execute(Tuple.tuple(List.of(id, status.name(), attempts, error, seconds(retryIn))))
                 .replaceWithVoid();
+    }
+
+    /** The mails not sent yet (due or waiting for a retry) and the age of the oldest, in seconds (0 if none). */
+    public Uni<Backlog> backlog() {
+        return pool.query(BACKLOG).execute().map(rows -> {
+            Row row = rows.iterator().next();
+            return new Backlog(row.getLong("pending"), row.getDouble("oldest_seconds"));
+        });
+    }
+
+    public record Backlog(long pending, double oldestSeconds) {
     }
 
     /** Recipients of the most recently sent mails, newest first. */
