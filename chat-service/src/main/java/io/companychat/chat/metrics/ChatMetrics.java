@@ -59,9 +59,10 @@ public class ChatMetrics {
 
     /** The sockets and connected users of this replica, read at each scrape. */
     void watchSockets(Supplier<Number> openSockets, Supplier<Number> connectedUsers) {
-        Gauge.builder("chat.sockets.open", openSockets, supplier -> supplier.get().doubleValue())
+        // strong references: a gauge holds its object weakly, and these lambdas have no other holder (NaN after a GC)
+        Gauge.builder("chat.sockets.open", openSockets, supplier -> supplier.get().doubleValue()).strongReference(true)
                 .description("open chat sockets on this replica").register(registry);
-        Gauge.builder("chat.users.connected", connectedUsers, supplier -> supplier.get().doubleValue())
+        Gauge.builder("chat.users.connected", connectedUsers, supplier -> supplier.get().doubleValue()).strongReference(true)
                 .description("users with at least one open socket on this replica").register(registry);
     }
 
