@@ -160,7 +160,7 @@ public class LoginBench {
     }
 
     private static Map<String, double[]> steps(HttpClient client, String url) throws IOException, InterruptedException {
-        String metrics = client.send(HttpRequest.newBuilder(URI.create(url + "/q/metrics")).build(),
+        String metrics = client.send(HttpRequest.newBuilder(URI.create(managementUrl(url) + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Map<String, double[]> steps = new HashMap<>();
         for (String line : metrics.split("\n")) {
@@ -174,7 +174,7 @@ public class LoginBench {
     }
 
     private static double serverMax(HttpClient client, String url) throws IOException, InterruptedException {
-        String metrics = client.send(HttpRequest.newBuilder(URI.create(url + "/q/metrics")).build(),
+        String metrics = client.send(HttpRequest.newBuilder(URI.create(managementUrl(url) + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         double max = 0;
         for (String line : metrics.split("\n")) {
@@ -234,5 +234,11 @@ public class LoginBench {
             options.put(args[i].substring(2), args[i + 1]);
         }
         return options;
+    }
+
+    /** The service's metrics live on its management port: its HTTP port + 1000 (deploy's convention). */
+    private static String managementUrl(String url) {
+        URI uri = URI.create(url);
+        return uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() + 1000);
     }
 }

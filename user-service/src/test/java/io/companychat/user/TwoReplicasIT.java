@@ -64,7 +64,7 @@ class TwoReplicasIT {
     private static Replica first;
     private static Replica second;
 
-    private record Replica(String name, Process process, int port, Path log) {
+    private record Replica(String name, Process process, int port, int managementPort, Path log) {
 
         String url() {
             return "http://127.0.0.1:" + port;
@@ -175,11 +175,12 @@ class TwoReplicasIT {
 
     private static Replica start(String name) throws IOException {
         int port = freePort();
+        int managementPort = freePort();
         Path log = Path.of("target", "two-replicas-" + name + ".log");
         Map<String, String> config = Map.ofEntries(
                 Map.entry("quarkus.http.port", Integer.toString(port)),
                 // two replicas on one machine: the metrics port (9081 deployed) must differ too
-                Map.entry("quarkus.management.port", Integer.toString(freePort())),
+                Map.entry("quarkus.management.port", Integer.toString(managementPort)),
                 Map.entry("quarkus.datasource.reactive.url",
                         "postgresql://" + database.host() + ":" + database.port() + "/" + database.name()),
                 Map.entry("quarkus.datasource.jdbc.url", database.jdbcUrl()),
@@ -203,7 +204,7 @@ class TwoReplicasIT {
         command.add("-jar");
         command.add(JAR.toString());
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new Replica(name, process, port, log);
+        return new Replica(name, process, port, managementPort, log);
     }
 
     /**
@@ -247,7 +248,7 @@ class TwoReplicasIT {
     }
 
     private static long sentCounter(Replica replica) {
-        String metrics = given().baseUri(replica.url()).when().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().baseUri("http://127.0.0.1:" + replica.managementPort()).when().get("/q/metrics").then().statusCode(200).extract().asString();
         Matcher matcher = SENT_COUNTER.matcher(metrics);
         assertThat(matcher.find()).as("users_outbox_sent_total in the metrics of " + replica.name()).isTrue();
         return (long) Double.parseDouble(matcher.group(1));

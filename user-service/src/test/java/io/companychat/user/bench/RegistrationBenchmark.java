@@ -109,7 +109,7 @@ public final class RegistrationBenchmark {
     }
 
     private static Map<String, Double> metrics(HttpClient client, String url) throws Exception {
-        String text = client.send(HttpRequest.newBuilder(URI.create(url + "/q/metrics")).build(),
+        String text = client.send(HttpRequest.newBuilder(URI.create(managementUrl(url) + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Double> values = new TreeMap<>();
         Matcher matcher = METRIC.matcher(text);
@@ -136,5 +136,11 @@ public final class RegistrationBenchmark {
             options.put(args[i].substring(2), args[i + 1]);
         }
         return options;
+    }
+
+    /** The service's metrics live on its management port: its HTTP port + 1000 (deploy's convention). */
+    private static String managementUrl(String url) {
+        URI uri = URI.create(url);
+        return uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() + 1000);
     }
 }
