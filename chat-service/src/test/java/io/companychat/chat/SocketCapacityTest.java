@@ -106,7 +106,7 @@ class SocketCapacityTest {
         assertThat(withToken.headers).as("headers of the 503").containsEntry("retry-after", "1");
         // no token at all: refused as full, not as unauthenticated, so the token was never looked at
         assertThat(upgrade("?vsn=2.0.0").status).as("an upgrade without a token at the cap").isEqualTo(503);
-        assertThat(refused() - refusedBefore).as("chat_sockets_refused_total{reason=capacity} increase").isEqualTo(2.0);
+        assertThat(refused() - refusedBefore).as("chat_socket_upgrades_refused_total{reason=capacity} increase").isEqualTo(2.0);
         assertThat(registry.get("chat.sockets.max").gauge().value()).as("chat_sockets_max").isEqualTo(CAP);
 
         open.remove(0).close();
@@ -122,7 +122,7 @@ class SocketCapacityTest {
     }
 
     private double refused() {
-        return registry.get("chat.sockets.refused").tag("reason", "capacity").counter().count();
+        return registry.get("chat.socket.upgrades.refused").tag("reason", "capacity").counter().count();
     }
 
     private String wsBase() {

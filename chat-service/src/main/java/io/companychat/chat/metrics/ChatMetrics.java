@@ -31,6 +31,8 @@ public class ChatMetrics {
     public static final String TOKEN = "token";
     public static final String SOCKETS_PER_USER = "sockets_per_user";
     public static final String STOPPING = "stopping";
+    /** The replica holds {@code CHAT_MAX_SOCKETS} (503). */
+    public static final String CAPACITY = "capacity";
 
     private final MeterRegistry registry;
     private final Counter stored;
@@ -49,12 +51,12 @@ public class ChatMetrics {
                 .description("from a message's commit to its push to a socket on this replica (the bus included)")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
-        List.of(ORIGIN, TOKEN, SOCKETS_PER_USER, STOPPING).forEach(this::upgradeRefused0);
+        List.of(ORIGIN, TOKEN, SOCKETS_PER_USER, STOPPING, CAPACITY).forEach(this::upgradeRefused0);
         List.of("messages", "signals", "search").forEach(limit -> rateLimitCounter(limit));
     }
 
     void onStart(@Observes StartupEvent start, SocketSessions sessions) {
-        watchSockets(sessions::count, sessions::connectedUsers);
+        watchSockets(sessions::openCount, sessions::connectedUsers); // openCount: O(1), count() walks every user
     }
 
     /** The sockets and connected users of this replica, read at each scrape. */

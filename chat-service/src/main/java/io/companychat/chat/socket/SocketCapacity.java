@@ -2,7 +2,7 @@ package io.companychat.chat.socket;
 
 import jakarta.inject.Singleton;
 
-import io.micrometer.core.instrument.Counter;
+import io.companychat.chat.metrics.ChatMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
@@ -26,25 +26,23 @@ public class SocketCapacity {
 
     private final int max;
     private final SocketSessions sessions;
-    private final Counter refused;
+    private final ChatMetrics metrics;
 
-    public SocketCapacity(SocketConfig config, SocketSessions sessions, MeterRegistry registry) {
+    public SocketCapacity(SocketConfig config, SocketSessions sessions, MeterRegistry registry, ChatMetrics metrics) {
         this.max = Math.max(0, config.maxSockets());
         this.sessions = sessions;
         Gauge.builder("chat.sockets.max", () -> max)
                 .description("Sockets this replica accepts before it refuses upgrades with 503 (CHAT_MAX_SOCKETS; 0 = no cap)")
                 .register(registry);
-        this.refused = Counter.builder("chat.sockets.refused").tag("reason", "capacity")
-                .description("Socket upgrades refused with 503 because this replica held its CHAT_MAX_SOCKETS")
-                .register(registry);
+        this.metrics = metrics;
     }
 
-    /** Whether a new socket would take the replica past its cap; counts the refusal when it would. */
+    /** Whether a new socket would take the replica past its cap; counts the refusal ({@code chat_socket_upgrades_refused_total{reason="capacity"}}) when it would. */
     boolean refuses() {
         if (max == 0 || sessions.openCount() < max) {
             return false;
         }
-        refused.increment();
+        metrics.upgradeRefused(ChatMetrics.CAPACITY);
         return true;
     }
 }
