@@ -59,6 +59,10 @@ ensure_jar() {
   cp -r "$(dirname "$jar")" "$work/quarkus-app"
 }
 
+latest_migration() {
+  basename "$(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V | tail -1)"
+}
+
 create_db() {
   local db=$1 migration
   psql -X -v ON_ERROR_STOP=1 -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
@@ -66,18 +70,23 @@ create_db() {
   for migration in $(ls "$root"/common/src/main/resources/db/migration/V*__*.sql | sort -V); do
     psql_db "$db" -f "$migration"
   done
+  # Which schema the data has: load_conversations_data reloads when a newer migration came.
+  psql_db postgres -c "COMMENT ON DATABASE $db IS '$(latest_migration)'"
   if [ "${BENCH_SEARCH_INDEX:-on}" = off ]; then
     echo "bench: BENCH_SEARCH_INDEX=off: no search column nor index on messages in $db"
     psql_db "$db" -c "DROP INDEX messages_search_idx" -c "ALTER TABLE messages DROP COLUMN search"
   fi
 }
 
-# The data of explain.sh and read-bench.sh, loaded once (~1 minute) and reused while it is whole.
+# The data of explain.sh and read-bench.sh, loaded once (~1 minute) and reused while it is whole and its
+# schema is the newest migration's.
 load_conversations_data() {
   local db=$1 loaded
   loaded=$(psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
   if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ] \
-      || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ]; then
+      || [ "$(psql_db "$db" -tA -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)" != 1000000 ] \
+      || [ "$(psql -X -tA -d postgres -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")" \
+           != "$(latest_migration)" ]; then
     echo "bench: creating database $db and loading conversations-data.sql"
     create_db "$db"
     psql_db "$db" -f "$bench/conversations-data.sql"

@@ -1,5 +1,6 @@
 -- GET /api/conversations: ConversationRepository.LIST_FOR_MEMBER as the service runs it (issue 16:
--- with the caller's read state; issue 18: deleted messages leave the unread count), prepared as list_for_member(user, limit). Used by explain.sh and
+-- with the caller's read state, long unread ranges counted with message tallies (V7); issue 18: deleted messages
+-- leave the unread count), prepared as list_for_member(user, limit). Used by explain.sh and
 -- read-bench.sh (\i); keep it in step with the repository.
 PREPARE list_for_member(bigint, int) AS
 WITH mine AS (
@@ -19,12 +20,33 @@ WITH mine AS (
 SELECT c.*, ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id ORDER BY cm.user_id)
        AS member_ids, marker.last_read_id AS read_id, unread.unread_count
 FROM mine c CROSS JOIN LATERAL (SELECT c.user_id, c.last_read_id) me
-LEFT JOIN LATERAL (SELECT GREATEST(me.last_read_id,
-                       (SELECT max(own.id) FROM messages own
-                        WHERE own.conversation_id = c.id AND own.sender_id = me.user_id)) AS last_read_id) marker ON true
-LEFT JOIN LATERAL (SELECT (SELECT count(*) FROM messages newer
-                           WHERE newer.conversation_id = c.id AND newer.id > coalesce(marker.last_read_id, 0))
+CROSS JOIN LATERAL (SELECT GREATEST(me.last_read_id,
+                        (SELECT max(own.id) FROM messages own
+                         WHERE own.conversation_id = c.id AND own.sender_id = me.user_id)) AS last_read_id
+                    OFFSET 0) marker
+CROSS JOIN LATERAL (SELECT coalesce(marker.last_read_id, 0) AS after_id,
+                           (SELECT count(*) FROM (SELECT FROM messages near
+                                                  WHERE near.conversation_id = c.id
+                                                    AND near.id > coalesce(marker.last_read_id, 0)
+                                                  LIMIT 256) near) AS near
+                    OFFSET 0) unread_range
+CROSS JOIN LATERAL (SELECT CASE WHEN unread_range.near < 256 THEN unread_range.near ELSE (
+                        SELECT CASE WHEN next_tally.upto_id IS NULL
+                                    THEN (SELECT count(*) FROM messages newer
+                                          WHERE newer.conversation_id = c.id AND newer.id > unread_range.after_id)
+                                    ELSE (SELECT count(*) FROM messages newer
+                                          WHERE newer.conversation_id = c.id AND newer.id > unread_range.after_id
+                                            AND newer.id <= next_tally.upto_id)
+                                         + newest_tally.position - next_tally.position
+                                         + (SELECT count(*) FROM messages newer
+                                            WHERE newer.conversation_id = c.id AND newer.id > newest_tally.upto_id) END
+                        FROM (SELECT 1) one
+                        LEFT JOIN LATERAL (SELECT t.upto_id, t.position FROM message_tallies t
+                                           WHERE t.conversation_id = c.id ORDER BY t.upto_id DESC LIMIT 1) newest_tally ON true
+                        LEFT JOIN LATERAL (SELECT t.upto_id, t.position FROM message_tallies t
+                                           WHERE t.conversation_id = c.id AND t.upto_id > unread_range.after_id
+                                           ORDER BY t.upto_id LIMIT 1) next_tally ON true) END
                         - (SELECT count(*) FROM messages gone
-                           WHERE gone.conversation_id = c.id AND gone.id > coalesce(marker.last_read_id, 0)
-                             AND gone.deleted_at IS NOT NULL) AS unread_count) unread ON true
+                           WHERE gone.conversation_id = c.id AND gone.id > unread_range.after_id
+                             AND gone.deleted_at IS NOT NULL) AS unread_count) unread
 ORDER BY c.activity DESC, c.id DESC;

@@ -96,6 +96,58 @@ class ReadStateTest {
         assertThat(markers(ann, group).get(bob)).isEqualTo(third);
     }
 
+    /**
+     * A long unread range is counted with message tallies once a member has been shown it (V7,
+     * {@code UnreadTallies}): the counts must stay exact wherever the marker sits against the tallies
+     * (before the first, on one, between two, after the last), with deleted messages and messages
+     * newer than the last tally.
+     */
+    @Test
+    void longUnreadRangesStayExactOnceTalliesCoverThem() {
+        long direct = chat.conversation(ann, bob);
+        List<Long> ids = chat.newMessages(direct, 1300, bob);
+        assertThat(conversation(ann, direct).get("unread_count").asLong()).as("counted as it is").isEqualTo(1300);
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(conversation(ann, direct).get("unread_count").asLong()).isEqualTo(1300);
+            assertThat(chat.queryLong("SELECT count(*) FROM message_tallies WHERE conversation_id = ?", direct))
+                    .as("a tally at every 256th message of the 1,300").isEqualTo(5);
+        });
+        assertThat(chat.queryLong("SELECT max(position) FROM message_tallies WHERE conversation_id = ?", direct)).isEqualTo(1280);
+
+        chat.newMessages(direct, 40, bob);
+        expectStatus(chat.as(bob).delete(Chat.messagesOf(direct) + "/" + ids.get(600)), 204, "deleted between two tallies");
+        expectStatus(chat.as(bob).delete(Chat.messagesOf(direct) + "/" + ids.get(1299)), 204, "deleted after the last");
+        assertThat(conversation(ann, direct).get("unread_count").asLong()).as("1,300 + 40 newer - 2 deleted")
+                .isEqualTo(1338);
+
+        // Cid's view, marker by marker: a group of the same shape, where Cid never writes.
+        long group = chat.group(ann, "Long", cid);
+        List<Long> groupIds = chat.newMessages(group, 1300, ann);
+        long total = 1300;
+        assertThat(conversation(cid, group).get("unread_count").asLong()).isEqualTo(total);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            conversation(cid, group);
+            assertThat(chat.queryLong("SELECT count(*) FROM message_tallies WHERE conversation_id = ?", group)).isEqualTo(5);
+        });
+        chat.newMessages(group, 30, ann);
+        total += 30;
+        expectStatus(chat.as(ann).delete(Chat.messagesOf(group) + "/" + groupIds.get(900)), 204, "deleted between two tallies");
+        long deletedAfter = 1;
+        for (int read : List.of(0, 254, 255, 256, 511, 700, 900, 1023, 1279, 1280, 1299)) {
+            expectStatus(markRead(cid, group, groupIds.get(read)), 204, "Cid reads up to message " + read);
+            if (read >= 900) {
+                deletedAfter = 0;
+            }
+            long expected = total - (read + 1) - deletedAfter;
+            assertThat(conversation(cid, group).get("unread_count").asLong()).as("Cid has read %d", read + 1)
+                    .isEqualTo(expected);
+            Map<Long, JsonNode> listed = list(cid);
+            assertThat(listed.get(group).get("unread_count").asLong()).as("the list, Cid has read %d", read + 1)
+                    .isEqualTo(expected);
+        }
+    }
+
     @Test
     void markingAMessageOfAnotherConversationOrNoneAtAllIs422() {
         long group = chat.group(ann, "Team", bob);
@@ -156,9 +208,7 @@ class ReadStateTest {
         assertThat(conversation(ann, group).get("unread_count").asLong()).as("own messages are never unread").isZero();
 
         expectStatus(markRead(bob, group, b), 204, "Bob reads up to b");
-        Map<Long, JsonNode> bobsList = new HashMap<>();
-        chat.as(bob).get(Chat.CONVERSATIONS).then().statusCode(200).extract().as(JsonNode.class).get("data")
-                .forEach(conversation -> bobsList.put(conversation.get("id").asLong(), conversation));
+        Map<Long, JsonNode> bobsList = list(bob);
         assertThat(bobsList.get(group).get("unread_count").asLong()).isEqualTo(1);
         assertThat(bobsList.get(group).get("last_read_id").asLong()).isEqualTo(b);
         assertThat(bobsList.get(direct).get("unread_count").asLong()).isEqualTo(1);
@@ -358,6 +408,14 @@ class ReadStateTest {
                 .forEach(marker -> markers.put(marker.get("user_id").asLong(),
                         marker.get("message_id").isNull() ? null : marker.get("message_id").asLong()));
         return markers;
+    }
+
+    /** The user's list, by conversation id. */
+    private Map<Long, JsonNode> list(long userId) {
+        Map<Long, JsonNode> byId = new HashMap<>();
+        chat.as(userId).get(Chat.CONVERSATIONS).then().statusCode(200).extract().as(JsonNode.class).get("data")
+                .forEach(node -> byId.put(node.get("id").asLong(), node));
+        return byId;
     }
 
     private JsonNode conversation(long userId, long conversationId) {

@@ -106,6 +106,10 @@ public interface ChatConfig {
          */
         @WithDefault("1000")
         int listLimit();
+
+        /** How often the message tallies that keep long unread counts cheap are written (see {@code UnreadTallies}). */
+        @WithDefault("5s")
+        java.time.Duration tallyInterval();
     }
 
     /** How messages are written (see {@code MessageWriter}). */

@@ -65,18 +65,45 @@ public class ConversationRepository {
      * The read state of member {@code me} in {@code c}: the marker is the newer of the one they
      * moved and their own newest message (one probe of {@code messages_conversation_sender_idx});
      * every message after it is someone else's, so the unread count is the number of messages
-     * after it, counted on {@code messages_history_idx} (an index-only range scan), minus the
-     * deleted ones after it, counted on {@code messages_deleted_idx} (which holds deleted ones only).
+     * after it minus the deleted ones after it (counted on {@code messages_deleted_idx}, which holds
+     * deleted ones only). The messages after it are counted on {@code messages_history_idx}
+     * (index-only): up to {@link TallyRepository#SPACING} of them as they are; beyond, with the
+     * conversation's message tallies (migration V7): the range up to the first tally after the
+     * marker, the difference of that tally's position and the last one's, and the range after the
+     * last tally, so a month of unread costs a few hundred index entries, not all of them. Without a
+     * tally after the marker (none written yet) the whole range is counted. {@code OFFSET 0} keeps
+     * the marker and the near count from being computed once per use.
      */
     static final String READ_STATE = """
-            LEFT JOIN LATERAL (SELECT GREATEST(me.last_read_id,
-                                   (SELECT max(own.id) FROM messages own
-                                    WHERE own.conversation_id = c.id AND own.sender_id = me.user_id)) AS last_read_id) marker ON true
-            LEFT JOIN LATERAL (SELECT (SELECT count(*) FROM messages newer
-                                       WHERE newer.conversation_id = c.id AND newer.id > coalesce(marker.last_read_id, 0))
+            CROSS JOIN LATERAL (SELECT GREATEST(me.last_read_id,
+                                    (SELECT max(own.id) FROM messages own
+                                     WHERE own.conversation_id = c.id AND own.sender_id = me.user_id)) AS last_read_id
+                                OFFSET 0) marker
+            CROSS JOIN LATERAL (SELECT coalesce(marker.last_read_id, 0) AS after_id,
+                                       (SELECT count(*) FROM (SELECT FROM messages near
+                                                              WHERE near.conversation_id = c.id
+                                                                AND near.id > coalesce(marker.last_read_id, 0)
+                                                              LIMIT %1$d) near) AS near
+                                OFFSET 0) unread_range
+            CROSS JOIN LATERAL (SELECT CASE WHEN unread_range.near < %1$d THEN unread_range.near ELSE (
+                                    SELECT CASE WHEN next_tally.upto_id IS NULL
+                                                THEN (SELECT count(*) FROM messages newer
+                                                      WHERE newer.conversation_id = c.id AND newer.id > unread_range.after_id)
+                                                ELSE (SELECT count(*) FROM messages newer
+                                                      WHERE newer.conversation_id = c.id AND newer.id > unread_range.after_id
+                                                        AND newer.id <= next_tally.upto_id)
+                                                     + newest_tally.position - next_tally.position
+                                                     + (SELECT count(*) FROM messages newer
+                                                        WHERE newer.conversation_id = c.id AND newer.id > newest_tally.upto_id) END
+                                    FROM (SELECT 1) one
+                                    LEFT JOIN LATERAL (SELECT t.upto_id, t.position FROM message_tallies t
+                                                       WHERE t.conversation_id = c.id ORDER BY t.upto_id DESC LIMIT 1) newest_tally ON true
+                                    LEFT JOIN LATERAL (SELECT t.upto_id, t.position FROM message_tallies t
+                                                       WHERE t.conversation_id = c.id AND t.upto_id > unread_range.after_id
+                                                       ORDER BY t.upto_id LIMIT 1) next_tally ON true) END
                                     - (SELECT count(*) FROM messages gone
-                                       WHERE gone.conversation_id = c.id AND gone.id > coalesce(marker.last_read_id, 0)
-                                         AND gone.deleted_at IS NOT NULL) AS unread_count) unread ON true""";
+                                       WHERE gone.conversation_id = c.id AND gone.id > unread_range.after_id
+                                         AND gone.deleted_at IS NOT NULL) AS unread_count) unread""".formatted(TallyRepository.SPACING);
 
     private static final String READ_COLUMNS = "marker.last_read_id AS read_id, unread.unread_count";
 

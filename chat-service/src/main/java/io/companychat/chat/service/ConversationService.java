@@ -58,13 +58,15 @@ public class ConversationService {
     private final UserClient users;
     private final LiveSockets live;
     private final ChatConfig config;
+    private final UnreadTallies tallies;
 
     public ConversationService(ConversationRepository conversations, UserClient users, LiveSockets live,
-            ChatConfig config) {
+            ChatConfig config, UnreadTallies tallies) {
         this.conversations = conversations;
         this.users = users;
         this.live = live;
         this.config = config;
+        this.tallies = tallies;
     }
 
     /**
@@ -84,6 +86,7 @@ public class ConversationService {
             if (found == null) {
                 throw ApiException.notFound();
             }
+            noteUnread(found);
             return view(found);
         });
     }
@@ -91,7 +94,10 @@ public class ConversationService {
     /** The caller's conversations, most recent activity first, at most {@code chat.conversations.list-limit}. */
     public Uni<ConversationList> list(long callerId) {
         return conversations.listForMember(callerId, config.conversations().listLimit())
-                .map(found -> new ConversationList(found.stream().map(ConversationService::view).toList()));
+                .map(found -> {
+                    found.forEach(this::noteUnread);
+                    return new ConversationList(found.stream().map(ConversationService::view).toList());
+                });
     }
 
     /** Renames a group; any member may. */
@@ -324,6 +330,13 @@ public class ConversationService {
             return ValidationMessages.INVALID_FORMAT;
         }
         return null;
+    }
+
+    /** A long unread range shown to a member: the conversation gets tallies, so the next count is short. */
+    private void noteUnread(MemberConversation found) {
+        if (found.readState() != null) {
+            tallies.shown(found.conversation().id(), found.readState().unreadCount());
+        }
     }
 
     private static ConversationView view(MemberConversation found) {
