@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.chat.support.Chat;
 import io.companychat.chat.support.InjectUserService;
+import io.companychat.chat.support.Parallel;
 import io.companychat.chat.support.UserServiceDouble;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
@@ -326,6 +328,30 @@ class ReadStateTest {
         }
         assertThat(markers(ann, group).get(bob)).isEqualTo(ids.get(ids.size() - 1));
         assertThat(seen).as("markers as other members saw them").isSorted();
+    }
+
+    /**
+     * Marks that arrive together are written together (one statement per batch, like messages):
+     * each is still answered on its own (204, 422 for a message of another conversation, 404 for an
+     * outsider), and each marker ends at the newest message its owner marked.
+     */
+    @Test
+    void marksWrittenTogetherAreEachAnsweredOnTheirOwn() throws Exception {
+        long group = chat.group(ann, "Team", bob, cid);
+        List<Long> ids = chat.newMessages(group, 10, ann);
+        long elsewhere = chat.post(ann, chat.conversation(ann, eve), "elsewhere");
+        List<Supplier<Integer>> requests = new ArrayList<>();
+        List<Integer> expected = new ArrayList<>();
+        for (int round = 0; round < 4; round++) {
+            requests.add(() -> markRead(bob, group, ids.get(3)).statusCode());
+            requests.add(() -> markRead(bob, group, ids.get(7)).statusCode());
+            requests.add(() -> markRead(cid, group, ids.get(5)).statusCode());
+            requests.add(() -> markRead(cid, group, elsewhere).statusCode());
+            requests.add(() -> markRead(eve, group, ids.get(2)).statusCode());
+            expected.addAll(List.of(204, 204, 204, 422, 404));
+        }
+        assertThat(Parallel.run(requests)).containsExactlyElementsOf(expected);
+        assertThat(markers(ann, group)).containsExactlyEntriesOf(ordered(ann, ids.get(9), bob, ids.get(7), cid, ids.get(5)));
     }
 
     @Test

@@ -3,8 +3,11 @@ package io.companychat.chat.service;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.companychat.chat.api.ReadMarkers;
+import io.companychat.chat.config.ChatConfig;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.repository.ReadRepository;
+import io.companychat.chat.repository.ReadRepository.Mark;
+import io.companychat.chat.repository.ReadRepository.Marked;
 import io.companychat.chat.socket.LiveSockets;
 import io.companychat.common.error.ApiException;
 import io.companychat.common.error.FieldValidationException;
@@ -20,11 +23,14 @@ public class ReadService {
     private final ReadRepository reads;
     private final LiveSockets live;
     private final SignalRateLimiter rateLimiter;
+    /** Markers are moved in batches, as messages are written, with the messages' group-commit settings. */
+    private final GroupCommit<Mark, Marked> marks;
 
-    public ReadService(ReadRepository reads, LiveSockets live, SignalRateLimiter rateLimiter) {
+    public ReadService(ReadRepository reads, LiveSockets live, SignalRateLimiter rateLimiter, ChatConfig config) {
         this.reads = reads;
         this.live = live;
         this.rateLimiter = rateLimiter;
+        this.marks = new GroupCommit<>(reads::markRead, config.messages().writeBatches(), config.messages().maxBatchSize());
     }
 
     /**
@@ -38,7 +44,7 @@ public class ReadService {
             throw FieldValidationException.of(MESSAGE_ID, ValidationMessages.BLANK);
         }
         rateLimiter.acquire(callerId);
-        return reads.markRead(conversationId, callerId, messageId).map(marked -> {
+        return marks.write(new Mark(conversationId, callerId, messageId)).map(marked -> {
             if (marked == null) {
                 throw ApiException.notFound();
             }
