@@ -1,5 +1,6 @@
 package io.companychat.chat.socket;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +15,8 @@ import java.util.UUID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
 import io.companychat.chat.config.ChatConfig;
 import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.PresenceChanged;
@@ -23,7 +26,6 @@ import io.companychat.chat.repository.PresenceRepository.Meta;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 
@@ -190,7 +192,7 @@ public class PresenceTracker {
             session.presence = STATE_PENDING;
         }
         String ref = session.connection.id();
-        Map<String, Metas> state = new LinkedHashMap<>();
+        Map<Long, List<Meta>> state = new LinkedHashMap<>();
         if (lookup != null) {
             for (Meta meta : lookup.online()) {
                 add(state, meta);
@@ -198,7 +200,8 @@ public class PresenceTracker {
         }
         add(state, new Meta(session.userId, ref, session.onlineAt));
         applyLogged(state, session.userId, contacts, logged);
-        String frame = protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE, state);
+        String frame = protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE,
+                json -> writeUsers(json, state));
         boolean announce;
         synchronized (lock) {
             if (session.presence != STATE_PENDING) {
@@ -414,7 +417,7 @@ public class PresenceTracker {
      * the client would apply them as diffs (joins add a meta, leaves take one away): one
      * {@code presence_state} instead of a diff per event after it.
      */
-    private static void applyLogged(Map<String, Metas> state, long user, Set<Long> contacts, List<PresenceChanged> events) {
+    private static void applyLogged(Map<Long, List<Meta>> state, long user, Set<Long> contacts, List<PresenceChanged> events) {
         for (PresenceChanged event : events) {
             if (event.userId() != user && !contacts.contains(event.userId())) {
                 continue;
@@ -422,12 +425,11 @@ public class PresenceTracker {
             if (event.joined()) {
                 add(state, new Meta(event.userId(), event.phxRef(), event.onlineAt()));
             } else {
-                String key = Long.toString(event.userId());
-                Metas metas = state.get(key);
+                List<Meta> metas = state.get(event.userId());
                 if (metas != null) {
-                    metas.metas().removeIf(meta -> meta.phxRef().equals(event.phxRef()));
-                    if (metas.metas().isEmpty()) {
-                        state.remove(key);
+                    metas.removeIf(meta -> meta.phxRef().equals(event.phxRef()));
+                    if (metas.isEmpty()) {
+                        state.remove(event.userId());
                     }
                 }
             }
@@ -488,7 +490,7 @@ public class PresenceTracker {
     /** The window ends: every connection with held changes gets them as one diff, and no other diff before the next window. */
     private void endWindow() {
         List<SocketSession> ending;
-        List<Collection<PresenceChanged>> held;
+        List<Map<String, PresenceChanged>> held;
         synchronized (lock) {
             window++;
             if (holding.isEmpty()) {
@@ -502,45 +504,78 @@ public class PresenceTracker {
                     held.add(null); // rejoining or gone since: its presence_state says it all, or nothing is owed
                     continue;
                 }
-                held.add(session.heldDiffs == null ? null : session.heldDiffs.values());
+                held.add(session.heldDiffs);
                 session.heldDiffs = null;
                 session.diffWindow = window;
             }
         }
         // Out of the lock: each diff is this connection's own; a change coming meanwhile is held for the next window.
+        // A user's connections here mostly hold the same changes (they see the same users): one frame for those.
         int maxPending = socketConfig.maxPendingFrames();
+        Map<Long, Encoded> lastOfUser = new HashMap<>();
         for (int i = 0; i < ending.size(); i++) {
-            if (held.get(i) != null) {
-                ending.get(i).send(diff(held.get(i)), maxPending);
+            Map<String, PresenceChanged> changes = held.get(i);
+            if (changes == null) {
+                continue;
             }
+            SocketSession session = ending.get(i);
+            Encoded last = lastOfUser.get(session.userId);
+            if (last == null || !last.changes().equals(changes)) {
+                last = new Encoded(changes, diff(changes.values()));
+                lastOfUser.put(session.userId, last);
+            }
+            session.send(last.frame(), maxPending);
         }
     }
 
     private String diff(PresenceChanged event) {
-        Map<String, Metas> one = Map.of(Long.toString(event.userId()),
-                new Metas(List.of(new MetaView(event.phxRef(), event.onlineAt()))));
-        return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF,
-                event.joined() ? new Diff(one, Map.of()) : new Diff(Map.of(), one));
+        return diff(List.of(event));
     }
 
     /** One diff of several changes, each connection's latest only. */
     private String diff(Collection<PresenceChanged> changes) {
-        Map<String, Metas> joins = new LinkedHashMap<>();
-        Map<String, Metas> leaves = new LinkedHashMap<>();
+        Map<Long, List<Meta>> joins = new LinkedHashMap<>();
+        Map<Long, List<Meta>> leaves = new LinkedHashMap<>();
         for (PresenceChanged change : changes) {
             add(change.joined() ? joins : leaves, new Meta(change.userId(), change.phxRef(), change.onlineAt()));
         }
-        return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, new Diff(joins, leaves));
+        return protocol.pushOnJoin(null, ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, json -> {
+            json.writeStartObject();
+            json.writeFieldName("joins");
+            writeUsers(json, joins);
+            json.writeFieldName("leaves");
+            writeUsers(json, leaves);
+            json.writeEndObject();
+        });
     }
 
-    private static void add(Map<String, Metas> state, Meta meta) {
-        Metas metas = state.computeIfAbsent(Long.toString(meta.userId()), user -> new Metas(new ArrayList<>()));
-        for (MetaView known : metas.metas()) {
+    private static void add(Map<Long, List<Meta>> users, Meta meta) {
+        List<Meta> metas = users.computeIfAbsent(meta.userId(), user -> new ArrayList<>(4));
+        for (Meta known : metas) {
             if (known.phxRef().equals(meta.phxRef())) {
                 return;
             }
         }
-        metas.metas().add(new MetaView(meta.phxRef(), meta.onlineAt()));
+        metas.add(meta);
+    }
+
+    /** {@code {"<user id>": {"metas": [{"phx_ref", "online_at"}, ...]}, ...}}: a state, or one side of a diff. */
+    private static void writeUsers(JsonGenerator json, Map<Long, List<Meta>> users) throws IOException {
+        json.writeStartObject();
+        for (Map.Entry<Long, List<Meta>> user : users.entrySet()) {
+            json.writeFieldName(Long.toString(user.getKey()));
+            json.writeStartObject();
+            json.writeArrayFieldStart("metas");
+            for (Meta meta : user.getValue()) {
+                json.writeStartObject();
+                json.writeStringField("phx_ref", meta.phxRef());
+                json.writeNumberField("online_at", meta.onlineAt());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+            json.writeEndObject();
+        }
+        json.writeEndObject();
     }
 
     /** A local user's contacts and how many of their connections here joined {@code room:chat}. */
@@ -549,18 +584,7 @@ public class PresenceTracker {
         int connections;
     }
 
-    /** {@code {"metas": [...]}} of one user. */
-    @RegisterForReflection
-    public record Metas(List<MetaView> metas) {
-    }
-
-    /** One connection: {@code {"phx_ref", "online_at"}}. */
-    @RegisterForReflection
-    public record MetaView(String phxRef, long onlineAt) {
-    }
-
-    /** {@code presence_diff}'s payload: both keys, always. */
-    @RegisterForReflection
-    public record Diff(Map<String, Metas> joins, Map<String, Metas> leaves) {
+    /** The changes a connection held, and their diff. */
+    private record Encoded(Map<String, PresenceChanged> changes, String frame) {
     }
 }
