@@ -362,7 +362,7 @@ public class PresenceTracker {
         synchronized (lock) {
             for (long user : watchers.keySet()) {
                 sessions.forEachOfUser(user, session -> {
-                    if (session.presence == SYNCED) {
+                    if (session.presence == SYNCED || session.presence == STATE_PENDING) { // a pending one's row is written too
                         mine.add(new Meta(user, session.connection.id(), session.onlineAt));
                     }
                 });
