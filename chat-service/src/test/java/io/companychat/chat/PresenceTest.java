@@ -166,6 +166,47 @@ class PresenceTest {
     }
 
     /**
+     * Bob's devices change while Ann's rejoin is inside its lookup (held there: the test's open
+     * transaction has a row with her connection's {@code phx_ref}, so the join's insert waits for it;
+     * the lookup's snapshot is older than the changes): her {@code presence_state} is still the
+     * truth, Bob's laptop in, his phone out, and no diff about him comes before it.
+     */
+    @Test
+    void changesDuringAJoinsLookupAreInItsState() throws Exception {
+        try (PhoenixTestSocket annSocket = open(ann); PhoenixTestSocket annPhone = open(ann);
+                PhoenixTestSocket bobPhone = open(bob); PhoenixTestSocket bobLaptop = open(bob);
+                Connection db = database.connect()) {
+            String annRef = join(annSocket).at("/" + ann + "/metas/0/phx_ref").asText();
+            Map<String, List<String>> phoneView = view(join(annPhone));
+            String phoneRef = join(bobPhone).at("/" + bob + "/metas/0/phx_ref").asText();
+            diffAbout(annSocket, "joins", bob);
+            assertThat(annSocket.awaitReply(annSocket.push("room:chat", "phx_leave", Map.of())).get("status").asText()).isEqualTo("ok");
+            diffAbout(bobPhone, "leaves", ann); // her row is deleted before her leave is announced
+
+            db.setAutoCommit(false);
+            execute(db, "INSERT INTO presences (phx_ref, replica_id, user_id, online_at) VALUES ('" + annRef + "', 'test', "
+                    + ann + ", 1)");
+            assertThat(annSocket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+            String laptopRef = join(bobLaptop).at("/" + bob).findValuesAsText("phx_ref").stream()
+                    .filter(ref -> !ref.equals(phoneRef)).findFirst().orElseThrow();
+            bobPhone.close();
+            while (!List.of(laptopRef).equals(phoneView.get(Long.toString(bob)))) { // both changes delivered on this replica
+                applyDiff(phoneView, annPhone.await(frame -> DIFF.equals(frame.path(3).asText()), Duration.ofSeconds(2),
+                        "Bob's laptop in and phone out on Ann's phone: seen " + phoneView).get(4));
+            }
+            db.rollback();
+
+            JsonNode frame = annSocket.await(next -> STATE.equals(next.path(3).asText()) || (DIFF.equals(next.path(3).asText())
+                    && (next.at("/4/joins").has(Long.toString(bob)) || next.at("/4/leaves").has(Long.toString(bob)))),
+                    PhoenixTestSocket.WAIT, "the rejoin's presence_state");
+            assertThat(frame.path(3).asText()).as("the first presence frame about Bob after the rejoin: %s", frame).isEqualTo(STATE);
+            assertThat(frame.at("/4/" + bob).findValuesAsText("phx_ref")).as("Bob in the rejoin's state: %s", frame)
+                    .containsExactly(laptopRef);
+            assertThat(receivesDiffAbout(annSocket, bob, SHORT)).as("nothing about Bob after a state that says it all").isFalse();
+        }
+    }
+
+    /**
      * A replica that stopped heartbeating (here a row left by one, with a connection of Bob's):
      * its connections leave everyone's view. Tests heartbeat every second and call a replica dead
      * after three.
@@ -278,6 +319,14 @@ class PresenceTest {
                 }
             }
         }));
+    }
+
+    /** A {@code presence_state} as the client holds it: user → refs. */
+    private static Map<String, List<String>> view(JsonNode state) {
+        Map<String, List<String>> view = new HashMap<>();
+        state.fields().forEachRemaining(user -> view.put(user.getKey(),
+                new ArrayList<>(user.getValue().findValuesAsText("phx_ref"))));
+        return view;
     }
 
     private static void execute(Connection db, String sql) throws Exception {

@@ -31,7 +31,10 @@ public class PresenceRepository {
     /**
      * A connection joins: its row, then the user's contacts and every online connection of theirs
      * and of the user's (a contact offline is one row with a null ref). The new row is not in the
-     * statement's own snapshot; the caller adds it.
+     * statement's own snapshot; the caller adds it. The connections are read with one probe of
+     * {@code presences_user_idx} per contact: the {@code OFFSET 0} keeps the planner from flattening
+     * the lateral subquery into a hash join, which it costed lower but which read the whole table
+     * (10,000 rows: 3 ms a join in the presence benchmark, against 0.8 ms with the probes).
      */
     static final String JOIN = """
             WITH joined AS (
@@ -40,7 +43,8 @@ public class PresenceRepository {
             contacts AS (%s)
             SELECT c.user_id, p.phx_ref, p.online_at
             FROM (SELECT user_id FROM contacts UNION ALL SELECT $3::bigint) c
-            LEFT JOIN presences p ON p.user_id = c.user_id""".formatted(CONTACTS_OF.formatted("$3"));
+            LEFT JOIN LATERAL (SELECT phx_ref, online_at FROM presences WHERE presences.user_id = c.user_id OFFSET 0) p ON true"""
+            .formatted(CONTACTS_OF.formatted("$3"));
 
     static final String LEAVE = "DELETE FROM presences WHERE phx_ref = $1";
 

@@ -1,5 +1,6 @@
 package io.companychat.chat.socket;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,15 +15,17 @@ import java.util.UUID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
 import io.companychat.chat.config.ChatConfig;
 import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.repository.PresenceRepository;
+import io.companychat.chat.repository.PresenceRepository.Lookup;
 import io.companychat.chat.repository.PresenceRepository.Meta;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 
@@ -50,8 +53,13 @@ import io.vertx.core.Vertx;
  * answer is installed, the events logged since the lookup started are applied to the state it
  * sends (joins add their meta by {@code phx_ref}, so an event also in the lookup is harmless; leaves
  * take theirs away), as the client would have applied them as diffs, but in one frame: in a
- * reconnect storm a diff per logged event was most of a join's cost. Installing, applying and
- * delivering hold one lock, so nothing slips between them; the sends under it only queue frames.
+ * reconnect storm a diff per logged event was most of a join's cost. Installing the contacts and
+ * taking the logged events hold the lock that delivering holds, so nothing slips between them; the
+ * state is then built and encoded out of the lock (it was most of the lock's hold time in a storm),
+ * while the changes that reach the connection meanwhile are held ({@code STATE_PENDING}), merged by
+ * {@code phx_ref} as a window's are, and sent right after the state, under the lock again: the client
+ * sees the state before any diff of the join, and no change is lost. The sends under the lock only
+ * queue frames.
  *
  * <p><b>One diff per window.</b> A connection gets at most one {@code presence_diff} per
  * {@code chat.presence.diff-window} (250 ms): the first change of a quiet window goes at once (the
@@ -70,6 +78,8 @@ public class PresenceTracker {
     static final byte NONE = 0;
     static final byte JOINING = 1;
     static final byte SYNCED = 2;
+    /** The lookup is in and its {@code presence_state} being encoded: changes are held until it is sent. */
+    static final byte STATE_PENDING = 3;
     /** Events kept for replay: far more than arrive during one lookup. */
     static final int LOG_SIZE = 4096;
 
@@ -154,34 +164,63 @@ public class PresenceTracker {
                     Log.warnf("Presence lookup failed; the joining connection sees itself only: %s", failure.toString());
                     return null;
                 })
-                .invoke(lookup -> {
-                    boolean announce;
-                    synchronized (lock) {
-                        if (session.presence != JOINING) {
-                            return; // left or closed meanwhile: left() saw JOINING and left the row to be deleted here
-                        }
-                        Watcher watcher = watchers.get(session.userId);
-                        Map<String, Metas> state = new LinkedHashMap<>();
-                        if (lookup != null) {
-                            install(session.userId, watcher, lookup.contacts());
-                            for (Meta meta : lookup.online()) {
-                                add(state, meta);
-                            }
-                        }
-                        add(state, new Meta(session.userId, ref, at));
-                        applyLogged(state, session.userId, watcher, since);
-                        session.send(protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE,
-                                state), socketConfig.maxPendingFrames());
-                        session.presence = SYNCED;
-                        announce = first;
-                    }
-                    if (announce) {
-                        publish(new PresenceChanged(session.userId, ref, at, true));
-                    }
-                })
+                .invoke(lookup -> sendState(session, lookup, since, first))
                 .chain(lookup -> session.presence == SYNCED ? Uni.createFrom().voidItem() : presences.leave(ref)
                         .onFailure().recoverWithNull())
                 .replaceWithVoid();
+    }
+
+    /**
+     * The lookup is in: its contacts are installed and the events logged since it began are taken,
+     * under the lock; the {@code presence_state} is built and encoded out of it, while changes for
+     * this connection are held ({@code STATE_PENDING}); then, under the lock again, the state goes,
+     * and the changes held meanwhile right after it as one diff.
+     */
+    private void sendState(SocketSession session, Lookup lookup, long since, boolean first) {
+        List<PresenceChanged> logged;
+        Set<Long> contacts;
+        synchronized (lock) {
+            if (session.presence != JOINING) {
+                return; // left or closed meanwhile: left() saw JOINING and left the row to be deleted here
+            }
+            Watcher watcher = watchers.get(session.userId);
+            if (lookup != null) {
+                install(session.userId, watcher, lookup.contacts());
+            }
+            contacts = watcher.contacts;
+            logged = loggedSince(since);
+            session.presence = STATE_PENDING;
+        }
+        String ref = session.connection.id();
+        Map<Long, List<Meta>> state = new LinkedHashMap<>();
+        if (lookup != null) {
+            for (Meta meta : lookup.online()) {
+                add(state, meta);
+            }
+        }
+        add(state, new Meta(session.userId, ref, session.onlineAt));
+        applyLogged(state, session.userId, contacts, logged);
+        String frame = protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE,
+                json -> writeUsers(json, state));
+        boolean announce;
+        synchronized (lock) {
+            if (session.presence != STATE_PENDING) {
+                return; // left or closed meanwhile, as above
+            }
+            int maxPending = socketConfig.maxPendingFrames();
+            session.send(frame, maxPending);
+            session.presence = SYNCED;
+            if (session.heldDiffs != null) {
+                // Small (what came during one encoding), and under the lock so that no later diff overtakes it.
+                session.diffWindow = window;
+                session.send(diff(session.heldDiffs.values()), maxPending);
+                session.heldDiffs = null;
+            }
+            announce = first;
+        }
+        if (announce) {
+            publish(new PresenceChanged(session.userId, ref, session.onlineAt, true));
+        }
     }
 
     /** The connection left {@code room:chat} or closed: its row goes and its leave is announced. */
@@ -193,13 +232,14 @@ public class PresenceTracker {
                 return Uni.createFrom().voidItem();
             }
             session.presence = NONE;
+            session.heldDiffs = null;
             Watcher watcher = watchers.get(session.userId);
             if (watcher != null && --watcher.connections == 0) {
                 uninstall(session.userId, watcher);
                 watchers.remove(session.userId);
             }
         }
-        if (was == JOINING) {
+        if (was == JOINING || was == STATE_PENDING) {
             return Uni.createFrom().voidItem(); // joined() deletes the row once its insert is done
         }
         String ref = session.connection.id();
@@ -293,7 +333,7 @@ public class PresenceTracker {
                         sendToSynced(user, changes, diff(changes));
                     }
                     sessions.forEachOfUser(user, session -> {
-                        if (session.presence == SYNCED) {
+                        if (session.presence == SYNCED || session.presence == STATE_PENDING) {
                             replayNewContacts(session, before, watcher, since);
                         }
                     });
@@ -322,7 +362,7 @@ public class PresenceTracker {
         synchronized (lock) {
             for (long user : watchers.keySet()) {
                 sessions.forEachOfUser(user, session -> {
-                    if (session.presence == SYNCED) {
+                    if (session.presence == SYNCED || session.presence == STATE_PENDING) { // a pending one's row is written too
                         mine.add(new Meta(user, session.connection.id(), session.onlineAt));
                     }
                 });
@@ -362,26 +402,34 @@ public class PresenceTracker {
         install(user, watcher, List.of());
     }
 
+    /** The events logged since {@code since} (at most the last {@link #LOG_SIZE}), oldest first. Under lock. */
+    private List<PresenceChanged> loggedSince(long since) {
+        long from = Math.max(since, logged - LOG_SIZE);
+        List<PresenceChanged> events = new ArrayList<>((int) (logged - from));
+        for (long n = from; n < logged; n++) {
+            events.add(log[(int) (n % LOG_SIZE)]);
+        }
+        return events;
+    }
+
     /**
-     * The events logged since {@code since} that concern the user or their contacts, applied to the
-     * lookup's state as the client would apply them as diffs (joins add a meta, leaves take one
-     * away): one {@code presence_state} instead of a diff per event after it. Under lock.
+     * The logged events that concern the user or their contacts, applied to the lookup's state as
+     * the client would apply them as diffs (joins add a meta, leaves take one away): one
+     * {@code presence_state} instead of a diff per event after it.
      */
-    private void applyLogged(Map<String, Metas> state, long user, Watcher watcher, long since) {
-        for (long n = Math.max(since, logged - LOG_SIZE); n < logged; n++) {
-            PresenceChanged event = log[(int) (n % LOG_SIZE)];
-            if (event.userId() != user && !watcher.contacts.contains(event.userId())) {
+    private static void applyLogged(Map<Long, List<Meta>> state, long user, Set<Long> contacts, List<PresenceChanged> events) {
+        for (PresenceChanged event : events) {
+            if (event.userId() != user && !contacts.contains(event.userId())) {
                 continue;
             }
             if (event.joined()) {
                 add(state, new Meta(event.userId(), event.phxRef(), event.onlineAt()));
             } else {
-                String key = Long.toString(event.userId());
-                Metas metas = state.get(key);
+                List<Meta> metas = state.get(event.userId());
                 if (metas != null) {
-                    metas.metas().removeIf(meta -> meta.phxRef().equals(event.phxRef()));
-                    if (metas.metas().isEmpty()) {
-                        state.remove(key);
+                    metas.removeIf(meta -> meta.phxRef().equals(event.phxRef()));
+                    if (metas.isEmpty()) {
+                        state.remove(event.userId());
                     }
                 }
             }
@@ -392,7 +440,11 @@ public class PresenceTracker {
         for (long n = Math.max(since, logged - LOG_SIZE); n < logged; n++) {
             PresenceChanged event = log[(int) (n % LOG_SIZE)];
             if (!before.contains(event.userId()) && watcher.contacts.contains(event.userId())) {
-                session.send(diff(event), socketConfig.maxPendingFrames());
+                if (session.presence == STATE_PENDING) {
+                    hold(session, List.of(event));
+                } else {
+                    session.send(diff(event), socketConfig.maxPendingFrames());
+                }
             }
         }
     }
@@ -405,6 +457,10 @@ public class PresenceTracker {
         int maxPending = socketConfig.maxPendingFrames();
         boolean coalesce = flushTimer >= 0;
         sessions.forEachOfUser(user, session -> {
+            if (session.presence == STATE_PENDING) {
+                hold(session, changes);
+                return;
+            }
             if (session.presence != SYNCED) {
                 return;
             }
@@ -417,16 +473,24 @@ public class PresenceTracker {
                 session.heldDiffs = new HashMap<>(8);
                 holding.add(session);
             }
-            for (PresenceChanged change : changes) {
-                session.heldDiffs.put(change.phxRef(), change); // the client applies joins, then leaves: order is moot
-            }
+            hold(session, changes);
         });
+    }
+
+    /** Held for the connection's next diff, the latest change of each connection winning. Under lock. */
+    private static void hold(SocketSession session, List<PresenceChanged> changes) {
+        if (session.heldDiffs == null) {
+            session.heldDiffs = new HashMap<>(8);
+        }
+        for (PresenceChanged change : changes) {
+            session.heldDiffs.put(change.phxRef(), change); // the client applies joins, then leaves: order is moot
+        }
     }
 
     /** The window ends: every connection with held changes gets them as one diff, and no other diff before the next window. */
     private void endWindow() {
         List<SocketSession> ending;
-        List<Collection<PresenceChanged>> held;
+        List<Map<String, PresenceChanged>> held;
         synchronized (lock) {
             window++;
             if (holding.isEmpty()) {
@@ -436,45 +500,82 @@ public class PresenceTracker {
             holding = new ArrayList<>();
             held = new ArrayList<>(ending.size());
             for (SocketSession session : ending) {
-                held.add(session.heldDiffs == null || session.presence != SYNCED ? null : session.heldDiffs.values());
+                if (session.presence != SYNCED) {
+                    held.add(null); // rejoining or gone since: its presence_state says it all, or nothing is owed
+                    continue;
+                }
+                held.add(session.heldDiffs);
                 session.heldDiffs = null;
                 session.diffWindow = window;
             }
         }
         // Out of the lock: each diff is this connection's own; a change coming meanwhile is held for the next window.
+        // A user's connections here mostly hold the same changes (they see the same users): one frame for those.
         int maxPending = socketConfig.maxPendingFrames();
+        Map<Long, Encoded> lastOfUser = new HashMap<>();
         for (int i = 0; i < ending.size(); i++) {
-            if (held.get(i) != null) {
-                ending.get(i).send(diff(held.get(i)), maxPending);
+            Map<String, PresenceChanged> changes = held.get(i);
+            if (changes == null) {
+                continue;
             }
+            SocketSession session = ending.get(i);
+            Encoded last = lastOfUser.get(session.userId);
+            if (last == null || !last.changes().equals(changes)) {
+                last = new Encoded(changes, diff(changes.values()));
+                lastOfUser.put(session.userId, last);
+            }
+            session.send(last.frame(), maxPending);
         }
     }
 
     private String diff(PresenceChanged event) {
-        Map<String, Metas> one = Map.of(Long.toString(event.userId()),
-                new Metas(List.of(new MetaView(event.phxRef(), event.onlineAt()))));
-        return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF,
-                event.joined() ? new Diff(one, Map.of()) : new Diff(Map.of(), one));
+        return diff(List.of(event));
     }
 
     /** One diff of several changes, each connection's latest only. */
     private String diff(Collection<PresenceChanged> changes) {
-        Map<String, Metas> joins = new LinkedHashMap<>();
-        Map<String, Metas> leaves = new LinkedHashMap<>();
+        Map<Long, List<Meta>> joins = new LinkedHashMap<>();
+        Map<Long, List<Meta>> leaves = new LinkedHashMap<>();
         for (PresenceChanged change : changes) {
             add(change.joined() ? joins : leaves, new Meta(change.userId(), change.phxRef(), change.onlineAt()));
         }
-        return protocol.push(ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, new Diff(joins, leaves));
+        return protocol.pushOnJoin(null, ChatChannels.CHAT_TOPIC, PRESENCE_DIFF, json -> {
+            json.writeStartObject();
+            json.writeFieldName("joins");
+            writeUsers(json, joins);
+            json.writeFieldName("leaves");
+            writeUsers(json, leaves);
+            json.writeEndObject();
+        });
     }
 
-    private static void add(Map<String, Metas> state, Meta meta) {
-        Metas metas = state.computeIfAbsent(Long.toString(meta.userId()), user -> new Metas(new ArrayList<>()));
-        for (MetaView known : metas.metas()) {
+    private static void add(Map<Long, List<Meta>> users, Meta meta) {
+        List<Meta> metas = users.computeIfAbsent(meta.userId(), user -> new ArrayList<>(4));
+        for (Meta known : metas) {
             if (known.phxRef().equals(meta.phxRef())) {
                 return;
             }
         }
-        metas.metas().add(new MetaView(meta.phxRef(), meta.onlineAt()));
+        metas.add(meta);
+    }
+
+    /** {@code {"<user id>": {"metas": [{"phx_ref", "online_at"}, ...]}, ...}}: a state, or one side of a diff. */
+    private static void writeUsers(JsonGenerator json, Map<Long, List<Meta>> users) throws IOException {
+        json.writeStartObject();
+        for (Map.Entry<Long, List<Meta>> user : users.entrySet()) {
+            json.writeFieldName(Long.toString(user.getKey()));
+            json.writeStartObject();
+            json.writeArrayFieldStart("metas");
+            for (Meta meta : user.getValue()) {
+                json.writeStartObject();
+                json.writeStringField("phx_ref", meta.phxRef());
+                json.writeNumberField("online_at", meta.onlineAt());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+            json.writeEndObject();
+        }
+        json.writeEndObject();
     }
 
     /** A local user's contacts and how many of their connections here joined {@code room:chat}. */
@@ -483,18 +584,7 @@ public class PresenceTracker {
         int connections;
     }
 
-    /** {@code {"metas": [...]}} of one user. */
-    @RegisterForReflection
-    public record Metas(List<MetaView> metas) {
-    }
-
-    /** One connection: {@code {"phx_ref", "online_at"}}. */
-    @RegisterForReflection
-    public record MetaView(String phxRef, long onlineAt) {
-    }
-
-    /** {@code presence_diff}'s payload: both keys, always. */
-    @RegisterForReflection
-    public record Diff(Map<String, Metas> joins, Map<String, Metas> leaves) {
+    /** The changes a connection held, and their diff. */
+    private record Encoded(Map<String, PresenceChanged> changes, String frame) {
     }
 }

@@ -55,11 +55,14 @@ final class SocketSession {
     int slot = -1;
     /** Whether {@link SocketSessions} counts this socket among the replica's open ones. Guarded by the connection. */
     boolean counted;
-    /** Presence of this connection in {@code room:chat} ({@link PresenceTracker}): NONE, JOINING, SYNCED. Guarded by its lock. */
+    /** Presence of this connection in {@code room:chat} ({@link PresenceTracker}): NONE, JOINING, STATE_PENDING, SYNCED. Guarded by its lock. */
     byte presence;
     /** When this connection last joined {@code room:chat} (unix seconds), its presence meta's {@code online_at}. */
     long onlineAt;
-    /** Presence changes held for the end of the diff window, by {@code phx_ref} (the latest wins); null when none. Guarded by PresenceTracker's lock. */
+    /**
+     * Presence changes held for the end of the diff window, or until this connection's {@code presence_state} is sent,
+     * by {@code phx_ref} (the latest wins); null when none. Guarded by PresenceTracker's lock.
+     */
     Map<String, PresenceChanged> heldDiffs;
     /** The diff window in which this connection last got a {@code presence_diff}. Guarded by PresenceTracker's lock. */
     int diffWindow;
