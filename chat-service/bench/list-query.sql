@@ -17,8 +17,9 @@ WITH mine AS (
     WHERE me.user_id = $1
     ORDER BY activity DESC, c.id DESC
     LIMIT $2)
-SELECT c.*, ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id ORDER BY cm.user_id)
-       AS member_ids, marker.last_read_id AS read_id, unread.unread_count
+SELECT c.*, CASE WHEN c.kind = 'direct' THEN ARRAY[LEAST(c.sender_id, c.recipient_id), GREATEST(c.sender_id, c.recipient_id)]
+                 ELSE ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id ORDER BY cm.user_id)
+            END AS member_ids, marker.last_read_id AS read_id, unread.unread_count
 FROM mine c CROSS JOIN LATERAL (SELECT c.user_id, c.last_read_id) me
 CROSS JOIN LATERAL (SELECT GREATEST(me.last_read_id,
                         (SELECT max(own.id) FROM messages own

