@@ -32,7 +32,8 @@ import io.vertx.core.Vertx;
  * before stamp n, by a transaction that had its xid by stamp n + 1 (an interval later), i.e. an
  * xid below stamp n + 1's {@code xmax}; once a later snapshot's {@code xmin} reaches that, all
  * those transactions have ended and stamp n's {@code lastId} is a safe horizon. Tallies lag by
- * two intervals; readers count the untallied tail as it is.
+ * two intervals; readers count the untallied tail as it is. An idle service stamps nothing (a
+ * stamp stays a safe horizon forever, just an older one).
  */
 @ApplicationScoped
 public class UnreadTallies {
@@ -69,17 +70,20 @@ public class UnreadTallies {
     }
 
     private void tick() {
+        if (wanted.isEmpty()) {
+            return; // nothing to write: no query (the stamps kept stay valid horizons, only older)
+        }
         if (!ticking.compareAndSet(false, true)) {
             return; // the last tick's statements are still running (a slow database)
         }
         tallies.stamp()
                 .chain(stamp -> {
                     long horizon = horizon(stamp);
-                    List<Long> batch = takeWanted();
-                    if (horizon == 0 || batch.isEmpty()) {
-                        return Uni.createFrom().item(0);
+                    if (horizon == 0) {
+                        return Uni.createFrom().item(0); // kept for the tick that has a horizon
                     }
-                    return tallies.build(batch, horizon);
+                    List<Long> batch = takeWanted();
+                    return batch.isEmpty() ? Uni.createFrom().item(0) : tallies.build(batch, horizon);
                 })
                 .subscribe().with(written -> {
                     ticking.set(false);
