@@ -11,9 +11,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.URL;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -23,6 +27,7 @@ import io.companychat.gateway.support.StubServicesResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
 
@@ -39,6 +44,9 @@ class WebSocketTest {
     @TestHTTPResource("/")
     URL gateway;
 
+    @Inject
+    Vertx vertx;
+
     private RawClient raw;
 
     @BeforeAll
@@ -49,6 +57,18 @@ class WebSocketTest {
     @AfterAll
     void closeClient() throws Exception {
         raw.close();
+    }
+
+    /**
+     * The tunnels' channels come from Vert.x's transport (SocketTunnels): on x86-64 Linux it must be Netty's native
+     * epoll (the dependency and quarkus.vertx.prefer-native-transport), whose channels hold far less per socket.
+     */
+    @Test
+    void connectionsRunOnTheNativeEpollTransportOnX8664Linux() {
+        Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux")
+                && List.of("amd64", "x86_64").contains(System.getProperty("os.arch")), "epoll's file is for x86-64 Linux only");
+        assertThat(vertx.isNativeTransportEnabled()).as("native transport (unavailable because: %s)",
+                vertx.unavailableNativeTransportCause()).isTrue();
     }
 
     @Test

@@ -54,6 +54,12 @@ public class SocketTunnels {
         this.telemetry = telemetry;
         this.tracer = telemetry.getTracer(SocketTunnels.class.getName());
         this.maxSockets = config.maxSockets();
+        if (vertx.isNativeTransportEnabled()) {
+            Log.info("Connections on Netty's native epoll transport");
+        } else {
+            Log.infof("Connections on Java NIO: Netty's native transport is unavailable (%s)",
+                    String.valueOf(vertx.unavailableNativeTransportCause()));
+        }
     }
 
     /** SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this before it waits for requests in flight). */
