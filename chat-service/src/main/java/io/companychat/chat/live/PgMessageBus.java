@@ -61,17 +61,6 @@ public class PgMessageBus implements MessageBus {
     static final String EVERYONE_PREFIX = "*\n";
     /** How long a membership change waits at most for its event to come back to this replica. */
     static final long OWN_DELIVERY_TIMEOUT_MS = 2000;
-    /**
-     * The notifications of {@link #publish}, several payloads in one statement, committed asynchronously. Its
-     * transaction writes nothing but a commit record (NOTIFY takes a transaction id), and PostgreSQL delivers the
-     * notifications at commit whether or not that record has reached the disk; a notification is not kept across a
-     * crash either way. With synchronous commit every batch waited for a WAL flush while holding NOTIFY's
-     * cluster-wide commit lock, so every other notifying commit waited for that flush too (see the README,
-     * "Benchmark: read state and typing"). {@code set_config(…, true)} sets it for this statement's own transaction.
-     */
-    static final String NOTIFY = """
-            SELECT pg_notify($1, payload)
-            FROM set_config('synchronous_commit', 'off', true), unnest($2::text[]) AS payload""";
     private static final TypeReference<List<Envelope>> ENVELOPES = new TypeReference<>() {
     };
 
@@ -150,7 +139,7 @@ public class PgMessageBus implements MessageBus {
             }
             return;
         }
-        pool.preparedQuery(NOTIFY)
+        pool.preparedQuery("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload")
                 .execute(Tuple.of(CHANNEL, payloads.toArray(String[]::new)))
                 .subscribe().with(
                         sent -> sendUnsent(),
