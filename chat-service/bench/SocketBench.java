@@ -1310,7 +1310,7 @@ public class SocketBench {
                     return;
                 }
                 long now = System.nanoTime();
-                if (text.startsWith("[\"1\",")) {
+                if (text.startsWith("[\"1\",\"")) { // a reply; the channel's pushes (presence) have no ref
                     run.reply(text, now, false);
                 } else if (text.startsWith("[null,\"p")) {
                     run.reply(text, now, true);

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +26,8 @@ import java.util.function.Supplier;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -29,6 +35,7 @@ import io.companychat.chat.support.Chat;
 import io.companychat.chat.support.InjectUserService;
 import io.companychat.chat.support.Parallel;
 import io.companychat.chat.support.UserServiceDouble;
+import io.companychat.common.notify.PgNotifications;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.PhoenixTestSocket;
@@ -52,6 +59,9 @@ import io.restassured.response.Response;
 @WithTestResource(TestTokensResource.class)
 @WithTestResource(UserServiceDouble.class)
 class ReadStateTest {
+
+    /** chat-service's {@code quarkus.application.name}: its replicas' LISTEN connections are named after it. */
+    private static final String APPLICATION_NAME = "chat-service";
 
 
     @InjectTestDatabase
@@ -417,6 +427,61 @@ class ReadStateTest {
             assertThat(pushed.has("unread_count")).as(pushed.toString()).isFalse();
             assertThat(pushed.has("last_read_id")).as(pushed.toString()).isFalse();
         }
+    }
+
+    /**
+     * {@code read} pushes (like every live event) go to the other replicas over {@code NOTIFY chat_message}, but only
+     * while another replica listens: alone, this replica sends none (each would come back only to itself). Another
+     * replica is played by a connection that LISTENs as chat-service's listener does ({@code application_name}) and says
+     * so as a replica's check does; once it leaves, the pushes stop again. An observer LISTENs under another name,
+     * which does not count as a replica.
+     */
+    @Test
+    void readPushesAreNotifiedToOtherReplicasOnlyWhileOneListens() throws Exception {
+        long group = chat.group(ann, "Team", bob);
+        Iterator<Long> next = chat.newMessages(group, 100, ann).iterator();
+        try (Connection observer = database.connect()) {
+            listen(observer);
+            await("no NOTIFY for a read push while this replica is alone").atMost(Duration.ofSeconds(15))
+                    .until(() -> !notifiedRead(observer, bob, group, next.next(), Duration.ofMillis(500)));
+            assertThat(notifiedRead(observer, bob, group, next.next(), Duration.ofSeconds(2)))
+                    .as("a read push while alone, after the replica found itself alone").isFalse();
+
+            try (Connection replica = database.connect(); Statement statement = replica.createStatement()) {
+                statement.execute("SET application_name = '" + APPLICATION_NAME + PgNotifications.APPLICATION_NAME_SUFFIX + "'");
+                listen(replica);
+                statement.execute("SELECT pg_notify('chat_message', 'another-replica 1\n[]')");
+                await("a NOTIFY for a read push once another replica listens").atMost(Duration.ofSeconds(10))
+                        .until(() -> notifiedRead(observer, bob, group, next.next(), Duration.ofMillis(500)));
+                assertThat(notifiedRead(observer, bob, group, next.next(), PhoenixTestSocket.WAIT))
+                        .as("every read push while another replica listens").isTrue();
+            }
+            await("no NOTIFY for a read push once the other replica left").atMost(Duration.ofSeconds(15))
+                    .until(() -> !notifiedRead(observer, bob, group, next.next(), Duration.ofMillis(500)));
+        }
+    }
+
+    private static void listen(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("LISTEN chat_message");
+        }
+    }
+
+    /** Marks the message read over REST, then waits up to {@code wait} for a notification of that read push. */
+    private boolean notifiedRead(Connection observer, long userId, long conversationId, long messageId, Duration wait)
+            throws SQLException {
+        expectStatus(markRead(userId, conversationId, messageId), 204, "mark");
+        long deadline = System.nanoTime() + wait.toNanos();
+        for (long left; (left = deadline - System.nanoTime()) > 0;) {
+            PGNotification[] received = observer.unwrap(PGConnection.class).getNotifications((int) Math.max(1, left / 1_000_000));
+            for (PGNotification notification : received == null ? new PGNotification[0] : received) {
+                if (notification.getParameter().contains("\"type\":\"rd\"")
+                        && notification.getParameter().contains("\"message_id\":" + messageId + ",")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void assertTypingOk(PhoenixTestSocket socket, long conversation) {

@@ -44,6 +44,13 @@ public interface ChatConfig {
         @WithDefault("chat")
         String natsPrefix();
 
+        /**
+         * How often the PostgreSQL bus checks whether another replica listens ({@code PgMessageBus}): while provably
+         * none does, it sends nothing.
+         */
+        @WithDefault("1s")
+        java.time.Duration replicaCheckInterval();
+
         enum Kind {
             POSTGRES,
             NATS

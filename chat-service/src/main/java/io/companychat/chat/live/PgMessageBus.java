@@ -1,6 +1,7 @@
 package io.companychat.chat.live;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +18,15 @@ import java.util.function.Consumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.companychat.chat.api.ConversationView;
 import io.companychat.chat.api.MessageView;
+import io.companychat.chat.config.ChatConfig;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
@@ -50,6 +54,10 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * {@code *}: every replica, the one that sent it included, delivers them, in commit order. An
  * envelope carries the message (or conversation) itself when it fits alone, else only its id,
  * which receivers read back; it always carries whom the event goes to.
+ *
+ * <p>{@link #publish} sends nothing while this replica is provably alone: the NOTIFY would only come back to its own
+ * listener, which drops it (with one replica, every {@code read} push and {@code typing} cost PostgreSQL a NOTIFY
+ * for nothing). See {@link #checkReplicas}.
  */
 @ApplicationScoped
 @Typed(PgMessageBus.class)
@@ -61,6 +69,15 @@ public class PgMessageBus implements MessageBus {
     static final String EVERYONE_PREFIX = "*\n";
     /** How long a membership change waits at most for its event to come back to this replica. */
     static final long OWN_DELIVERY_TIMEOUT_MS = 2000;
+    /**
+     * A replica check: says "this replica listens" to the others (an echo, {@code <replica id> <check>\n[]}, an empty
+     * envelope list to every receiver) and counts the chat-service LISTEN connections of this database, in one
+     * statement. The count is taken before the commit, the echo delivered after it: so when the echo comes back to this
+     * replica's listener, that listener was one of those counted.
+     */
+    static final String CHECK = """
+            SELECT pg_notify($1, $2), (SELECT count(*) FROM pg_stat_activity
+                                       WHERE datname = current_database() AND application_name = $3) AS listeners""";
     private static final TypeReference<List<Envelope>> ENVELOPES = new TypeReference<>() {
     };
 
@@ -81,9 +98,28 @@ public class PgMessageBus implements MessageBus {
     private final Counter received;
     /** LISTEN connections re-established after a loss (chat_bus_reconnects_total{bus="postgres"}). */
     private final Counter reconnects;
+    /** The {@code application_name} of every chat-service replica's LISTEN connection (common's {@code PgNotifications}). */
+    private final String listenerName;
+    private final Duration checkInterval;
+    private final String echoPrefix = replicaId + " ";
+    /** False only while this replica is provably alone: {@link #publish} then sends nothing. */
+    private volatile boolean othersListening = true;
+    /** This replica's LISTEN connection is up. */
+    private volatile boolean listening;
+    /** Notifications of other replicas received so far (their events and their checks' echoes). */
+    private final AtomicLong fromOthers = new AtomicLong();
+    private final AtomicBoolean checking = new AtomicBoolean();
+    private long checks; // guarded by this
+    /** The newest check's result, until its echo comes back; guarded by this. */
+    private Check counted;
+    /** The newest check whose echo came back; guarded by this. */
+    private long echoed;
 
     public PgMessageBus(Pool pool, PgNotifications notifications, MessageRepository messages,
-            ConversationRepository conversations, ObjectMapper mapper, Vertx vertx, MeterRegistry registry) {
+            ConversationRepository conversations, ObjectMapper mapper, Vertx vertx, MeterRegistry registry, ChatConfig config,
+            @ConfigProperty(name = "quarkus.application.name") String applicationName) {
+        this.listenerName = applicationName + PgNotifications.APPLICATION_NAME_SUFFIX;
+        this.checkInterval = config.bus().replicaCheckInterval();
         this.published = registry.counter("chat.bus.published", "bus", "postgres");
         this.received = registry.counter("chat.bus.received", "bus", "postgres");
         this.reconnects = registry.counter("chat.bus.reconnects", "bus", "postgres");
@@ -97,6 +133,9 @@ public class PgMessageBus implements MessageBus {
 
     @Override
     public void publish(LiveEvent event) {
+        if (!othersListening) {
+            return;
+        }
         unsent.add(encodeToFit(Envelope.of(event, null), ownPrefix));
         published.increment();
         if (sending.compareAndSet(false, true)) {
@@ -183,13 +222,81 @@ public class PgMessageBus implements MessageBus {
             if (!first.getAndSet(false)) {
                 reconnects.increment();
             }
+            listening = true;
+            checkReplicas(); // at once: the echo tells the other replicas that this one listens (again)
             onGap.run();
-        }, onGap);
+        }, () -> {
+            listening = false;
+            othersListening = true;
+            onGap.run();
+        });
+        vertx.setPeriodic(checkInterval.toMillis(), id -> checkReplicas());
+    }
+
+    /**
+     * Decides whether another replica may listen. This replica is alone when a check counted one chat-service listener
+     * in the database, its echo came back to this replica's listener (so that one was this replica's own), and no other
+     * replica's notification arrived since the check began. Anything else (a check that failed, an echo that did not
+     * come back before the next check, the LISTEN connection down) counts as "others may listen". A replica that starts
+     * listening checks at once, and its echo makes every other replica publish again as soon as it arrives; one that
+     * left stops counting at the next check. Hand-written on purpose: PostgreSQL tells no session who else listens on a
+     * channel, and presence's replica heartbeats ({@code presence_replicas}) are 10 s apart and say nothing of
+     * LISTEN connections.
+     */
+    private void checkReplicas() {
+        if (!listening || !checking.compareAndSet(false, true)) {
+            return;
+        }
+        long number;
+        synchronized (this) {
+            if (counted != null) {
+                othersListening = true; // the previous check's echo never came back
+                counted = null;
+            }
+            number = ++checks;
+        }
+        long othersBefore = fromOthers.get();
+        pool.preparedQuery(CHECK).execute(Tuple.of(CHANNEL, echoPrefix + number + "\n[]", listenerName))
+                .subscribe().with(rows -> {
+                    counted(new Check(number, rows.iterator().next().getLong("listeners"), othersBefore));
+                    checking.set(false);
+                }, failure -> {
+                    othersListening = true;
+                    checking.set(false);
+                });
+    }
+
+    private synchronized void counted(Check check) {
+        counted = check;
+        decide();
+    }
+
+    private synchronized void echoed(long number) {
+        echoed = number;
+        decide();
+    }
+
+    private void decide() {
+        if (counted != null && counted.number() == echoed) {
+            othersListening = counted.listeners() > 1 || fromOthers.get() != counted.othersBefore() || !listening;
+            counted = null;
+        }
+    }
+
+    private record Check(long number, long listeners, long othersBefore) {
     }
 
     private void receive(String payload, Consumer<LiveEvent> receiver) {
         if (payload.startsWith(ownPrefix)) {
             return;
+        }
+        if (payload.startsWith(echoPrefix)) {
+            echoed(Long.parseLong(payload, echoPrefix.length(), payload.indexOf('\n'), 10));
+            return;
+        }
+        if (!payload.startsWith(EVERYONE_PREFIX)) {
+            fromOthers.incrementAndGet(); // another replica listens too, or did a moment ago
+            othersListening = true;
         }
         int newline = payload.indexOf('\n');
         List<Envelope> envelopes;

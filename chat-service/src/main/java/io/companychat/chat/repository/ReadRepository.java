@@ -1,6 +1,8 @@
 package io.companychat.chat.repository;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -19,60 +22,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
 public class ReadRepository {
 
     /**
-     * Moves markers, a batch at once (a group commit, see {@code ReadService}): each input row
-     * ({@code $1} conversation, {@code $2} member, {@code $3} message, in order) moves its member's
-     * marker to the message if that is a message of the conversation and newer than the marker.
-     * Several rows of one member and conversation in a batch move it once, to the newest, and only
-     * the first row naming that message counts as the move. The membership rows are locked in key
-     * order before the UPDATE, so two batches never deadlock; two devices marking at once take turns
-     * on the row, and the second one's {@code last_read_id <} is checked again against the first
-     * one's (READ COMMITTED re-reads the row it waited for), so a marker never moves backwards.
-     * One answer row per input row, in order: {@code member} false for a non-member.
-     */
-    static final String MARK_READ = """
-            WITH input AS (
-                SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY
-                    AS i (conversation_id, user_id, message_id, position)),
-            checked AS (
-                SELECT i.position, i.conversation_id, i.user_id, i.message_id,
-                       EXISTS (SELECT 1 FROM conversation_members me
-                               WHERE me.conversation_id = i.conversation_id AND me.user_id = i.user_id) AS member,
-                       EXISTS (SELECT 1 FROM messages m WHERE m.id = i.message_id AND m.conversation_id = i.conversation_id)
-                           AS found,
-                       i.position = min(i.position) OVER (PARTITION BY i.conversation_id, i.user_id, i.message_id) AS first
-                FROM input i),
-            wanted AS (
-                SELECT conversation_id, user_id, max(message_id) AS message_id
-                FROM checked WHERE member AND found GROUP BY conversation_id, user_id),
-            locked AS (
-                SELECT cm.conversation_id, cm.user_id
-                FROM conversation_members cm
-                JOIN wanted w ON w.conversation_id = cm.conversation_id AND w.user_id = cm.user_id
-                ORDER BY cm.conversation_id, cm.user_id
-                FOR NO KEY UPDATE OF cm),
-            moved AS (
-                UPDATE conversation_members cm SET last_read_id = w.message_id
-                FROM wanted w JOIN locked l ON l.conversation_id = w.conversation_id AND l.user_id = w.user_id
-                WHERE cm.conversation_id = w.conversation_id AND cm.user_id = w.user_id
-                  AND (cm.last_read_id IS NULL OR cm.last_read_id < w.message_id)
-                  AND w.message_id > coalesce((SELECT max(own.id) FROM messages own
-                                               WHERE own.conversation_id = w.conversation_id AND own.sender_id = w.user_id), 0)
-                RETURNING cm.conversation_id, cm.user_id, cm.last_read_id)
-            SELECT c.member, c.found,
-                   c.first AND EXISTS (SELECT 1 FROM moved mv
-                                       WHERE mv.conversation_id = c.conversation_id AND mv.user_id = c.user_id
-                                         AND mv.last_read_id = c.message_id) AS moved,
-                   CASE WHEN c.member THEN ARRAY(SELECT m.user_id FROM conversation_members m
-                                                 WHERE m.conversation_id = c.conversation_id ORDER BY m.user_id) END
-                       AS member_ids
-            FROM checked c
-            ORDER BY c.position""";
-
-    /**
-     * One mark alone, the same rules in a lighter statement: no input to unnest, aggregate and lock in
-     * order (a single row cannot deadlock). A quiet service writes each mark alone, and there this costs
-     * PostgreSQL ~15 % less per mark than {@link #MARK_READ} of one row (pgbench, 0.98 vs 1.15 ms per
-     * transaction with its commit). No row: not a member.
+     * Moves one marker ({@code $2}'s in conversation {@code $1}) to message {@code $3} if that is a message of the
+     * conversation, newer than the marker and newer than the member's own newest message there. No row: not a member.
+     * A batch runs it once per mark, pipelined in one transaction (see {@link #markRead}).
      */
     static final String MARK_ONE = """
             WITH me AS (
@@ -123,34 +75,40 @@ public class ReadRepository {
     }
 
     /**
-     * Moves the markers of a batch in one statement.
+     * Moves the markers of a batch (a group commit, see {@code ReadService}): {@link #MARK_ONE} once per mark, all of
+     * them in one round trip and one transaction (one commit). Pipelined rather than one statement over arrays: such a
+     * statement was planned anew at every run (PostgreSQL never keeps a generic plan for an {@code unnest} of
+     * parameters: 0.45 ms per batch, more than its execution), where {@code MARK_ONE} keeps its generic plan.
+     * <p>
+     * The marks run in the order of (conversation, member, message descending), so the membership rows are locked
+     * in key order and two batches never deadlock, and several marks of one member and conversation move the marker
+     * once, to the newest (the older ones find it newer already); of several marks of one message, the first one
+     * given counts as the move. Two devices marking at once in two batches take turns on the row, and the second
+     * one's {@code last_read_id <} is checked again against the first one's committed value (READ COMMITTED re-reads
+     * the row it waited for), so a marker never moves backwards.
      *
-     * @return what became of each, in order; null where the user is not a member
+     * @return what became of each, in the order given; null where the user is not a member
      */
     public Uni<List<Marked>> markRead(List<Mark> marks) {
-        if (marks.size() == 1) {
-            Mark mark = marks.get(0);
-            return pool.preparedQuery(MARK_ONE).execute(Tuple.of(mark.conversationId(), mark.userId(), mark.messageId()))
-                    .map(rows -> {
-                        List<Marked> marked = new ArrayList<>(1);
-                        marked.add(rows.size() == 0 ? null : marked(rows.iterator().next()));
-                        return marked;
-                    });
+        Integer[] order = new Integer[marks.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
         }
-        Long[] conversations = new Long[marks.size()];
-        Long[] users = new Long[marks.size()];
-        Long[] messages = new Long[marks.size()];
-        for (int i = 0; i < marks.size(); i++) {
-            conversations[i] = marks.get(i).conversationId();
-            users[i] = marks.get(i).userId();
-            messages[i] = marks.get(i).messageId();
+        Arrays.sort(order, Comparator.<Integer>comparingLong(i -> marks.get(i).conversationId())
+                .thenComparingLong(i -> marks.get(i).userId())
+                .thenComparing(Comparator.<Integer>comparingLong(i -> marks.get(i).messageId()).reversed()));
+        List<Tuple> tuples = new ArrayList<>(order.length);
+        for (Integer i : order) {
+            tuples.add(tuple(marks.get(i)));
         }
-        return pool.preparedQuery(MARK_READ).execute(Tuple.of(conversations, users, messages)).map(rows -> {
-            List<Marked> marked = new ArrayList<>(marks.size());
-            for (Row row : rows) {
-                marked.add(row.getBoolean("member") ? marked(row) : null);
+        return pool.preparedQuery(MARK_ONE).executeBatch(tuples).map(first -> {
+            Marked[] marked = new Marked[order.length];
+            RowSet<Row> rows = first;
+            for (Integer i : order) {
+                marked[i] = marked(rows);
+                rows = rows.next();
             }
-            return marked;
+            return Arrays.asList(marked);
         });
     }
 
@@ -178,7 +136,16 @@ public class ReadRepository {
         });
     }
 
-    private static Marked marked(Row row) {
+    private static Tuple tuple(Mark mark) {
+        return Tuple.of(mark.conversationId(), mark.userId(), mark.messageId());
+    }
+
+    /** {@link #MARK_ONE}'s answer; null when it has no row (not a member). */
+    private static Marked marked(RowSet<Row> rows) {
+        if (rows.size() == 0) {
+            return null;
+        }
+        Row row = rows.iterator().next();
         return new Marked(row.getBoolean("found"), row.getBoolean("moved"), longs(row.getArrayOfLongs("member_ids")));
     }
 
