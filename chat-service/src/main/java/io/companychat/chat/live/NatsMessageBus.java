@@ -121,7 +121,9 @@ public class NatsMessageBus implements MessageBus {
             dropped.increment();
             return;
         }
-        Envelope envelope = Envelope.of(event, null);
+        // A message goes as its receive_msg push, written once by LiveSockets: receivers send it as it is.
+        Envelope envelope = event instanceof MessageStored written && written.frame() != null ? Envelope.push(written)
+                : Envelope.of(event, null);
         try {
             if (event instanceof MessageStored stored) {
                 toMembers(nats, stored.memberIds(), envelope);
