@@ -1,5 +1,7 @@
 package io.companychat.chat.live;
 
+import java.time.Instant;
+
 import io.companychat.chat.api.ConversationView;
 import io.companychat.chat.api.MessageView;
 
@@ -7,15 +9,34 @@ import io.companychat.chat.api.MessageView;
  * Something that happened (and is committed) which members' sockets should see now, on every
  * replica. Each names whom it goes to, so that a replica delivers it without a database read.
  */
-public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.ConversationChanged,
+public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.MessagePushed, LiveEvent.ConversationChanged,
         LiveEvent.ConversationRemoved, LiveEvent.ReadMoved, LiveEvent.Typing, LiveEvent.PresenceChanged,
         LiveEvent.ContactsChanged, LiveEvent.MessageChanged {
 
     /**
      * A new message, to every connection of {@code memberIds} (the members when it was stored)
      * but {@code originConnectionId}, the socket that sent it (null when it came over REST).
+     * {@code frame} is its {@code receive_msg} push once written (null before): written once per message, for this
+     * replica's sockets and for the bus that carries it as it is ({@link MessagePushed}).
      */
-    record MessageStored(MessageView message, long[] memberIds, String originConnectionId) implements LiveEvent {
+    record MessageStored(MessageView message, long[] memberIds, String originConnectionId, String frame) implements LiveEvent {
+
+        public MessageStored(MessageView message, long[] memberIds, String originConnectionId) {
+            this(message, memberIds, originConnectionId, null);
+        }
+
+        public MessageStored withFrame(String written) {
+            return new MessageStored(message, memberIds, originConnectionId, written);
+        }
+    }
+
+    /**
+     * A new message from another replica as its {@code receive_msg} push, ready to send ({@code CHAT_BUS=nats}): the
+     * receiving replica neither reads nor writes the message's JSON. To the connections of {@code memberIds} but
+     * {@code originConnectionId}, as {@link MessageStored}.
+     */
+    record MessagePushed(long messageId, long conversationId, Instant insertedAt, String frame, long[] memberIds,
+            String originConnectionId) implements LiveEvent {
     }
 
     /** A group was created, renamed, or its members changed: to every connection of its members now. */

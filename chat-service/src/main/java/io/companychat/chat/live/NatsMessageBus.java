@@ -65,9 +65,16 @@ public class NatsMessageBus implements MessageBus {
 
     /** How long a join waits at most for NATS to confirm the subscription of its user. */
     static final Duration FOLLOW_CONFIRMATION = Duration.ofSeconds(2);
+    /** Received messages delivered per event-loop task at most, so that a burst does not hold the loop. */
+    static final int DRAINED_PER_TASK = 256;
 
     /** {@code <prefix>.user.}: followed by a user id, the subject of the events for that user. */
     private final String userSubject;
+    /**
+     * {@code <prefix>.pair.}: followed by two user ids, the lower first, the subject of an event for exactly those two
+     * users (a message, edit or read marker of a direct conversation): one publish where per-user subjects took two.
+     */
+    private final String pairSubject;
     /** {@code <prefix>.all}: what every replica gets. */
     private final String everyReplica;
     private final PgMessageBus postgres;
@@ -84,6 +91,10 @@ public class NatsMessageBus implements MessageBus {
     private final AtomicBoolean connected = new AtomicBoolean(true);
     /** Connections to NATS re-established, subscriptions included (chat_bus_reconnects_total{bus="nats"}). */
     private final Counter reconnects;
+    /** What the dispatcher thread received and the event loop has not delivered yet (see {@link #subscribe}). */
+    private final Queue<Message> inbox = new ConcurrentLinkedQueue<>();
+    /** Whether a task on the event loop is draining {@link #inbox} (at most one is). */
+    private final AtomicBoolean draining = new AtomicBoolean();
     private volatile Connection connection;
     private volatile Dispatcher dispatcher;
     private volatile Runnable onGap = () -> {
@@ -93,6 +104,7 @@ public class NatsMessageBus implements MessageBus {
         this.postgres = postgres;
         this.config = config;
         this.userSubject = config.bus().natsPrefix() + ".user.";
+        this.pairSubject = config.bus().natsPrefix() + ".pair.";
         this.everyReplica = config.bus().natsPrefix() + ".all";
         this.mapper = mapper;
         this.vertx = vertx;
@@ -109,14 +121,16 @@ public class NatsMessageBus implements MessageBus {
             dropped.increment();
             return;
         }
-        Envelope envelope = Envelope.of(event, null);
+        // A message goes as its receive_msg push, written once by LiveSockets: receivers send it as it is.
+        Envelope envelope = event instanceof MessageStored written && written.frame() != null ? Envelope.push(written)
+                : Envelope.of(event, null);
         try {
             if (event instanceof MessageStored stored) {
-                toEach(nats, stored.memberIds(), -1, envelope);
+                toMembers(nats, stored.memberIds(), envelope);
             } else if (event instanceof MessageChanged changed) {
-                toEach(nats, changed.memberIds(), -1, envelope);
+                toMembers(nats, changed.memberIds(), envelope);
             } else if (event instanceof ReadMoved read) {
-                toEach(nats, read.memberIds(), -1, envelope);
+                toMembers(nats, read.memberIds(), envelope);
             } else if (event instanceof Typing typing) {
                 toEach(nats, typing.memberIds(), typing.userId(), envelope);
             } else {
@@ -127,6 +141,21 @@ public class NatsMessageBus implements MessageBus {
             dropped.increment();
             Log.debugf("NATS is not connected: a %s was not published; clients catch up with since",
                     event.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * To every member, the one who sent it too (their other devices, on any replica): one NATS message on the pair's
+     * subject for two members, which both of them follow; one per member in a group.
+     */
+    private void toMembers(Connection nats, long[] userIds, Envelope envelope) {
+        if (userIds.length == 2 && userIds[0] != userIds[1]) {
+            long low = Math.min(userIds[0], userIds[1]);
+            long high = Math.max(userIds[0], userIds[1]);
+            nats.publish(pairSubject + low + '.' + high, encode(envelope.withoutAddressees()));
+            published.increment();
+        } else {
+            toEach(nats, userIds, -1, envelope);
         }
     }
 
@@ -170,7 +199,14 @@ public class NatsMessageBus implements MessageBus {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while connecting to NATS", e);
         }
-        dispatcher = connection.createDispatcher(message -> context.runOnContext(ignored -> receive(message, receiver)));
+        // One hop to the event loop per batch, not per message: the dispatcher thread queues what it receives, and
+        // one task drains the queue while it is not empty.
+        dispatcher = connection.createDispatcher(message -> {
+            inbox.add(message);
+            if (draining.compareAndSet(false, true)) {
+                context.runOnContext(ignored -> drain(context, receiver));
+            }
+        });
         dispatcher.subscribe(everyReplica);
         Log.infof("Live events over NATS at %s (routing by interest)", connection.getConnectedUrl());
     }
@@ -195,6 +231,29 @@ public class NatsMessageBus implements MessageBus {
         }
     }
 
+    /**
+     * On the event loop, holding {@link #draining}: delivers what the dispatcher received, at most
+     * {@link #DRAINED_PER_TASK} messages per task (the event loop's other work goes between), then lets go.
+     */
+    private void drain(Context context, Consumer<LiveEvent> receiver) {
+        for (int taken = 0; taken < DRAINED_PER_TASK; taken++) {
+            Message message = inbox.poll();
+            if (message == null) {
+                draining.set(false);
+                if (inbox.isEmpty() || !draining.compareAndSet(false, true)) {
+                    return;
+                }
+                continue; // queued between the poll and letting go, and no other task took it
+            }
+            try {
+                receive(message, receiver);
+            } catch (RuntimeException failure) {
+                Log.warnf(failure, "Live delivery of a NATS message on %s failed", message.getSubject());
+            }
+        }
+        context.runOnContext(ignored -> drain(context, receiver));
+    }
+
     private void receive(Message message, Consumer<LiveEvent> receiver) {
         Envelope envelope;
         try {
@@ -206,6 +265,12 @@ public class NatsMessageBus implements MessageBus {
         String subject = message.getSubject();
         if (subject.startsWith(userSubject)) {
             envelope = envelope.to(Long.parseLong(subject, userSubject.length(), subject.length(), 10));
+        } else if (subject.startsWith(pairSubject)) {
+            // For the one of the two whose subscription brought it: a replica that follows both gets it once for each.
+            int dot = subject.indexOf('.', pairSubject.length());
+            envelope = envelope.to(message.getSubscription().getSubject().endsWith(".*")
+                    ? Long.parseLong(subject, pairSubject.length(), dot, 10)
+                    : Long.parseLong(subject, dot + 1, subject.length(), 10));
         }
         LiveEvent event = envelope.event();
         if (event == null || event instanceof ConversationChanged || event instanceof ConversationRemoved) {
@@ -223,6 +288,8 @@ public class NatsMessageBus implements MessageBus {
             return FOLLOWING;
         }
         subscriptions.subscribe(userSubject + userId);
+        subscriptions.subscribe(pairSubject + userId + ".*");
+        subscriptions.subscribe(pairSubject + "*." + userId);
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         unconfirmed.add(confirmed);
         if (confirming.compareAndSet(false, true)) {
@@ -236,6 +303,8 @@ public class NatsMessageBus implements MessageBus {
         Dispatcher subscriptions = dispatcher;
         if (subscriptions != null) {
             subscriptions.unsubscribe(userSubject + userId);
+            subscriptions.unsubscribe(pairSubject + userId + ".*");
+            subscriptions.unsubscribe(pairSubject + "*." + userId);
         }
     }
 

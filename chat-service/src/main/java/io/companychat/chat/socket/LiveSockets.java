@@ -1,5 +1,6 @@
 package io.companychat.chat.socket;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +16,7 @@ import io.companychat.chat.live.LiveEvent;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
+import io.companychat.chat.live.LiveEvent.MessagePushed;
 import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
@@ -91,12 +93,17 @@ public class LiveSockets {
      * to the other replicas. Never fails.
      */
     public void publish(LiveEvent event) {
+        LiveEvent written = event;
         try {
-            deliver(event);
+            if (event instanceof MessageStored stored && stored.frame() == null) {
+                // Written once, for this replica's sockets and for a bus that carries it as it is.
+                written = stored.withFrame(receiveMsg(stored.message()));
+            }
+            deliver(written);
         } catch (RuntimeException failure) {
             Log.warnf(failure, "Live delivery of a %s failed", event.getClass().getSimpleName());
         }
-        bus.publish(event);
+        bus.publish(written);
     }
 
     /**
@@ -112,7 +119,12 @@ public class LiveSockets {
     /** Pushes the event to this replica's sockets of the members it concerns. */
     void deliver(LiveEvent event) {
         if (event instanceof MessageStored stored) {
-            deliverMessage(stored);
+            MessageView message = stored.message();
+            deliverMessage(message.conversationId(), message.id(), message.insertedAt(), stored.memberIds(),
+                    stored.originConnectionId(), stored.frame() != null ? stored::frame : () -> receiveMsg(message));
+        } else if (event instanceof MessagePushed pushed) {
+            deliverMessage(pushed.conversationId(), pushed.messageId(), pushed.insertedAt(), pushed.memberIds(),
+                    pushed.originConnectionId(), pushed::frame);
         } else if (event instanceof MessageChanged changed) {
             deliverToMembers(changed.message().conversationId(), changed.memberIds(), -1, null,
                     () -> protocol.push(ChatChannels.CHAT_TOPIC, changed.deleted() ? MESSAGE_DELETED : MESSAGE_UPDATED,
@@ -145,20 +157,18 @@ public class LiveSockets {
         }
     }
 
-    /** Every socket of every member, but the one that sent it. */
-    private void deliverMessage(MessageStored stored) {
-        long conversationId = stored.message().conversationId();
-        String origin = stored.originConnectionId();
+    /** Every socket of every member, but the one that sent it; {@code frameOf} gives the push, called once at most. */
+    private void deliverMessage(long conversationId, long id, Instant insertedAt, long[] memberIds, String origin,
+            Supplier<String> frameOf) {
         String frame = null;
-        long id = stored.message().id();
         int maxPending = config.maxPendingFrames();
         int[] pushed = { 0 };
-        for (long memberId : stored.memberIds()) {
+        for (long memberId : memberIds) {
             if (!sessions.hasAny(memberId) || wasRemoved(conversationId, memberId)) {
                 continue;
             }
             if (frame == null) {
-                frame = receiveMsg(stored.message());
+                frame = frameOf.get();
             }
             String push = frame;
             BooleanSupplier removedSince = () -> wasRemoved(conversationId, memberId);
@@ -169,7 +179,7 @@ public class LiveSockets {
                 }
             });
         }
-        metrics.messageDelivered(stored.message().insertedAt(), pushed[0]);
+        metrics.messageDelivered(insertedAt, pushed[0]);
     }
 
     /**
