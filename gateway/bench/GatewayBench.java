@@ -43,7 +43,7 @@ public class GatewayBench {
     final int measureSeconds = Integer.getInteger("bench.seconds", 15);
     final int serverWarmupSeconds = Integer.getInteger("bench.serverWarmup", 30);
     final int restRequests = Integer.getInteger("bench.restRequests", 2000);
-    final int restWarmup = Integer.getInteger("bench.restWarmup", 3000);
+    final int restWarmup = Integer.getInteger("bench.restWarmup", 10000);
 
     final Path dir;
     final int chatPort;
