@@ -200,6 +200,7 @@ class TwoReplicasIT {
                 Map.entry("quarkus.rest-client.auth-service.url", authServiceConfig.get("quarkus.rest-client.auth-service.url")));
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-XX:TieredStopAtLevel=1"); // as every service a test starts (common's ServiceProcess says why)
         config.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(JAR.toString());

@@ -39,7 +39,8 @@ public final class PackagedAuthService implements AutoCloseable {
         int port = freePort();
         Path log = Path.of("target", name + ".log");
         ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dauth.keys.generate-if-missing=true", "-jar", JAR.toString()))
+                // C1 only, as every service a test starts (common's ServiceProcess says why)
+                "-XX:TieredStopAtLevel=1", "-Dauth.keys.generate-if-missing=true", "-jar", JAR.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> environment = builder.environment();
         environment.keySet().removeIf(key -> key.startsWith("PG") || key.startsWith("QUARKUS_"));
