@@ -55,6 +55,14 @@ public interface MessageBus {
         return FOLLOWING;
     }
 
+    /**
+     * Whether {@link #publish} sends a new message as its written {@code receive_msg} push
+     * ({@code MessageStored.frame()}), so that the publisher writes it even when none of its own sockets needs it.
+     */
+    default boolean carriesPushFrames() {
+        return false;
+    }
+
     /** The last socket of the user here closed: their events need not come here any more. Must not block. */
     default void unfollow(long userId) {
     }

@@ -144,6 +144,11 @@ public class NatsMessageBus implements MessageBus {
         }
     }
 
+    @Override
+    public boolean carriesPushFrames() {
+        return true;
+    }
+
     /**
      * To every member, the one who sent it too (their other devices, on any replica): one NATS message on the pair's
      * subject for two members, which both of them follow; one per member in a group.

@@ -95,8 +95,9 @@ public class LiveSockets {
     public void publish(LiveEvent event) {
         LiveEvent written = event;
         try {
-            if (event instanceof MessageStored stored && stored.frame() == null) {
-                // Written once, for this replica's sockets and for a bus that carries it as it is.
+            if (event instanceof MessageStored stored && stored.frame() == null && bus.carriesPushFrames()) {
+                // Written once, for this replica's sockets and for the bus, which carries it as it is. Other buses
+                // carry the message: deliver writes the push only if a socket here needs it.
                 written = stored.withFrame(receiveMsg(stored.message()));
             }
             deliver(written);
