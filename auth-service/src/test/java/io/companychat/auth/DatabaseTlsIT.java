@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.companychat.auth.support.PackagedAuthService;
 import io.companychat.auth.support.TlsFront;
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.common.testing.TestDatabase;
 
 /**
@@ -58,7 +59,7 @@ class DatabaseTlsIT {
 
     @BeforeAll
     static void certificates() throws Exception {
-        assertThat(PackagedAuthService.JAR).as("the packaged service (mvn package)").exists();
+        assertThat(ServiceProcess.MODULE_JAR).as("the packaged service (mvn package)").exists();
         database = TestDatabase.create();
         // A CA, and a server certificate for localhost it signs; meanwhile a self-signed one for localhost (no CA of ours).
         CompletableFuture<Void> impostor = CompletableFuture.runAsync(() -> keytool("-genkeypair", "-alias", "server",
@@ -91,7 +92,7 @@ class DatabaseTlsIT {
     @Test
     void withVerifyFullEveryConnectionIsEncryptedAndAnotherCasCertificateIsRefused() throws Exception {
         try (TlsFront front = TlsFront.start(serverStore, STORE_PASSWORD, database.host(), database.port())) {
-            try (PackagedAuthService service = start(front.port(), "ca-signed", Map.of())) {
+            try (ServiceProcess service = start(front.port(), "ca-signed", Map.of())) {
                 service.awaitReady();
             }
             assertThat(front.plaintextStarts()).as("connections that did not ask for TLS").isEmpty();
@@ -102,15 +103,15 @@ class DatabaseTlsIT {
 
         // The schema is there now: without Flyway the reactive pool and the LISTEN connection are what tries.
         try (TlsFront impostor = TlsFront.start(impostorStore, STORE_PASSWORD, database.host(), database.port())) {
-            try (PackagedAuthService service = start(impostor.port(), "impostor", Map.of("QUARKUS_FLYWAY_MIGRATE_AT_START", "false"))) {
+            try (ServiceProcess service = start(impostor.port(), "impostor", Map.of("QUARKUS_FLYWAY_MIGRATE_AT_START", "false"))) {
                 service.awaitListening();
                 Instant end = Instant.now().plus(REFUSAL_WINDOW);
                 while (Instant.now().isBefore(end)) {
-                    assertThat(service.readyStatus()).as("readiness before a database whose certificate no CA of ours signed")
+                    assertThat(service.readinessStatus()).as("readiness before a database whose certificate no CA of ours signed")
                             .isNotEqualTo(200);
                     Thread.sleep(500);
                 }
-                String health = given().baseUri(service.url()).get("/q/health/ready").asString();
+                String health = given().baseUri(service.baseUrl()).get("/q/health/ready").asString();
                 assertThat(impostor.failedHandshakes()).as("handshakes refused by the service (health: %s)", health).isNotEmpty();
                 assertThat(impostor.encryptedStartups()).as("connections that got past the handshake").isEmpty();
                 assertThat(impostor.plaintextStarts()).as("connections that fell back to plaintext").isEmpty();
@@ -119,7 +120,7 @@ class DatabaseTlsIT {
     }
 
     /** The packaged auth-service with the database reached through the front, as ops configure it (libpq variables). */
-    private static PackagedAuthService start(int frontPort, String name, Map<String, String> extra) throws IOException {
+    private static ServiceProcess start(int frontPort, String name, Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(Map.of(
                 "PGHOST", "localhost", // the name in the certificate: verify-full checks it
                 "PGPORT", Integer.toString(frontPort),

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -23,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.companychat.auth.support.PackagedAuthService;
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.common.testing.TestDatabase;
 
 /**
@@ -56,7 +56,7 @@ class MigrationRolesIT {
     @BeforeAll
     static void roles() throws Exception {
         assumeTrue(psqlAvailable(), "psql is not installed");
-        assertThat(PackagedAuthService.JAR).as("the packaged service (mvn package)").exists();
+        assertThat(ServiceProcess.MODULE_JAR).as("the packaged service (mvn package)").exists();
         server = TestDatabase.create();
         created = true;
         psql("postgres", "-v", "database=" + DATABASE, "-v", "owner=" + OWNER, "-v", "app=" + APP,
@@ -76,18 +76,20 @@ class MigrationRolesIT {
 
     @Test
     void theJobMigratesAsTheOwnerAndTheServicesStartValidatingAsARoleWithoutDdlRights() throws Exception {
-        try (PackagedAuthService early = start("migration-roles-early", APP, "app-secret", VALIDATE_ONLY)) {
-            assertThat(early.awaitExit()).as("exit code of a service started as %s before the migrations ran; log in %s", APP,
-                    early.log()).isNotZero();
+        try (ServiceProcess early = start("migration-roles-early", APP, "app-secret", VALIDATE_ONLY)) {
+            assertThat(early.awaitExit(PackagedAuthService.START_LIMIT)).as("a service started as %s before the migrations ran exited by itself; log in %s",
+                    APP, early.log()).isTrue();
+            assertThat(early.exitValue()).as("its exit code; log in %s", early.log()).isNotZero();
         }
 
         Map<String, String> job = new HashMap<>(Map.of("QUARKUS_INIT_AND_EXIT", "true", "QUARKUS_FLYWAY_MIGRATE_AT_START", "true"));
-        try (PackagedAuthService migration = start("migration-roles-job", OWNER, "owner-secret", job)) {
-            assertThat(migration.awaitExit()).as("exit code of the migration Job's command; log:\n%s",
-                    Files.readString(migration.log())).isZero();
+        try (ServiceProcess migration = start("migration-roles-job", OWNER, "owner-secret", job)) {
+            assertThat(migration.awaitExit(PackagedAuthService.START_LIMIT)).as("the migration Job's command exited by itself; log in %s", migration.log())
+                    .isTrue();
+            assertThat(migration.exitValue()).as("exit code of the migration Job's command; log:\n%s", migration.logText()).isZero();
         }
 
-        try (PackagedAuthService service = start("migration-roles-service", APP, "app-secret", VALIDATE_ONLY)) {
+        try (ServiceProcess service = start("migration-roles-service", APP, "app-secret", VALIDATE_ONLY)) {
             service.awaitReady();
         }
 
@@ -103,7 +105,7 @@ class MigrationRolesIT {
         }
     }
 
-    private static PackagedAuthService start(String name, String user, String password, Map<String, String> extra) throws IOException {
+    private static ServiceProcess start(String name, String user, String password, Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(Map.of("PGHOST", server.host(), "PGPORT", Integer.toString(server.port()),
                 "PGDATABASE", DATABASE, "PGUSER", user, "PGPASSWORD", password));
         env.putAll(extra);

@@ -5,18 +5,10 @@ import static io.companychat.user.support.Fixtures.uniqueEmail;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,6 +21,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import io.companychat.common.testing.ServiceProcess;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokensResource;
 import io.companychat.user.support.Rows;
@@ -45,7 +38,6 @@ import io.restassured.response.Response;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoReplicasIT {
 
-    private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration MAIL_TIMEOUT = Duration.ofSeconds(90);
     private static final int REGISTRATIONS = 40;
@@ -64,37 +56,42 @@ class TwoReplicasIT {
     private static Replica first;
     private static Replica second;
 
-    private record Replica(String name, Process process, int port, int managementPort, Path log) {
+    /** One replica: the packaged jar through common's launcher, and its management (metrics) port. */
+    private record Replica(ServiceProcess process, int managementPort) {
+
+        String name() {
+            return process.name();
+        }
 
         String url() {
-            return "http://127.0.0.1:" + port;
+            return process.baseUrl();
         }
     }
 
     @BeforeAll
     static void startTwoReplicas() throws Exception {
-        assertThat(JAR).as("the packaged service (mvn package)").exists();
+        assertThat(ServiceProcess.MODULE_JAR).as("the packaged service (mvn package)").exists();
         database = TestDatabase.create();
         mailServer = TestMailServer.startOnFreePort();
         authService = new TestTokensResource();
         authServiceConfig = authService.start();
         // Flyway runs in both; its advisory lock lets them start together.
-        first = start("replica-a");
-        second = start("replica-b");
-        awaitReady(first);
-        awaitReady(second);
+        first = start("two-replicas-replica-a");
+        second = start("two-replicas-replica-b");
+        first.process().awaitReady();
+        second.process().awaitReady();
     }
 
     @AfterAll
     static void stopEverything() {
         for (Replica replica : new Replica[] { first, second }) {
             if (replica != null) {
-                replica.process().destroy();
+                replica.process().terminate();
             }
         }
         for (Replica replica : new Replica[] { first, second }) {
             if (replica != null) {
-                waitFor(replica.process());
+                replica.process().close();
             }
         }
         if (mailServer != null) {
@@ -164,8 +161,7 @@ class TwoReplicasIT {
         String email = uniqueEmail("orphaned");
         register(second, nextClientAddress(), email).then().statusCode(201);
 
-        second.process().destroyForcibly();
-        waitFor(second.process());
+        second.process().kill();
         mailServer.start();
 
         mailServer.awaitMailsTo(email, 1, MAIL_TIMEOUT);
@@ -173,39 +169,30 @@ class TwoReplicasIT {
         assertThat(mailServer.mailsTo(email)).hasSize(1);
     }
 
-    private static Replica start(String name) throws IOException {
-        int port = freePort();
-        int managementPort = freePort();
-        Path log = Path.of("target", "two-replicas-" + name + ".log");
-        Map<String, String> config = Map.ofEntries(
-                Map.entry("quarkus.http.port", Integer.toString(port)),
-                // two replicas on one machine: the metrics port (9081 deployed) must differ too
-                Map.entry("quarkus.management.port", Integer.toString(managementPort)),
-                Map.entry("quarkus.datasource.reactive.url",
-                        "postgresql://" + database.host() + ":" + database.port() + "/" + database.name()),
-                Map.entry("quarkus.datasource.jdbc.url", database.jdbcUrl()),
-                Map.entry("quarkus.datasource.username", database.user()),
-                Map.entry("quarkus.datasource.password", database.password()),
-                Map.entry("quarkus.mailer.mock", "false"),
-                Map.entry("quarkus.mailer.host", "127.0.0.1"),
-                Map.entry("quarkus.mailer.port", Integer.toString(mailServer.port())),
-                Map.entry("quarkus.mailer.start-tls", "DISABLED"),
-                Map.entry("chat.outbox.batch-size", Integer.toString(BATCH_SIZE)),
+    private static Replica start(String name) {
+        // two replicas on one machine: the metrics port (9081 deployed) must differ too
+        int managementPort = ServiceProcess.freePort();
+        Map<String, String> environment = Map.ofEntries(
+                Map.entry("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort)),
+                Map.entry("PGHOST", database.host()),
+                Map.entry("PGPORT", Integer.toString(database.port())),
+                Map.entry("PGDATABASE", database.name()),
+                Map.entry("PGUSER", database.user()),
+                Map.entry("PGPASSWORD", database.password()),
+                Map.entry("QUARKUS_MAILER_HOST", "127.0.0.1"),
+                Map.entry("QUARKUS_MAILER_PORT", Integer.toString(mailServer.port())),
+                Map.entry("QUARKUS_MAILER_START_TLS", "DISABLED"),
+                Map.entry("CHAT_OUTBOX_BATCH_SIZE", Integer.toString(BATCH_SIZE)),
                 // The registering replica may die holding the mail's lease (a poll claimed it just before the kill): the
                 // other sends it when the lease ends (2 min deployed; short here, above the send timeout as it must be).
-                Map.entry("chat.outbox.lease", "8s"),
-                Map.entry("chat.outbox.send-timeout", "4s"),
-                Map.entry("internal.service-token", TestTokensResource.SERVICE_TOKEN),
-                Map.entry("mp.jwt.verify.publickey.location", authServiceConfig.get("mp.jwt.verify.publickey.location")),
-                Map.entry("quarkus.rest-client.auth-service.url", authServiceConfig.get("quarkus.rest-client.auth-service.url")));
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-XX:TieredStopAtLevel=1"); // as every service a test starts (common's ServiceProcess says why)
-        config.forEach((key, value) -> command.add("-D" + key + "=" + value));
-        command.add("-jar");
-        command.add(JAR.toString());
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new Replica(name, process, port, managementPort, log);
+                Map.entry("CHAT_OUTBOX_LEASE", "8s"),
+                Map.entry("CHAT_OUTBOX_SEND_TIMEOUT", "4s"),
+                Map.entry("INTERNAL_SERVICE_TOKEN", TestTokensResource.SERVICE_TOKEN),
+                // the JWKS and the revoked-token list both hang off auth-service's address
+                Map.entry("AUTH_SERVICE_URL", authServiceConfig.get("quarkus.rest-client.auth-service.url")));
+        ServiceProcess process = ServiceProcess.ofModule(name, environment, START_TIMEOUT);
+        process.start();
+        return new Replica(process, managementPort);
     }
 
     /**
@@ -216,25 +203,6 @@ class TwoReplicasIT {
         Rows rows = new Rows(database);
         Awaitility.await("outbox rows of " + recipients + " sent").atMost(MAIL_TIMEOUT).pollInterval(Duration.ofMillis(100))
                 .until(() -> rows.count("SELECT count(*) FROM mail_outbox WHERE recipient LIKE ? AND status <> 'SENT'", recipients) == 0);
-    }
-
-    private static void awaitReady(Replica replica) throws IOException {
-        Instant deadline = Instant.now().plus(START_TIMEOUT);
-        while (Instant.now().isBefore(deadline)) {
-            if (!replica.process().isAlive()) {
-                throw new AssertionError(replica.name() + " exited with " + replica.process().exitValue() + ":\n"
-                        + Files.readString(replica.log()));
-            }
-            try {
-                if (given().baseUri(replica.url()).when().get("/q/health/ready").statusCode() == 200) {
-                    return;
-                }
-            } catch (Exception notListeningYet) {
-                // connection refused until the HTTP server is up
-            }
-            sleep(Duration.ofMillis(500));
-        }
-        throw new AssertionError(replica.name() + " not ready within " + START_TIMEOUT.toSeconds() + " s; log in " + replica.log());
     }
 
     /** As through the gateway (a trusted proxy on loopback): the replica counts the forwarded client address. */
@@ -253,32 +221,5 @@ class TwoReplicasIT {
         Matcher matcher = SENT_COUNTER.matcher(metrics);
         assertThat(matcher.find()).as("users_outbox_sent_total in the metrics of " + replica.name()).isTrue();
         return (long) Double.parseDouble(matcher.group(1));
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void waitFor(Process process) {
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 }

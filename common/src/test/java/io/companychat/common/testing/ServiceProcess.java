@@ -21,9 +21,15 @@ import org.awaitility.Awaitility;
 
 /**
  * One service run as a real process from its packaged jar (what the container images run), with its log captured to
- * a file: the one launcher of the tests that need real processes (the system tests, user-service's two replicas).
+ * a file: the one launcher of the tests that need real processes (the system tests, user-service's two replicas,
+ * auth-service's migration-role and database-TLS tests). Configured the way ops configure a service: environment
+ * variables only, and only the test's: the machine's {@code PG*} and {@code QUARKUS_*} variables are not passed on.
  */
-public final class ServiceProcess {
+public final class ServiceProcess implements AutoCloseable {
+
+    /** A module's own packaged jar, relative to the module (the working directory of its tests). */
+    public static final Path MODULE_JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(20);
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
@@ -50,6 +56,16 @@ public final class ServiceProcess {
         this.readinessUrl = readinessUrl;
         this.log = log;
         this.startLimit = startLimit;
+    }
+
+    /**
+     * The module's own packaged jar ({@link #MODULE_JAR}) on a free port, ready when {@code /q/health/ready} answers
+     * 200, logging to {@code target/<name>.log}.
+     */
+    public static ServiceProcess ofModule(String name, Map<String, String> environment, Duration startLimit) {
+        int port = freePort();
+        return new ServiceProcess(name, MODULE_JAR, environment, port, "http://127.0.0.1:" + port + "/q/health/ready",
+                Path.of("target", name + ".log"), startLimit);
     }
 
     /** A loopback port free right now. */
@@ -97,6 +113,7 @@ public final class ServiceProcess {
                 "-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().keySet().removeIf(key -> key.startsWith("PG") || key.startsWith("QUARKUS_"));
         builder.environment().putAll(environment);
         try {
             Files.createDirectories(log.getParent());
@@ -117,16 +134,31 @@ public final class ServiceProcess {
                 });
     }
 
+    /** Waits until the process answers its readiness URL at all (ready or not); fails at once if it exits instead. */
+    public void awaitListening() {
+        Awaitility.await(name + " listening (log: " + log + ")").atMost(startLimit).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+                    }
+                    return readinessStatus() > 0;
+                });
+    }
+
     public boolean isReady() {
+        return readinessStatus() == 200;
+    }
+
+    /** The status its readiness URL answers now, -1 while nothing answers. */
+    public int readinessStatus() {
         try {
-            HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(URI.create(readinessUrl))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() == 200;
+            return HTTP.send(HttpRequest.newBuilder(URI.create(readinessUrl)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
-            return false;
+            return -1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return -1;
         }
     }
 
@@ -146,6 +178,12 @@ public final class ServiceProcess {
             process.destroyForcibly();
             return -1;
         }
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within 20 s. */
+    @Override
+    public void close() {
+        stop(CLOSE_GRACE);
     }
 
     /** SIGTERM, without waiting: the process begins its graceful shutdown. */
