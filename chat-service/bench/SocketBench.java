@@ -27,6 +27,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -111,6 +112,8 @@ public class SocketBench {
         final int slot;
         final long userId;
         volatile WebSocket ws;
+        /** The Vert.x context its connection was opened on: its frames are written there (see {@link LoopWrites}). */
+        volatile Context context;
         volatile Consumer<String> onText;
         volatile boolean closing;
         /** When its phx_join went out, and how long its presence_state took after it (-1: none yet). */
@@ -209,6 +212,7 @@ public class SocketBench {
                 .onFailure(joined::tryFail)
                 .onSuccess(ws -> {
                     sock.ws = ws;
+                    sock.context = Vertx.currentContext();
                     boolean[] joinOk = { false };
                     ws.textMessageHandler(text -> {
                         if (text.startsWith("[null,\"hb\",")) {
@@ -1151,6 +1155,50 @@ public class SocketBench {
     final String signalSeries = System.getProperty("bench.signalSeries", "both=2000,3500,5000,5000,5000,6000,8000");
     final double signalGoalRate = Double.parseDouble(System.getProperty("bench.goalRate", "5000"));
     final double signalGoalP99 = Double.parseDouble(System.getProperty("bench.goalP99", "50"));
+    /**
+     * How long the signals generator sleeps between two looks at its schedule (bench.tickMicros, 1,000 µs): the events
+     * due meanwhile go out together, one task per event loop (see {@link LoopWrites}).
+     */
+    final long signalTickNanos = 1000L * Integer.getInteger("bench.tickMicros", 1000);
+
+    /**
+     * Frames to write, handed to the event loop of each one's socket in a single task per loop and tick. Until
+     * 2026-12-07 the generator thread wrote each frame itself (Vert.x then queued one task per frame to the socket's
+     * event loop and woke that loop for it) and looked at its schedule every 200 µs: that thread took over a quarter
+     * of the tool's CPU, more than half of it in the kernel, on a machine whose two cores the service and PostgreSQL
+     * share (README, "Benchmark: read state and typing"). The send time stays the generator's, taken before the
+     * hand-over, so latencies include the hand-over as before.
+     */
+    static final class LoopWrites {
+        private final Map<Context, List<Object>> byContext = new HashMap<>(4);
+
+        void add(Sock sock, String frame) {
+            List<Object> frames = byContext.computeIfAbsent(sock.context, k -> new ArrayList<>());
+            frames.add(sock.ws);
+            frames.add(frame);
+        }
+
+        void flush() {
+            for (Map.Entry<Context, List<Object>> e : byContext.entrySet()) {
+                List<Object> frames = e.getValue();
+                if (frames.isEmpty()) {
+                    continue;
+                }
+                Object[] batch = frames.toArray();
+                frames.clear();
+                Runnable write = () -> {
+                    for (int i = 0; i < batch.length; i += 2) {
+                        ((WebSocket) batch[i]).writeTextMessage((String) batch[i + 1]);
+                    }
+                };
+                if (e.getKey() == null) {
+                    write.run();
+                } else {
+                    e.getKey().runOnContext(v -> write.run());
+                }
+            }
+        }
+    }
 
     /** A conversation of the signals load: its actor marks read (its watcher's messages, in order) and types; its watcher gets the pushes. */
     record SignalConversation(long id, long actor, long watcher, long[] messageIds) {
@@ -1413,6 +1461,7 @@ public class SocketBench {
         int seq = 0;
         int probe = 0;
         StringBuilder frame = new StringBuilder(120);
+        LoopWrites writes = new LoopWrites();
         while (seq < run.total) {
             long now = System.nanoTime();
             long due = Math.min(run.total, (now - start) * run.rate / 1_000_000_000L);
@@ -1435,16 +1484,17 @@ public class SocketBench {
                     frame.append("\"mark_read\",{\"conv\":").append(conversation.id()).append(",\"message_id\":")
                             .append(conversation.messageIds()[run.k(seq)]).append("}]");
                 }
-                actors[c].ws.writeTextMessage(frame.toString());
+                writes.add(actors[c], frame.toString());
                 seq++;
             }
             long probesDue = Math.min(run.probes, (now - start) * probeRate / 1_000_000_000L);
             while (probe < probesDue) {
                 run.probeSentAt[probe] = System.nanoTime();
-                socks.get(probe % socks.size()).ws.writeTextMessage("[null,\"p" + run.index + ":" + probe + "\",\"phoenix\",\"heartbeat\",{}]");
+                writes.add(socks.get(probe % socks.size()), "[null,\"p" + run.index + ":" + probe + "\",\"phoenix\",\"heartbeat\",{}]");
                 probe++;
             }
-            LockSupport.parkNanos(200_000);
+            writes.flush();
+            LockSupport.parkNanos(signalTickNanos);
         }
         long measuredTo = System.nanoTime();
         Cpu cpu1 = Cpu.now(serverPid);

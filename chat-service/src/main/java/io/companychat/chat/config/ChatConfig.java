@@ -103,6 +103,15 @@ public interface ChatConfig {
         /** Conversations whose members this replica keeps in memory for {@code typing} (no database read per event). */
         @WithDefault("100000")
         int memberCacheSize();
+
+        /**
+         * Batches of read markers being written at once (a group commit, as messages'
+         * {@code chat.messages.write-batches}); the marks that arrive meanwhile wait for the next batch. One: a
+         * mark's statement is cheap next to its commit, so marks that arrive together share one (README, "Read state
+         * and typing").
+         */
+        @WithDefault("1")
+        int markBatches();
     }
 
     interface Conversations {

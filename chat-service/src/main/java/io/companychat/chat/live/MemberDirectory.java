@@ -38,6 +38,7 @@ public class MemberDirectory {
     public MemberDirectory(ReadRepository reads, ChatConfig config) {
         this.reads = reads;
         this.members = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance on the caller's thread, as TypingService's throttle
                 .maximumSize(config.signals().memberCacheSize())
                 .expireAfterWrite(EXPIRY_SECONDS, TimeUnit.SECONDS)
                 .build();

@@ -23,14 +23,17 @@ public class ReadService {
     private final ReadRepository reads;
     private final LiveSockets live;
     private final SignalRateLimiter rateLimiter;
-    /** Markers are moved in batches, as messages are written, with the messages' group-commit settings. */
+    /**
+     * Markers are moved in batches, as messages are written: {@code chat.signals.mark-batches} batches at once, of up to
+     * the messages' batch size.
+     */
     private final GroupCommit<Mark, Marked> marks;
 
     public ReadService(ReadRepository reads, LiveSockets live, SignalRateLimiter rateLimiter, ChatConfig config) {
         this.reads = reads;
         this.live = live;
         this.rateLimiter = rateLimiter;
-        this.marks = new GroupCommit<>(reads::markRead, config.messages().writeBatches(), config.messages().maxBatchSize());
+        this.marks = new GroupCommit<>(reads::markRead, config.signals().markBatches(), config.messages().maxBatchSize());
     }
 
     /**

@@ -35,7 +35,11 @@ public class TypingService {
         this.members = members;
         this.live = live;
         this.rateLimiter = rateLimiter;
+        // Maintenance (expiry, eviction) on the calling event loop, amortized over the writes: on Caffeine's default
+        // executor, the common pool, every few forwarded typings woke a pool thread (~6 % of the service's CPU in the
+        // signals benchmark, see the README, "Benchmark: read state and typing").
         this.forwarded = Caffeine.newBuilder()
+                .executor(Runnable::run)
                 .maximumSize(MAX_THROTTLED)
                 .expireAfterWrite(config.signals().typingInterval())
                 .build();

@@ -70,7 +70,7 @@ public class ChatChannels {
         }
         if (PhoenixProtocol.PHOENIX_TOPIC.equals(frame.topic())) {
             send(session, PhoenixProtocol.HEARTBEAT.equals(frame.event())
-                    ? protocol.replyOk(frame, protocol.object())
+                    ? protocol.replyOk(frame)
                     : protocol.replyError(frame, "unknown event"));
             return Uni.createFrom().voidItem();
         }
@@ -214,7 +214,7 @@ public class ChatChannels {
     private Uni<Void> answer(SocketSession session, PhoenixFrame frame, String invalidReason,
             Supplier<Uni<? extends Void>> work) {
         return Uni.createFrom().deferred(work)
-                .map(done -> protocol.replyOk(frame, protocol.object()))
+                .map(done -> protocol.replyOk(frame))
                 .onFailure().recoverWithItem(failure -> protocol.replyError(frame, reasonFor(failure, invalidReason)))
                 .invoke(reply -> send(session, reply))
                 .replaceWithVoid();

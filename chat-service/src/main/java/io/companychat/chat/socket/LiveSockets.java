@@ -136,12 +136,21 @@ public class LiveSockets {
             presence.contactsChanged(contacts);
         } else if (event instanceof ReadMoved read) {
             deliverToMembers(read.conversationId(), read.memberIds(), -1, read.originConnectionId(),
-                    () -> protocol.push(ChatChannels.CHAT_TOPIC, READ,
-                            new MarkerMoved(read.conversationId(), read.userId(), read.messageId())));
+                    () -> protocol.push(ChatChannels.CHAT_TOPIC, READ, json -> {
+                        json.writeStartObject();
+                        json.writeNumberField("conversation_id", read.conversationId());
+                        json.writeNumberField("user_id", read.userId());
+                        json.writeNumberField("message_id", read.messageId());
+                        json.writeEndObject();
+                    }));
         } else if (event instanceof Typing typing) {
             deliverToMembers(typing.conversationId(), typing.memberIds(), typing.userId(), null,
-                    () -> protocol.push(ChatChannels.CHAT_TOPIC, TYPING,
-                            new SomeoneTyping(typing.conversationId(), typing.userId())));
+                    () -> protocol.push(ChatChannels.CHAT_TOPIC, TYPING, json -> {
+                        json.writeStartObject();
+                        json.writeNumberField("conversation_id", typing.conversationId());
+                        json.writeNumberField("user_id", typing.userId());
+                        json.writeEndObject();
+                    }));
         } else if (event instanceof ConversationChanged changed) {
             members.changed(changed);
             deliverConversation(changed.conversation());
@@ -250,16 +259,6 @@ public class LiveSockets {
     /** The payload of {@code conversation}: {@code {"conversation": conversation}}. */
     @RegisterForReflection
     public record ChangedConversation(ConversationView conversation) {
-    }
-
-    /** The payload of {@code read}: {@code {"conversation_id", "user_id", "message_id"}}. */
-    @RegisterForReflection
-    public record MarkerMoved(long conversationId, long userId, long messageId) {
-    }
-
-    /** The payload of {@code typing}: {@code {"conversation_id", "user_id"}}. */
-    @RegisterForReflection
-    public record SomeoneTyping(long conversationId, long userId) {
     }
 
     /** The payload of {@code conversation_removed}: {@code {"conversation_id": id}}. */
