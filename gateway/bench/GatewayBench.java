@@ -279,6 +279,7 @@ public class GatewayBench {
         String tag = Long.toString(System.currentTimeMillis() % 1_000_000);
         long[] gw0 = null;
         long chat0 = 0;
+        Http.Response[] lastPage = new Http.Response[2];
         try (Http straight = new Http("127.0.0.1", chatPort); Http through = new Http("127.0.0.1", gatewayPort)) {
             for (int i = -restWarmup; i < restRequests; i++) {
                 if (i == 0) {
@@ -303,6 +304,7 @@ public class GatewayBench {
                         nanos[kind][i] = t1 - t0;
                         nanos[kind + 2][i] = t2 - t1;
                     }
+                    lastPage[kind] = got;
                     if (got.status() != 200 && errors[kind]++ == 0) {
                         firstError[kind] = got.status() + " " + got.body();
                     }
@@ -328,6 +330,10 @@ public class GatewayBench {
                     errors[kind], firstError[kind] == null ? "" : "  first: " + firstError[kind]);
         }
         summary.restGatewayUs = gwUs;
+        for (int kind = 0; kind < 2; kind++) {
+            System.out.printf(Locale.ROOT, "last history page %s: head %d bytes, body %,d bytes%s%n", kind == 0 ? "direct" : "gateway",
+                    lastPage[kind].headBytes(), lastPage[kind].bodyBytes(), lastPage[kind].chunked() ? " (chunked)" : " (Content-Length)");
+        }
         System.out.printf(Locale.ROOT, "CPU per request: gateway %.0f us (%.0f of it system; requests through it), chat-service %.0f us (all requests); load average %s%n",
                 gwUs, gwSysUs, chatUs, SocketBench.loadAverage());
     }
@@ -335,7 +341,7 @@ public class GatewayBench {
     /** One kept-alive HTTP/1.1 connection, one request at a time, written in one segment (as HistoryBench.Connection). */
     static final class Http implements AutoCloseable {
 
-        record Response(int status, String body) {
+        record Response(int status, String body, int headBytes, int bodyBytes, boolean chunked) {
         }
 
         private final String host;
@@ -361,10 +367,16 @@ public class GatewayBench {
             request.write(content);
             request.writeTo(out);
             out.flush();
-            int status = Integer.parseInt(line().split(" ")[1]);
+            String statusLine = line();
+            int status = Integer.parseInt(statusLine.split(" ")[1]);
+            int headBytes = statusLine.length() + 2;
             int length = -1;
             boolean chunked = false;
-            for (String header = line(); !header.isEmpty(); header = line()) {
+            for (String header = line(); ; header = line()) {
+                headBytes += header.length() + 2;
+                if (header.isEmpty()) {
+                    break;
+                }
                 String lower = header.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("content-length:")) {
                     length = Integer.parseInt(lower.substring(15).trim());
@@ -382,7 +394,7 @@ public class GatewayBench {
             } else if (length >= 0) {
                 answer.write(in.readNBytes(length));
             }
-            return new Response(status, answer.toString(StandardCharsets.UTF_8));
+            return new Response(status, answer.toString(StandardCharsets.UTF_8), headBytes, answer.size(), chunked);
         }
 
         private String line() throws IOException {

@@ -20,6 +20,7 @@
 #   BENCH_WARMUP, BENCH_SECONDS   per run (5, 15); BENCH_SERVER_WARMUP (30 s each way at half the first rate)
 #   BENCH_REST_REQUESTS (2000 per kind and way), BENCH_REST_WARMUP (10000: the JIT compiles the REST path only after thousands of requests; 3,000 left it compiling through the measured ones)
 #   BENCH_NO_BUILD=1   run stale jars rather than rebuild them; JAVA_OPTS: more options for the load tool
+#   BENCH_GATEWAY_APP  a gateway's quarkus-app directory to run instead of this module's (A/B runs of two builds)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +60,9 @@ if [ -n "$reason" ] && [ "${BENCH_NO_BUILD:-0}" = 1 ] && [ -f "$gateway_jar" ]; 
 elif [ -n "$reason" ]; then
   echo "bench: packaging the gateway ($gateway_jar $reason)"
   (cd "$root" && ./mvnw -B -q package -pl gateway -am -DskipTests)
+fi
+if [ -n "${BENCH_GATEWAY_APP:-}" ]; then
+  gateway_jar=$BENCH_GATEWAY_APP/quarkus-run.jar
 fi
 cp -r "$(dirname "$gateway_jar")" "$work/gateway-app"
 

@@ -18,7 +18,8 @@ import io.vertx.core.json.JsonObject;
  * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket (an
  * echo), one at {@link RawSocket#PATH} and one it never answers at {@link #SILENT_SOCKET_PATH}.
  * A test takes a stand-in away (its port refuses connections) and brings it back through the {@link StubServices}
- * field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service).
+ * field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service), one with
+ * {@link HeldBody#HEADER} gets a body written in two parts (see {@link HeldBody}).
  */
 public class StubServicesResource implements QuarkusTestResourceLifecycleManager {
 
@@ -98,6 +99,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
                     .requestHandler(request -> {
                         if (HttpUtils.canUpgradeToWebSocket(request)) {
                             upgrade(name, request);
+                        } else if (request.getHeader(HeldBody.HEADER) != null) {
+                            HeldBody.answer(request);
                         } else {
                             describe(name, request);
                         }
