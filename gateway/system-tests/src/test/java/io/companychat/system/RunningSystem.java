@@ -146,11 +146,6 @@ public final class RunningSystem implements AutoCloseable {
         common.put("OTEL_TRACES_SAMPLER_ARG", "1.0");
         common.put("QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms");
         common.put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
-        // Three systems run side by side in the parallel build (on-postgres, on-postgres-faults, on-nats), each of 4
-        // services with a database pool, on one PostgreSQL whose max_connections is 100 by default: each pool is kept
-        // at 8 here (20 deployed) and gives back connections idle for 10 s, so that the passes together stay below it.
-        common.put("QUARKUS_DATASOURCE_REACTIVE_MAX_SIZE", "8");
-        common.put("QUARKUS_DATASOURCE_REACTIVE_IDLE_TIMEOUT", "10s");
         // API.md's abuse limits are tested on their own; the other system tests register and send far more
         // from one address and one user than a person would.
         common.put("CHAT_REGISTRATION_LIMIT", "0");
