@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 
 import org.awaitility.Awaitility;
 
@@ -125,23 +126,21 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** Waits until the process is ready; fails at once if it exits instead. */
     public void awaitReady() {
-        Awaitility.await(name + " ready (log: " + log + ")").atMost(startLimit).pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    if (!process.isAlive()) {
-                        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
-                    }
-                    return isReady();
-                });
+        awaitReadiness("ready", status -> status == 200);
     }
 
     /** Waits until the process answers its readiness URL at all (ready or not); fails at once if it exits instead. */
     public void awaitListening() {
-        Awaitility.await(name + " listening (log: " + log + ")").atMost(startLimit).pollInterval(Duration.ofMillis(200))
+        awaitReadiness("listening", status -> status > 0);
+    }
+
+    private void awaitReadiness(String what, IntPredicate wanted) {
+        Awaitility.await(name + " " + what + " (log: " + log + ")").atMost(startLimit).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
                     if (!process.isAlive()) {
                         throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
                     }
-                    return readinessStatus() > 0;
+                    return wanted.test(readinessStatus());
                 });
     }
 
