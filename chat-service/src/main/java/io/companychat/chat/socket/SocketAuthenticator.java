@@ -7,6 +7,7 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 import io.companychat.chat.metrics.ChatMetrics;
 import io.companychat.common.api.Ids;
 
+import io.companychat.common.http.UpgradedRequests;
 import io.companychat.common.security.RevokedTokens;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData.TypedKey;
@@ -39,10 +40,12 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     private final SocketSweeper sweeper;
     private final SocketSessions sessions;
     private final ChatMetrics metrics;
+    private final UpgradedRequests upgradedRequests;
 
     public SocketAuthenticator(JWTParser parser, RevokedTokens revokedTokens, Vertx vertx, SocketSweeper sweeper,
-            SocketSessions sessions, ChatMetrics metrics) {
+            SocketSessions sessions, ChatMetrics metrics, UpgradedRequests upgradedRequests) {
         this.metrics = metrics;
+        this.upgradedRequests = upgradedRequests;
         this.parser = parser;
         this.revokedTokens = revokedTokens;
         this.vertx = vertx;
@@ -82,6 +85,8 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
             context.userData().put(TOKEN_ID, jwt.getTokenID());
             context.userData().put(EXPIRES_AT, jwt.getExpirationTime());
             context.userData().put(TRANSPORT, context.httpRequest().connection());
+            // SIGTERM waits for this socket until it is closed (SocketSweeper closes it at once), not the whole timeout.
+            upgradedRequests.endWithConnection(context.httpRequest());
             return CheckResult.permitUpgradeSync();
         });
     }

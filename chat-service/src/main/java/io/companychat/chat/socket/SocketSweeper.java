@@ -51,8 +51,9 @@ public class SocketSweeper {
 
     /**
      * SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this first): the sockets are closed now. Quarkus
-     * then waits for the requests in flight, and an open socket counts as one until it closes: left open, the
-     * sockets would hold the process for the whole shutdown timeout and then be dropped without a close frame.
+     * then waits for the requests in flight, and an open socket counts as one until it closes (UpgradedRequests):
+     * left open, the sockets would hold the process for the whole shutdown timeout and then be dropped without a
+     * close frame.
      */
     void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) {
         stopping = true;

@@ -261,7 +261,7 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         });
         client.closeHandler(v -> service.close());
         client.drainHandler(v -> service.config().setAutoRead(true));
-        tunnels.opened(this);
+        tunnels.opened(this, upgraded);
         if (early != null) {
             ByteBuf data = early;
             early = null;

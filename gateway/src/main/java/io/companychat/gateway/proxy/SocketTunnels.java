@@ -44,12 +44,14 @@ public class SocketTunnels {
     private final OpenTelemetry telemetry;
     private final Tracer tracer;
     private final int maxSockets;
+    private final UpgradedRequests upgradedRequests;
     private final Set<ServiceConnection> open = ConcurrentHashMap.newKeySet();
     /** Tunnels open or being opened, against {@code gateway.max-sockets}. */
     private final AtomicInteger count = new AtomicInteger();
     private volatile boolean stopping;
 
-    public SocketTunnels(Vertx vertx, GatewayConfig config, OpenTelemetry telemetry) {
+    public SocketTunnels(Vertx vertx, GatewayConfig config, OpenTelemetry telemetry, UpgradedRequests upgradedRequests) {
+        this.upgradedRequests = upgradedRequests;
         this.vertx = (VertxInternal) vertx;
         this.telemetry = telemetry;
         this.tracer = telemetry.getTracer(SocketTunnels.class.getName());
@@ -132,8 +134,10 @@ public class SocketTunnels {
         return span;
     }
 
-    void opened(ServiceConnection tunnel) {
+    /** {@code upgraded} is the client's request, which SIGTERM waits for until the tunnel is closed. */
+    void opened(ServiceConnection tunnel, HttpServerRequest upgraded) {
         open.add(tunnel);
+        upgradedRequests.endWithConnection(upgraded);
         if (stopping) {
             tunnel.goAway();
         }

@@ -41,6 +41,12 @@ class GracefulShutdownIT {
     /** Lets the requests reach the service before it is told to stop. */
     private static final long HEAD_START_MILLIS = 200;
     private static final int GOING_AWAY = 1001;
+    /**
+     * chat-service and the gateway close their sockets at SIGTERM; once those and the requests in flight are done
+     * they exit, well before their shutdown timeout (Quarkus alone would count an upgraded request in flight for
+     * good and wait all of it: {@code UpgradedRequests}).
+     */
+    private static final Duration SOCKETS_CLOSED_EXIT = Duration.ofSeconds(8);
 
     private static RunningSystem system;
 
@@ -110,6 +116,7 @@ class GracefulShutdownIT {
         }
 
         stopped.assertEveryAnswerIs(201);
+        stopped.assertExitedWithin(SOCKETS_CLOSED_EXIT);
         assertThat(List.of(annClose, benClose)).as("close codes the open sockets got (-1: dropped without a close frame)")
                 .containsOnly(GOING_AWAY);
         assertThat(Exchange.count(system, "SELECT count(*) FROM messages WHERE conversation_id = ? AND content LIKE ?",
@@ -137,6 +144,7 @@ class GracefulShutdownIT {
         }
 
         stopped.assertEveryAnswerIs(201);
+        stopped.assertExitedWithin(SOCKETS_CLOSED_EXIT);
         assertThat(closeCode).as("close code the socket through the gateway got (-1: dropped without a close frame)")
                 .isIn(1000, GOING_AWAY);
     }
@@ -181,13 +189,18 @@ class GracefulShutdownIT {
                 service.name(), exitMillis, exited ? service.exitValue() : "none, killed", answeredAfterSigterm, exchanges.size());
         assertThat(exited).as("%s exited within %s of SIGTERM; see %s", service.name(), budget, service.log()).isTrue();
         assertThat(answeredAfterSigterm).as("requests still in flight at SIGTERM (else the test proves nothing)").isPositive();
-        return new Stopped(service.name(), exchanges);
+        return new Stopped(service.name(), exchanges, exitMillis);
     }
 
-    private record Stopped(String service, List<Exchange> exchanges) {
+    private record Stopped(String service, List<Exchange> exchanges, long exitMillis) {
         void assertEveryAnswerIs(int status) {
             assertThat(exchanges).as("answers of %s to the requests in flight at SIGTERM", service)
                     .allMatch(e -> e.status() == status);
+        }
+
+        void assertExitedWithin(Duration limit) {
+            assertThat(exitMillis).as("ms %s took to exit after SIGTERM (its shutdown timeout: %s)", service,
+                    RunningSystem.SHUTDOWN_TIMEOUT).isLessThan(limit.toMillis());
         }
     }
 

@@ -44,6 +44,8 @@ public final class RunningSystem implements AutoCloseable {
 
     static final Duration START_LIMIT = Duration.ofSeconds(240);
     static final Duration STOP_GRACE = Duration.ofSeconds(20);
+    /** Every service's QUARKUS_SHUTDOWN_TIMEOUT here: user- and auth-service's deployed value. */
+    static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
 
     /**
      * The production timeouts that only make a test wait, shortened for the system tests (as super-heroes'
@@ -58,13 +60,6 @@ public final class RunningSystem implements AutoCloseable {
         static final Duration OUTBOX_SEND_TIMEOUT = Duration.ofSeconds(4);
         /** user-service's chat.outbox.max-backoff (5 min deployed): a retry after an outage comes within it. */
         static final Duration OUTBOX_MAX_BACKOFF = Duration.ofSeconds(2);
-        /**
-         * QUARKUS_SHUTDOWN_TIMEOUT of chat-service and the gateway (45 s and 30 s deployed): how long requests in
-         * flight may still finish after SIGTERM. Both wait all of it once a socket was open (Quarkus never sees an
-         * upgraded request end), so a test that stops them waits this long. user- and auth-service keep the deployed
-         * 20 s: they exit as soon as their requests are answered.
-         */
-        static final Duration SOCKET_SERVICES_SHUTDOWN = Duration.ofSeconds(6);
         /** chat-service's chat.presence.heartbeat-interval and replica-timeout (10 s and 30 s deployed). */
         static final Duration PRESENCE_HEARTBEAT = Duration.ofSeconds(2);
         static final Duration PRESENCE_REPLICA_TIMEOUT = Duration.ofSeconds(6);
@@ -145,7 +140,9 @@ public final class RunningSystem implements AutoCloseable {
         common.put("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
         common.put("OTEL_TRACES_SAMPLER_ARG", "1.0");
         common.put("QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms");
-        common.put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
+        // How long requests in flight may finish after SIGTERM (deployed: 20 s; chat-service 45 s, gateway 30 s). An
+        // open socket counts until it is closed, which chat-service and the gateway do at once: no stop waits this out.
+        common.put("QUARKUS_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUT.toSeconds() + "s");
         // API.md's abuse limits are tested on their own; the other system tests register and send far more
         // from one address and one user than a person would.
         common.put("CHAT_REGISTRATION_LIMIT", "0");
@@ -153,7 +150,6 @@ public final class RunningSystem implements AutoCloseable {
         common.put("CHAT_SOCKETS_PER_USER", "0");
 
         Map<String, String> chat = new HashMap<>(common);
-        chat.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
         chat.put("CHAT_PRESENCE_HEARTBEAT_INTERVAL", ShorterTimeouts.PRESENCE_HEARTBEAT.toSeconds() + "s");
         chat.put("CHAT_PRESENCE_REPLICA_TIMEOUT", ShorterTimeouts.PRESENCE_REPLICA_TIMEOUT.toSeconds() + "s");
         chat.put("CHAT_BUS", bus);
@@ -178,7 +174,6 @@ public final class RunningSystem implements AutoCloseable {
         Map<String, String> gateway = new HashMap<>(common);
         gateway.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(gatewayManagementPort));
         managementPorts.put("gateway", gatewayManagementPort);
-        gateway.put("QUARKUS_SHUTDOWN_TIMEOUT", ShorterTimeouts.SOCKET_SERVICES_SHUTDOWN.toSeconds() + "s");
 
         add("user-service", "user-service", user, userPort, "/q/health/ready");
         add("auth-service", "auth-service", auth, authPort, "/q/health/ready");
