@@ -46,6 +46,7 @@ import io.companychat.system.RunningSystem.TestUser;
  * {@link #requestsBrokenBelowJsonAreRefusedBelow500WithOnlyTheListedFrameworkAnswersOutOfShape}.
  */
 @ExtendWith(SystemExtension.class)
+@BusIndependent
 class HostileInputIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.awaitility.Awaitility;
@@ -34,11 +35,16 @@ final class NatsServer implements AutoCloseable {
         this.port = ServiceProcess.freePort();
     }
 
-    static NatsServer start(Path log) {
-        Path executable = Stream.concat(
+    /** The {@code nats-server} on the PATH or in {@code /usr/sbin}, {@code /usr/local/sbin} (Debian's), if any. */
+    static Optional<Path> executable() {
+        return Stream.concat(
                 Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)).map(Path::of),
                 Stream.of(Path.of("/usr/sbin"), Path.of("/usr/local/sbin")))
-                .map(dir -> dir.resolve("nats-server")).filter(Files::isExecutable).findFirst()
+                .map(dir -> dir.resolve("nats-server")).filter(Files::isExecutable).findFirst();
+    }
+
+    static NatsServer start(Path log) {
+        Path executable = executable()
                 .orElseThrow(() -> new TestAbortedException(
                         "system.bus=nats needs a nats-server executable (Debian: apt-get install nats-server); none found"));
         NatsServer server = new NatsServer(executable, log);

@@ -80,6 +80,11 @@ public final class RunningSystem implements AutoCloseable {
     private final NatsServer nats;
     private final TcpRelay natsRelay;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+
+    /** This run's bus: {@code -Dsystem.bus}, {@code postgres} by default. */
+    static String configuredBus() {
+        return System.getProperty("system.bus", "postgres");
+    }
     private RsaJsonWebKey signingKey;
     private int gatewayManagementPort;
     /** Each process's management port (metrics; the gateway's health too). */
@@ -96,7 +101,7 @@ public final class RunningSystem implements AutoCloseable {
         this.databaseRelay = TcpRelay.start(database.host(), database.port());
         this.smtpRelay = TcpRelay.start("127.0.0.1", smtp.getSmtp().getPort());
         this.serviceToken = randomToken();
-        this.bus = System.getProperty("system.bus", "postgres");
+        this.bus = configuredBus();
         this.nats = "nats".equals(bus) ? NatsServer.start(workDir.resolve("logs/nats-server.log")) : null;
         this.natsRelay = nats == null ? null : TcpRelay.start("127.0.0.1", nats.port());
     }

@@ -38,6 +38,7 @@ import io.companychat.system.RecordingHttp.Answer;
  * through the gateway.
  */
 @ExtendWith(SystemExtension.class)
+@BusIndependent
 class SecretLeakIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();

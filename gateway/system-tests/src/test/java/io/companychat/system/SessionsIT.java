@@ -21,6 +21,7 @@ import io.restassured.response.Response;
 
 /** Sessions across the real services, through the gateway (issue 4's end-to-end acceptance). */
 @ExtendWith(SystemExtension.class)
+@BusIndependent
 class SessionsIT {
 
     private static final Duration REVOCATION_PROMISE = Duration.ofSeconds(1);

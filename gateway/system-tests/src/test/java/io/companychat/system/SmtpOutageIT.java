@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * delivered exactly once.
  */
 @ExtendWith(SystemExtension.class)
+@BusIndependent
 @Order(Order.DEFAULT + 2)
 class SmtpOutageIT {
 

@@ -24,6 +24,7 @@ import io.companychat.system.RunningSystem.TestUser;
  * mail) or not at all.
  */
 @ExtendWith(SystemExtension.class)
+@BusIndependent
 @Order(Order.DEFAULT + 4)
 class UserServiceDownIT {
 
