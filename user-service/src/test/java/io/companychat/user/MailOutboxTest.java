@@ -194,6 +194,26 @@ class MailOutboxTest {
     }
 
     @Test
+    void aMailSentAgainAfterItsSenderDiedIsTheSameMessageToTheRecipient() {
+        // What a replica leaves behind when it dies between the SMTP server's acceptance and the mark sent: a mail
+        // delivered but still pending. It goes out again when due (never lost), as the same message: one Message-ID,
+        // which mail systems show once.
+        String recipient = uniqueEmail("resent");
+        rows.update(INSERT_MAIL, recipient, "0 seconds");
+        ReceivedMail first = mailServer.awaitMailsTo(recipient, 1, MAIL_TIMEOUT).get(0);
+        awaitOutboxRow(recipient, r -> "SENT".equals(r.get("status")));
+        rows.update("UPDATE mail_outbox SET status = 'PENDING', next_attempt_at = now(), text_body = 'Welcome.' WHERE recipient = ?",
+                recipient);
+
+        List<ReceivedMail> copies = mailServer.awaitMailsTo(recipient, 2, MAIL_TIMEOUT);
+
+        Object id = rows.one("SELECT id FROM mail_outbox WHERE recipient = ?", recipient).get("id");
+        assertThat(first.messageId()).as("Message-ID of the first copy")
+                .matches("<outbox\\." + id + "\\.[0-9]+@company-chat\\.local>");
+        assertThat(copies).extracting(ReceivedMail::messageId).as("Message-IDs of both copies").containsOnly(first.messageId());
+    }
+
+    @Test
     void mailToAnAddressTheMailerRefusesIsFailedAtOnceAndHoldsUpNoOther() {
         String refused = "<b>not</b>-" + uniqueEmail("refused");
         String fine = uniqueEmail("fine");

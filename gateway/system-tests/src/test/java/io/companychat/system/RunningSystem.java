@@ -19,6 +19,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+
 import org.awaitility.Awaitility;
 import org.jose4j.jwk.RsaJsonWebKey;
 
@@ -358,6 +361,34 @@ public final class RunningSystem implements AutoCloseable {
                         "SELECT count(*) FROM mail_outbox WHERE lower(recipient) = lower(?) AND status <> 'SENT'", email) == 0));
         for (String email : emails) {
             assertThat(smtp.getReceivedMessagesForDomain(email)).as("welcome emails to %s", email).hasSize(1);
+        }
+    }
+
+    /**
+     * After a SIGKILL: each address got its welcome mail, as one message. A mail the killed process had handed to the
+     * SMTP server but not yet marked sent goes out again when its lease ends (never lost), with the same Message-ID,
+     * which mail systems show once; any other second mail fails this. The number of such copies is returned.
+     */
+    public int assertOneWelcomeMessageEach(Collection<String> emails, Duration limit) {
+        Awaitility.await("welcome mails to " + emails + " sent").atMost(limit).pollInterval(Duration.ofMillis(100))
+                .until(() -> emails.stream().allMatch(email -> Exchange.count(this,
+                        "SELECT count(*) FROM mail_outbox WHERE lower(recipient) = lower(?) AND status <> 'SENT'", email) == 0));
+        int copies = 0;
+        for (String email : emails) {
+            MimeMessage[] received = smtp.getReceivedMessagesForDomain(email);
+            assertThat(received).as("welcome emails to %s", email).isNotEmpty();
+            assertThat(Arrays.stream(received).map(RunningSystem::messageId).distinct().toList())
+                    .as("Message-IDs of the welcome emails to %s", email).hasSize(1);
+            copies += received.length - 1;
+        }
+        return copies;
+    }
+
+    private static String messageId(MimeMessage message) {
+        try {
+            return message.getMessageID();
+        } catch (MessagingException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -38,7 +38,8 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
             )
             UPDATE mail_outbox m SET next_attempt_at = now() + make_interval(secs => $2)
             FROM due WHERE m.id = due.id
-            RETURNING m.id, m.recipient, m.subject, m.text_body, m.html_body, m.attempts
+            RETURNING m.id, m.recipient, m.subject, m.text_body, m.html_body, m.attempts,
+                (EXTRACT(EPOCH FROM m.created_at) * 1000000)::bigint AS created_micros
             """;
 
     static final String MARK_SENT = """
@@ -67,7 +68,17 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
             FROM mail_outbox WHERE status = 'PENDING'
             """;
 
-    public record ClaimedMail(long id, String recipient, String subject, String textBody, String htmlBody, int attempts) {
+    public record ClaimedMail(long id, String recipient, String subject, String textBody, String htmlBody, int attempts,
+            long createdMicros) {
+
+        /**
+         * The mail's {@code Message-ID}, the same for every attempt: a mail sent again (its sender died between the
+         * SMTP server's acceptance and the mark sent) is the same message to the recipient's mail system, which
+         * shows it once. The outbox row's id and creation time (microseconds) make it unique across databases.
+         */
+        public String messageId(String domain) {
+            return "<outbox." + id + "." + createdMicros + "@" + domain + ">";
+        }
 
         @Override
         public String toString() {
@@ -87,7 +98,8 @@ public class MailOutboxRepository implements PanacheRepository<OutboxMail> {
                     List<ClaimedMail> claimed = new ArrayList<>(rows.size());
                     for (Row row : rows) {
                         claimed.add(new ClaimedMail(row.getLong("id"), row.getString("recipient"), row.getString("subject"),
-                                row.getString("text_body"), row.getString("html_body"), row.getInteger("attempts")));
+                                row.getString("text_body"), row.getString("html_body"), row.getInteger("attempts"),
+                                row.getLong("created_micros")));
                     }
                     return claimed;
                 });

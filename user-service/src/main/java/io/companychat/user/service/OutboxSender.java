@@ -2,6 +2,7 @@ package io.companychat.user.service;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +12,8 @@ import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.companychat.user.OutboxMail;
 import io.companychat.user.config.UserConfig;
@@ -48,8 +51,13 @@ public class OutboxSender {
     private final AtomicReference<CompletableFuture<Void>> inFlight =
             new AtomicReference<>(CompletableFuture.completedFuture(null));
 
-    public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry) {
+    /** The right-hand side of the mails' {@code Message-ID}s: the sender address's domain. */
+    private final String messageIdDomain;
+
+    public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry,
+            @ConfigProperty(name = "quarkus.mailer.from") Optional<String> from) {
         this.outbox = outbox;
+        this.messageIdDomain = domainOf(from.orElse(""));
         this.mailer = mailer;
         this.config = config.outbox();
         this.sent = Counter.builder("users.outbox.sent").description("outbox mails sent by this replica").register(registry);
@@ -112,7 +120,7 @@ public class OutboxSender {
     private Uni<Boolean> deliver(ClaimedMail mail) {
         // Deferred: the mailer throws (rather than fails the Uni) on an address it refuses.
         return Uni.createFrom().deferred(() -> mailer.send(Mail.withText(mail.recipient(), mail.subject(), mail.textBody())
-                .setHtml(mail.htmlBody())))
+                .setHtml(mail.htmlBody()).addHeader("Message-ID", mail.messageId(messageIdDomain))))
                 .ifNoItem().after(config.sendTimeout())
                 .failWith(() -> new TimeoutException("no answer from the mail server within " + config.sendTimeout()))
                 .onItemOrFailure().transformToUni((ignored, sendFailure) -> sendFailure == null
@@ -152,6 +160,13 @@ public class OutboxSender {
     }
 
     /** The failure as stored in {@code last_error}: the SMTP client's reason, which never carries the mail's body. */
+    /** The domain of {@code Name <local@domain>} or {@code local@domain}; {@code localhost} if there is none. */
+    static String domainOf(String address) {
+        int at = address.lastIndexOf('@');
+        String domain = at < 0 ? "" : address.substring(at + 1).replace(">", "").trim();
+        return domain.isEmpty() ? "localhost" : domain;
+    }
+
     private static String describe(Throwable failure) {
         String text = failure.getClass().getSimpleName() + ": " + failure.getMessage();
         return text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text;

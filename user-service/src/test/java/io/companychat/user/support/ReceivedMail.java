@@ -11,13 +11,13 @@ import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
 
 /** A mail as the SMTP server received it. */
-public record ReceivedMail(String from, String to, String subject, String text, String html) {
+public record ReceivedMail(String from, String to, String subject, String text, String html, String messageId) {
 
     static ReceivedMail of(MimeMessage message) {
         try {
             String to = Arrays.stream(message.getAllRecipients()).map(Object::toString).collect(Collectors.joining(","));
             return new ReceivedMail(message.getFrom()[0].toString(), to, message.getSubject(),
-                    part(message, "text/plain"), part(message, "text/html"));
+                    part(message, "text/plain"), part(message, "text/html"), message.getMessageID());
         } catch (MessagingException | IOException e) {
             throw new IllegalStateException("unreadable mail", e);
         }
