@@ -7,10 +7,14 @@ import static io.companychat.gateway.support.StubServicesResource.FULL_SOCKET_PA
 import static io.companychat.gateway.support.StubServicesResource.REQUEST_TIMEOUT_SECONDS;
 import static io.companychat.gateway.support.StubServicesResource.SILENT_SOCKET_PATH;
 import static io.companychat.gateway.support.StubServicesResource.WHOAMI_FRAME;
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetAddress;
 import java.net.URL;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import io.companychat.gateway.support.ManagementUrls;
 import io.companychat.gateway.support.RawClient;
 import io.companychat.gateway.support.StubServicesResource;
 import io.quarkus.test.common.WithTestResource;
@@ -128,6 +133,46 @@ class WebSocketTest {
         } finally {
             ws.socket().close();
         }
+    }
+
+    /**
+     * A tunnel's client connection is taken from Vert.x at the switch (ClientConnection), so Vert.x no longer reports
+     * its end to the HTTP server metrics: the tunnel does. Closed tunnels leave no open connection and no request in
+     * flight behind in them (a leak here would grow with every socket ever opened).
+     */
+    @Test
+    void closedTunnelsLeaveNoConnectionOrRequestInTheMetrics() throws Exception {
+        double connectionsBefore = metric(OPEN_CONNECTIONS);
+        double requestsBefore = metric(ACTIVE_REQUESTS);
+        List<RawClient.OpenWebSocket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI);
+                sockets.add(ws);
+                ws.socket().writeTextMessage(FRAMES[1]);
+                assertThat(ws.nextText()).as("echo through tunnel %d", i).isEqualTo(ECHO_PREFIX + FRAMES[1]);
+            }
+            assertThat(metric(OPEN_CONNECTIONS)).as("open connections with 3 tunnels").isGreaterThanOrEqualTo(connectionsBefore + 3);
+        } finally {
+            sockets.forEach(ws -> ws.socket().close());
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(metric(OPEN_CONNECTIONS)).as("open connections after the tunnels closed").isLessThanOrEqualTo(connectionsBefore);
+            assertThat(metric(ACTIVE_REQUESTS)).as("requests in flight after the tunnels closed").isLessThanOrEqualTo(requestsBefore);
+        });
+    }
+
+    private static final String OPEN_CONNECTIONS = "http_server_connections_seconds_active_count";
+    private static final String ACTIVE_REQUESTS = "http_server_active_requests";
+
+    /**
+     * The sum of a metric's samples (every label set) on the management port, read on a connection closed after it
+     * (the management server's connections count in the same metric).
+     */
+    private static double metric(String name) {
+        String text = given().header("Connection", "close").get(ManagementUrls.of("/q/metrics")).then().statusCode(200).extract().asString();
+        return text.lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     @Test

@@ -23,7 +23,8 @@ import io.vertx.core.net.impl.ConnectionBase;
  * Hand-written on purpose: Quarkus has no public hook for it (the request's done method of
  * {@link QuarkusRequestWrapper} is package-private), so it is called by reflection, registered for native
  * executables. Should a Quarkus version lose it, a warning is logged once and shutdown waits as it used to.
- * The gateway, which does not depend on common, keeps a copy for its tunnels: change both together.
+ * The gateway, which does not depend on common, has a class of its own for its tunnels (it ends their requests at the
+ * switch, since it takes their connections from Vert.x); both call the same hook.
  */
 @Singleton
 @RegisterForReflection(targets = QuarkusRequestWrapper.class, methods = true, fields = false)

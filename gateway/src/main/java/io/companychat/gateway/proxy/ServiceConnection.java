@@ -11,19 +11,16 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.net.impl.NetSocketInternal;
 
 /**
  * One WebSocket tunnel: the gateway's connection to the service (this is its Netty handler) joined to the client's.
@@ -31,21 +28,22 @@ import io.vertx.core.net.impl.NetSocketInternal;
  * First the client's upgrade request is written to the service as it came (its own {@code Host}, a
  * {@code Connection} header asking only for the upgrade) and the service's response head is read. Anything but 101
  * is answered to the client with the service's status, its {@code Retry-After} if any, and no body. On 101 the
- * client's connection switches protocols with the service's headers, and from then on both connections run on one event loop and pass each
- * other the buffers they read: client to service through the client socket's message handler, service to client
- * here; written as they are, never copied or decoded. A full write queue on either side stops reading on the other
+ * client's connection switches protocols with the service's headers and is taken over from Vert.x
+ * ({@link ClientConnection}); from then on both connections run on one event loop and pass each other the buffers
+ * they read, written as they are, never copied or decoded. A full write queue on either side stops reading on the other
  * (TCP backpressure), so a slow reader grows neither the gateway's memory nor its queues.
  * <p>
  * Of the service's bytes only the frame headers are looked at ({@link FrameBoundaries}), so that at shutdown the
  * client's close frame goes in between two frames.
  */
-final class ServiceConnection extends ChannelInboundHandlerAdapter implements Handler<Object> {
+final class ServiceConnection extends ChannelInboundHandlerAdapter {
 
     /** The longest response head accepted from the service. */
     private static final int MAX_HEAD_BYTES = 8192;
 
     private final SocketTunnels tunnels;
-    private final ContextInternal context;
+    /** The upgrade request's context, until the client's connection has switched. */
+    private ContextInternal context;
     private final String serviceName;
     private final long requestTimeoutMillis;
 
@@ -62,7 +60,6 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
 
     // The tunnel.
     private Channel service;
-    private NetSocketInternal client;
     private ChannelHandlerContext clientContext;
     private final FrameBoundaries serviceFrames = new FrameBoundaries();
     private boolean switching;
@@ -243,48 +240,51 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
     }
 
     private void join(HttpServerRequest upgraded, NetSocket socket) {
-        client = (NetSocketInternal) socket;
-        clientContext = client.channelHandlerContext();
-        // The request's headers were forwarded: what the connection keeps of its request need not hold them. Nor
-        // does it need Quarkus's idle timeout (30 min without a byte): chat-service closes a socket that misses its
-        // heartbeats, which closes the tunnel. Nor the request head timeout: no more request heads come.
-        upgraded.headers().clear();
-        upgraded.response().headers().clear();
-        IdleStateHandler idle = clientContext.pipeline().get(IdleStateHandler.class);
-        if (idle != null) {
-            clientContext.pipeline().remove(idle);
-        }
-        RequestHeadTimeouts.stopWatching(clientContext.pipeline());
-        client.messageHandler(this);
-        client.exceptionHandler(failure -> {
-            // a reset by the client: its connection closes, and the close handler below closes the service's
-        });
-        client.closeHandler(v -> service.close());
-        client.drainHandler(v -> service.config().setAutoRead(true));
+        // Of the upgrade, nothing is needed any more: neither the request's context (the last emit was the switch)
+        // nor, once the connection is taken from Vert.x, anything of its request.
+        context = null;
         tunnels.opened(this, upgraded);
+        clientContext = ClientConnection.takeOver(upgraded, socket, this);
         if (early != null) {
             ByteBuf data = early;
             early = null;
             fromService(data);
             clientContext.flush();
         }
+        if (closeWanted && serviceFrames.atBoundary()) {
+            sendClose();
+        }
+        clientContext.channel().config().setAutoRead(true);
         service.config().setAutoRead(true);
     }
 
     // ---------------------------------------------------------------------------------------------
     // The tunnel
 
-    /** Client to service: the client socket's message handler (the bytes as read, never copied). */
-    @Override
-    public void handle(Object msg) {
+    /** Client to service: the bytes as read, never copied; flushed when the read is complete. */
+    void fromClient(Object msg) {
         if (msg instanceof ByteBuf) {
-            service.writeAndFlush(msg, service.voidPromise());
+            service.write(msg, service.voidPromise());
             if (!service.isWritable()) {
+                service.flush();
                 clientContext.channel().config().setAutoRead(false);
             }
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    void clientReadComplete() {
+        service.flush();
+    }
+
+    /** The client has read what was queued for it: the service's bytes may come again. */
+    void clientDrained() {
+        service.config().setAutoRead(true);
+    }
+
+    void clientClosed() {
+        service.close();
     }
 
     /** Service to client: written at once, flushed when the read is complete. */
@@ -346,7 +346,7 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         // The client answers with its own close frame, which reaches the service, which then closes; if it does
         // not, the connections are closed anyway.
         service.eventLoop().schedule(() -> {
-            client.close();
+            clientContext.close();
             service.close();
         }, SocketTunnels.CLOSE_HANDSHAKE_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -365,8 +365,8 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter implements Ha
         if (headTimeout != null) {
             headTimeout.cancel(false);
         }
-        if (client != null) {
-            client.close();
+        if (clientContext != null) {
+            clientContext.close();
         } else if (request != null) {
             // closed before it answered the upgrade
             unavailable();

@@ -2,6 +2,7 @@ package io.companychat.gateway.proxy;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -64,10 +65,21 @@ public class SocketTunnels {
         }
     }
 
-    /** SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this before it waits for requests in flight). */
-    void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) {
+    /**
+     * SIGTERM (quarkus.shutdown.delay-enabled makes Quarkus fire this before it waits for requests in flight): every
+     * client gets its close frame, and the shutdown goes on when the tunnels are closed, at most
+     * {@link #CLOSE_HANDSHAKE_MILLIS} and a margin later (their upgrade requests no longer count as in flight:
+     * {@link UpgradedRequests}).
+     */
+    void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) throws InterruptedException {
         stopping = true;
         goAwayAll();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_HANDSHAKE_MILLIS + 1000);
+        synchronized (count) {
+            for (long left; count.get() > 0 && (left = deadline - System.nanoTime()) > 0;) {
+                TimeUnit.NANOSECONDS.timedWait(count, left);
+            }
+        }
     }
 
     /** Sends every open tunnel's client its close frame (going away), between two of the service's frames. */
@@ -134,10 +146,10 @@ public class SocketTunnels {
         return span;
     }
 
-    /** {@code upgraded} is the client's request, which SIGTERM waits for until the tunnel is closed. */
+    /** {@code upgraded} is the client's request, whose connection has switched protocols. */
     void opened(ServiceConnection tunnel, HttpServerRequest upgraded) {
         open.add(tunnel);
-        upgradedRequests.endWithConnection(upgraded);
+        upgradedRequests.endNow(upgraded);
         if (stopping) {
             tunnel.goAway();
         }
@@ -145,6 +157,10 @@ public class SocketTunnels {
 
     void closed(ServiceConnection tunnel) {
         open.remove(tunnel);
-        count.decrementAndGet();
+        if (count.decrementAndGet() == 0 && stopping) {
+            synchronized (count) {
+                count.notifyAll();
+            }
+        }
     }
 }

@@ -8,25 +8,24 @@ import io.quarkus.logging.Log;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.impl.ConnectionBase;
 
 /**
- * Lets Quarkus's graceful shutdown see an upgraded request (a WebSocket) end when its connection closes.
+ * Tells Quarkus's graceful shutdown that a tunnelled socket's upgrade request is over when its connection has
+ * switched protocols.
  * <p>
  * On SIGTERM Quarkus waits, up to {@code QUARKUS_SHUTDOWN_TIMEOUT}, for the requests in flight, and it counts a
  * request as in flight until its response ends or the connection reports a close to the request. A connection that
- * switched protocols does neither: once one socket had been opened, chat-service and the gateway waited the whole
- * timeout (45 s and 30 s deployed) on every SIGTERM, although they close their sockets within seconds of it. Here
- * the request's end is tied to its connection's close: a socket counts as in flight until it is closed, and the
- * service exits as soon as its sockets and requests are done.
+ * switched protocols does neither, so once one socket had been tunnelled the gateway waited its whole timeout on
+ * every SIGTERM. A tunnel's client connection is taken from Vert.x ({@link ClientConnection}), so nothing could report
+ * its close to the request anyway; the request is marked done at the switch, and {@link SocketTunnels} itself holds
+ * the shutdown until its tunnels are closed (a couple of seconds after their close frames).
  * <p>
  * Hand-written on purpose: Quarkus has no public hook for it (the request's done method of
  * {@link QuarkusRequestWrapper} is package-private), so it is called by reflection, registered for native
  * executables. Should a Quarkus version lose it, a warning is logged once and shutdown waits as it used to.
- * <p>
- * The same class as common's {@code io.companychat.common.http.UpgradedRequests}, for chat-service's sockets: the
- * gateway does not depend on common (it would bring the database client and token verification), so it keeps this
- * copy; change both together.
+ * chat-service's sockets use common's {@code io.companychat.common.http.UpgradedRequests}, which ties the request's end
+ * to its connection's close instead (the gateway does not depend on common: it would bring the database client and
+ * token verification).
  */
 @Singleton
 @RegisterForReflection(targets = QuarkusRequestWrapper.class, methods = true, fields = false)
@@ -34,19 +33,12 @@ public class UpgradedRequests {
 
     private final Method done = requestDone();
 
-    /**
-     * From now on, {@code request} (an upgrade being accepted) is in flight until its connection closes; a request
-     * refused instead ends with its response as any other.
-     */
-    public void endWithConnection(HttpServerRequest request) {
-        if (done == null
-                || !(request.getCookie(QuarkusRequestWrapper.FAKE_COOKIE_NAME) instanceof QuarkusRequestWrapper.QuarkusCookie cookie)
-                || !(request.connection() instanceof ConnectionBase connection)) {
-            return;
+    /** {@code request}, an upgrade whose connection has switched protocols, is no longer in flight. */
+    public void endNow(HttpServerRequest request) {
+        if (done != null
+                && request.getCookie(QuarkusRequestWrapper.FAKE_COOKIE_NAME) instanceof QuarkusRequestWrapper.QuarkusCookie cookie) {
+            end(cookie.getRequestWrapper());
         }
-        QuarkusRequestWrapper wrapper = cookie.getRequestWrapper();
-        // the channel's own close: whatever Vert.x object serves the connection after the switch
-        connection.channel().closeFuture().addListener(closed -> end(wrapper));
     }
 
     private void end(QuarkusRequestWrapper wrapper) {

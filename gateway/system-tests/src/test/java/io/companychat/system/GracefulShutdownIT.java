@@ -44,7 +44,7 @@ class GracefulShutdownIT {
     /**
      * chat-service and the gateway close their sockets at SIGTERM; once those and the requests in flight are done
      * they exit, well before their shutdown timeout (Quarkus alone would count an upgraded request in flight for
-     * good and wait all of it: {@code UpgradedRequests}).
+     * good and wait all of it: chat-service's {@code UpgradedRequests}, the gateway's {@code SocketTunnels}).
      */
     private static final Duration SOCKETS_CLOSED_EXIT = Duration.ofSeconds(8);
 
