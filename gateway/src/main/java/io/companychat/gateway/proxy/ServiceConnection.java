@@ -254,8 +254,9 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
         if (closeWanted && serviceFrames.atBoundary()) {
             sendClose();
         }
-        clientContext.channel().config().setAutoRead(true);
-        service.config().setAutoRead(true);
+        // each side reads while the other can take what it reads (the service's early bytes may have filled the client)
+        clientContext.channel().config().setAutoRead(service.isWritable());
+        service.config().setAutoRead(clientContext.channel().isWritable());
     }
 
     // ---------------------------------------------------------------------------------------------
