@@ -7,7 +7,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,12 +45,7 @@ class PresenceIT {
 
     @BeforeAll
     static void installClient() throws Exception {
-        if (!Files.isDirectory(CLIENT.resolve("node_modules/phoenix"))) {
-            Process npm = new ProcessBuilder("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
-                    .directory(CLIENT.toFile()).redirectErrorStream(true).start();
-            String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0).as("npm ci: %s", output).isTrue();
-        }
+        RunningSystem.installedNodeClients();
     }
 
     @Test

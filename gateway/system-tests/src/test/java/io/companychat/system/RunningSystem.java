@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
@@ -18,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
@@ -442,6 +447,26 @@ public final class RunningSystem implements AutoCloseable {
     /** The Node.js clients the system tests drive (the phoenix npm client, its Presence, the browser test). */
     static Path nodeClients() {
         return repositoryRoot().resolve("gateway/system-tests/src/test/node");
+    }
+
+    /**
+     * The node clients' directory with their npm packages (phoenix, playwright-core) installed: {@code npm ci} if a
+     * completed install is not there yet (npm writes {@code node_modules/.package-lock.json} last), under a file lock,
+     * since the two passes run side by side and {@code npm ci} starts by deleting {@code node_modules}. (.ci/run
+     * installs them before the build; this is for {@code ./mvnw verify} on a fresh clone.)
+     */
+    static Path installedNodeClients() throws IOException, InterruptedException {
+        Path dir = nodeClients();
+        try (FileChannel lockFile = FileChannel.open(dir.resolve(".npm-ci.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock lock = lockFile.lock()) {
+            if (!Files.exists(dir.resolve("node_modules/.package-lock.json"))) {
+                Process npm = new ProcessBuilder("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
+                        .directory(dir.toFile()).redirectErrorStream(true).start();
+                String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0).as("npm ci: %s", output).isTrue();
+            }
+        }
+        return dir;
     }
 
     private static Path repositoryRoot() {

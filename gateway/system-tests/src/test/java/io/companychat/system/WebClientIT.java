@@ -38,6 +38,7 @@ import io.companychat.system.RunningSystem.TestUser;
  * and the run says which checks it skipped.
  */
 @ExtendWith(SystemExtension.class)
+@BusIndependent
 class WebClientIT {
 
     private static final Path NODE = RunningSystem.nodeClients();
@@ -54,12 +55,7 @@ class WebClientIT {
         system = runningSystem;
         assertThat(CHROMIUM).as("Debian's chromium (apt-get install chromium; .ci/run installs it), or CHROMIUM_PATH")
                 .isExecutable();
-        if (!Files.isDirectory(NODE.resolve("node_modules/playwright-core")) || !Files.isDirectory(NODE.resolve("node_modules/phoenix"))) {
-            Process npm = new ProcessBuilder("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
-                    .directory(NODE.toFile()).redirectErrorStream(true).start();
-            String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0).as("npm ci: %s", output).isTrue();
-        }
+        RunningSystem.installedNodeClients();
     }
 
     @Test
