@@ -161,6 +161,12 @@ public final class RunningSystem implements AutoCloseable {
         common.put("CHAT_REGISTRATION_LIMIT", "0");
         common.put("CHAT_MESSAGE_RATE", "0");
         common.put("CHAT_SOCKETS_PER_USER", "0");
+        // The two passes run side by side, each a system of four or more services on the one PostgreSQL of the
+        // machine (max_connections 100 by default). Deployed pools (20 reactive connections a service, kept once
+        // opened, and the 2 of Flyway's JDBC pool, idle for 5 min) would let two systems under load take ~180 and
+        // refuse "too many clients already": here a service keeps at most 8, and Flyway's close 10 s after start.
+        common.put("QUARKUS_DATASOURCE_REACTIVE_MAX_SIZE", "8");
+        common.put("QUARKUS_DATASOURCE_JDBC_IDLE_REMOVAL_INTERVAL", "10S");
 
         Map<String, String> chat = new HashMap<>(common);
         chat.put("CHAT_PRESENCE_HEARTBEAT_INTERVAL", ShorterTimeouts.PRESENCE_HEARTBEAT.toSeconds() + "s");
