@@ -33,6 +33,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
 
@@ -76,6 +77,16 @@ class WebSocketTest {
                 "the build carries epoll's files for x86-64 and arm64 Linux only");
         assertThat(vertx.isNativeTransportEnabled()).as("native transport (unavailable because: %s)",
                 vertx.unavailableNativeTransportCause()).isTrue();
+    }
+
+    /** One event loop per core (EventLoopsPerCore), not Quarkus's two: a relay's loops only take turns on the cores. */
+    @Test
+    void oneEventLoopPerCore() {
+        int loops = 0;
+        for (var ignored : ((VertxInternal) vertx).getEventLoopGroup()) {
+            loops++;
+        }
+        assertThat(loops).as("event loops").isEqualTo(Runtime.getRuntime().availableProcessors());
     }
 
     @Test
