@@ -102,6 +102,27 @@ class WebSocketTest {
         }
     }
 
+    /**
+     * A message larger than the tunnel's write queue (64 KB) goes through whole in both directions: reading the client
+     * stops while the service's queue is full and resumes when it drains (a resume lost between the two, when the
+     * flush drains the queue at once, would leave the tunnel stalled).
+     */
+    @Test
+    void messagesLargerThanTheWriteQueueGoThroughWhole() throws Exception {
+        RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI);
+        try {
+            for (int i = 0; i < 3; i++) {
+                String large = Integer.toString(i).repeat(200_000);
+                ws.socket().writeTextMessage(large);
+                String echo = ws.nextText();
+                assertThat(echo).as("echo of a 200,000-character message, %d", i).isNotNull();
+                assertThat(echo.equals(ECHO_PREFIX + large)).as("echo %d whole (%d characters)", i, echo.length()).isTrue();
+            }
+        } finally {
+            ws.socket().close();
+        }
+    }
+
     @Test
     void webSocketUpgradeCarriesQueryAndClientAddress() throws Exception {
         RawClient.OpenWebSocket ws = raw.openWebSocket(SOCKET_URI, "X-Forwarded-For", SPOOFED_ADDRESS,

@@ -267,8 +267,12 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf) {
             service.write(msg, service.voidPromise());
             if (!service.isWritable()) {
+                // Flushed now, and reading stopped only if that did not drain it: a drain during the flush fires its
+                // writability event at once, and reading stopped after it would never resume.
                 service.flush();
-                clientContext.channel().config().setAutoRead(false);
+                if (!service.isWritable()) {
+                    clientContext.channel().config().setAutoRead(false);
+                }
             }
         } else {
             ReferenceCountUtil.release(msg);
