@@ -33,6 +33,9 @@ import io.vertx.core.spi.observability.HttpResponse;
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
 
+    /** The name Vert.x gives its connection's handler in the pipeline. */
+    private static final String VERTX_HANDLER = "handler";
+
     private final ServiceConnection tunnel;
     private final TCPMetrics<Object> metrics;
     private final Object metric;
@@ -71,9 +74,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return pipeline.context(handler);
     }
 
-    /** The name Vert.x gives its connection's handler in the pipeline. */
-    private static final String VERTX_HANDLER = "handler";
-
     /** The 101 as the metrics read a response (Quarkus's response wrapper is not one). */
     private record Switched(HttpServerResponse response) implements HttpResponse {
         @Override
@@ -89,8 +89,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf) {
-            tunnel.fromClient(msg);
+        if (msg instanceof ByteBuf data) {
+            tunnel.fromClient(data);
         } else {
             ReferenceCountUtil.release(msg);
         }

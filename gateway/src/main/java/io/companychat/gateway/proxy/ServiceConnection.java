@@ -263,19 +263,15 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
     // The tunnel
 
     /** Client to service: the bytes as read, never copied; flushed when the read is complete. */
-    void fromClient(Object msg) {
-        if (msg instanceof ByteBuf) {
-            service.write(msg, service.voidPromise());
+    void fromClient(ByteBuf data) {
+        service.write(data, service.voidPromise());
+        if (!service.isWritable()) {
+            // Flushed now, and reading stopped only if that did not drain it: a drain during the flush fires its
+            // writability event at once, and reading stopped after it would never resume.
+            service.flush();
             if (!service.isWritable()) {
-                // Flushed now, and reading stopped only if that did not drain it: a drain during the flush fires its
-                // writability event at once, and reading stopped after it would never resume.
-                service.flush();
-                if (!service.isWritable()) {
-                    clientContext.channel().config().setAutoRead(false);
-                }
+                clientContext.channel().config().setAutoRead(false);
             }
-        } else {
-            ReferenceCountUtil.release(msg);
         }
     }
 

@@ -101,8 +101,10 @@ public class SocketTunnels {
     void open(HttpServerRequest request, ServiceAddress address, long connectTimeoutMillis, long requestTimeoutMillis) {
         // Nothing of the request may be read before the service has answered.
         request.pause();
-        if (stopping || count.incrementAndGet() > maxSockets) {
-            if (!stopping) {
+        // read once: a SIGTERM between two reads would leave a count the shutdown waits on
+        boolean refusing = stopping;
+        if (refusing || count.incrementAndGet() > maxSockets) {
+            if (!refusing) {
                 count.decrementAndGet();
             }
             request.resume();
