@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 
@@ -69,8 +70,22 @@ public final class ServiceProcess implements AutoCloseable {
                 Path.of("target", name + ".log"), startLimit);
     }
 
-    /** A loopback port free right now. */
+    /**
+     * A port free right now, below Linux's ephemeral range (32768–60999). A port the kernel hands out for
+     * {@code bind(0)} comes from that range, from which every outgoing connection also takes its local port: between
+     * the choice and the service's own bind, a connection of another process (the other system-test pass, a pool)
+     * could take it ("Address already in use" at a service's start, seen once in CI). Ports below it are only taken by
+     * a bind, which the check here sees.
+     */
     public static int freePort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(20_000, 32_000);
+            try (ServerSocket socket = new ServerSocket(port, 1)) {
+                return port;
+            } catch (IOException taken) {
+                // in use: another
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
