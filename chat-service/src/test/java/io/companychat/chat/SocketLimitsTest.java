@@ -137,6 +137,27 @@ class SocketLimitsTest {
         }
     }
 
+    /**
+     * A socket whose frames wait (behind a message held at its INSERT) is not silent: the idle sweep (4 s in tests)
+     * leaves it open however long they wait, and they are all answered once the message is stored.
+     */
+    @Test
+    void socketWhoseFramesWaitIsNotClosedAsIdle() throws Exception {
+        try (PhoenixTestSocket socket = joined(ann)) {
+            List<String> refs = new ArrayList<>();
+            try (HeldConversation held = new HeldConversation(conversation)) {
+                refs.add(socket.push("room:chat", "send_msg", Map.of("conv", conversation, "message", "held")));
+                for (int second = 1; second <= 6; second++) {
+                    refs.add(socket.push("phoenix", "heartbeat", Map.of()));
+                    assertThat(socket.awaitServerClose(Duration.ofSeconds(1))).as("close code %d s into the wait", second).isNull();
+                }
+            }
+            for (String ref : refs) {
+                assertThat(socket.awaitReply(ref).path("status").asText()).as("reply to %s", ref).isEqualTo("ok");
+            }
+        }
+    }
+
     /** A few large frames fill the bound on characters long before the bound on frames: memory stays bounded. */
     @Test
     void waitingFramesAreBoundedByTheirCharactersToo() throws Exception {
@@ -270,10 +291,16 @@ class SocketLimitsTest {
         return PhoenixTestSocket.open(socketUri(user));
     }
 
+    /**
+     * A socket joined to {@code room:chat}, its {@code presence_state} received: the join's turn goes on after its ok
+     * reply until the presence is sent, and a frame sent before then waits behind it (one more frame waiting than
+     * the tests count on).
+     */
     private PhoenixTestSocket joined(long user) {
         PhoenixTestSocket socket = connect(user);
         JsonNode reply = socket.joinChat(Map.of());
         assertThat(reply.path("status").asText()).as(reply.toString()).isEqualTo("ok");
+        socket.awaitPush("presence_state", PhoenixTestSocket.WAIT);
         return socket;
     }
 

@@ -62,7 +62,6 @@ public class ChatChannels {
     }
 
     Uni<Void> handle(SocketSession session, String text) {
-        session.heard();
         PhoenixFrame frame = protocol.parse(text);
         if (frame == null) {
             send(session, protocol.malformed());

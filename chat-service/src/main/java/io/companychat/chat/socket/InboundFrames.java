@@ -52,6 +52,9 @@ public class InboundFrames {
     }
 
     Uni<Void> received(SocketSession session, String text) {
+        // heard when it comes, not when its turn does: a socket whose frames wait (behind a slow database round
+        // trip) is not silent, and the idle sweep must not close it
+        session.heard();
         if (rateLimiter.isFlooding(session.userId)) {
             if (session.stopInbound()) {
                 Log.debugf("Closing a socket of user %d: it kept sending past the message rate", session.userId);
