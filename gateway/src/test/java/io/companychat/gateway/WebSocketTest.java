@@ -1,5 +1,9 @@
 package io.companychat.gateway;
 
+import static io.companychat.gateway.support.RawSocket.FAREWELL_CLOSE;
+import static io.companychat.gateway.support.RawSocket.FAREWELL_FRAMES;
+import static io.companychat.gateway.support.RawSocket.FAREWELL_FRAME_LENGTH;
+import static io.companychat.gateway.support.RawSocket.FAREWELL_PATH;
 import static io.companychat.gateway.support.StubServicesResource.ECHO_PREFIX;
 import static io.companychat.gateway.support.StubServicesResource.FLOOD_CAP;
 import static io.companychat.gateway.support.StubServicesResource.FLOOD_FRAME;
@@ -11,8 +15,12 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -121,6 +129,62 @@ class WebSocketTest {
         } finally {
             ws.socket().close();
         }
+    }
+
+    /**
+     * When the service closes a socket, what it wrote before reaches the client whole, its close frame last, even a
+     * client that reads slowly: the gateway closes the client's connection once what is queued for it is written (a
+     * close at once dropped the queue's tail, the close frame with it).
+     */
+    @Test
+    void aServiceThatClosesReachesASlowClientWithEveryByteAndItsCloseFrame() throws Exception {
+        try (Socket client = upgraded(FAREWELL_PATH + "?token=abc")) {
+            Received received = readUntilClosed(client);
+            assertThat(received.bytes()).as("bytes received before the close")
+                    .isEqualTo(FAREWELL_FRAMES * (10L + FAREWELL_FRAME_LENGTH) + FAREWELL_CLOSE.length);
+            assertThat(received.tail()).as("the last bytes: the service's close frame").containsExactly(FAREWELL_CLOSE);
+        }
+    }
+
+    /** A WebSocket on a plain socket with a small receive buffer (a client that reads slowly fills it), its 101 read. */
+    private Socket upgraded(String uri) throws Exception {
+        Socket client = new Socket();
+        client.setReceiveBufferSize(8 * 1024);
+        client.setSoTimeout(10_000);
+        client.connect(new InetSocketAddress("localhost", gateway.getPort()));
+        client.getOutputStream().write(("GET " + uri + " HTTP/1.1\r\n"
+                + "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        StringBuilder head = new StringBuilder();
+        InputStream in = client.getInputStream();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("the upgrade's answer, so far: %s", head).isNotNegative();
+            head.append((char) b);
+        }
+        assertThat(head.toString()).startsWith("HTTP/1.1 101");
+        return client;
+    }
+
+    private record Received(long bytes, byte[] tail) {
+    }
+
+    /** Reads to the end of the stream, slowly: 16 KB at a time, 1 ms between reads. */
+    private static Received readUntilClosed(Socket client) throws Exception {
+        InputStream in = client.getInputStream();
+        byte[] buffer = new byte[16 * 1024];
+        byte[] tail = new byte[4];
+        long total = 0;
+        for (int n; (n = in.read(buffer)) >= 0;) {
+            for (int i = Math.max(0, n - tail.length); i < n; i++) {
+                System.arraycopy(tail, 1, tail, 0, tail.length - 1);
+                tail[tail.length - 1] = buffer[i];
+            }
+            total += n;
+            Thread.sleep(1);
+        }
+        return new Received(total, tail);
     }
 
     @Test

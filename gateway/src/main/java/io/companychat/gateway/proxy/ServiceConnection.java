@@ -66,6 +66,8 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
     private boolean closeWanted;
     private boolean closeSent;
     private boolean released;
+    /** One side has closed: the other is closed once what is queued for it is written. */
+    private boolean ending;
 
     ServiceConnection(SocketTunnels tunnels, HttpServerRequest request, ServiceAddress address, long requestTimeoutMillis,
             Span upgradeSpan) {
@@ -264,6 +266,11 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
 
     /** Client to service: the bytes as read, never copied; flushed when the read is complete. */
     void fromClient(ByteBuf data) {
+        if (ending) {
+            // the service has closed: what the client still sends has nowhere to go
+            data.release();
+            return;
+        }
         service.write(data, service.voidPromise());
         if (!service.isWritable()) {
             // Flushed now, and reading stopped only if that did not drain it: a drain during the flush fires its
@@ -285,12 +292,13 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
     }
 
     void clientClosed() {
-        service.close();
+        ending = true;
+        Closing.whenWritten(service, SocketTunnels.CLOSE_HANDSHAKE_MILLIS);
     }
 
     /** Service to client: written at once, flushed when the read is complete. */
     private void fromService(ByteBuf data) {
-        if (closeSent) {
+        if (closeSent || ending) {
             // The client has its close frame: nothing may follow it (the service's own close reply included).
             data.release();
             return;
@@ -367,7 +375,8 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
             headTimeout.cancel(false);
         }
         if (clientContext != null) {
-            clientContext.close();
+            ending = true;
+            Closing.whenWritten(clientContext.channel(), SocketTunnels.CLOSE_HANDSHAKE_MILLIS);
         } else if (request != null) {
             // closed before it answered the upgrade
             unavailable();

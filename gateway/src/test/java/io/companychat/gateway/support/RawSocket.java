@@ -15,6 +15,9 @@ import io.vertx.core.net.NetSocket;
  * short text frame ({@link #FIRST}) and, in the same write, the first half of a long one ({@link #LONG_LENGTH}
  * bytes); {@link #finish()} writes the second half. The service closes the connection when the client's close frame
  * comes.
+ * <p>
+ * At {@link #FAREWELL_PATH} it writes {@link #FAREWELL_FRAMES} binary frames and a close frame at once and closes the
+ * connection (as a service does that ends a socket after its last messages), without waiting for the client.
  */
 public final class RawSocket {
 
@@ -22,6 +25,12 @@ public final class RawSocket {
     public static final String FIRST = "first";
     public static final int LONG_LENGTH = 10_000;
     public static final char LONG_FILL = 'x';
+
+    public static final String FAREWELL_PATH = "/socket/farewell";
+    public static final int FAREWELL_FRAMES = 200;
+    public static final int FAREWELL_FRAME_LENGTH = 64 * 1024;
+    /** The close frame the farewell ends with: 1000, no reason. */
+    public static final byte[] FAREWELL_CLOSE = { (byte) 0x88, 2, 0x03, (byte) 0xE8 };
 
     private static volatile CompletableFuture<NetSocket> started = new CompletableFuture<>();
 
@@ -42,11 +51,8 @@ public final class RawSocket {
     }
 
     static void accept(HttpServerRequest request) {
-        String accept = accept(request.getHeader("Sec-WebSocket-Key"));
-        request.response().setStatusCode(101).putHeader("Upgrade", "websocket").putHeader("Connection", "Upgrade")
-                .putHeader("Sec-WebSocket-Accept", accept);
         CompletableFuture<NetSocket> mine = started;
-        request.toNetSocket().onSuccess(socket -> {
+        switchProtocols(request).onSuccess(socket -> {
             boolean[] begun = { false };
             socket.handler(data -> {
                 if (!begun[0]) {
@@ -59,6 +65,30 @@ public final class RawSocket {
                 }
             });
         });
+    }
+
+    /** The farewell: frames of bytes counting up, a close frame, the connection closed once they are written. */
+    static void farewell(HttpServerRequest request) {
+        switchProtocols(request).onSuccess(socket -> {
+            byte[] payload = new byte[FAREWELL_FRAME_LENGTH];
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] = (byte) i;
+            }
+            for (int i = 0; i < FAREWELL_FRAMES; i++) {
+                socket.write(Buffer.buffer().appendByte((byte) 0x82).appendByte((byte) 127).appendLong(FAREWELL_FRAME_LENGTH)
+                        .appendBytes(payload));
+            }
+            socket.write(Buffer.buffer(FAREWELL_CLOSE));
+            // Vert.x writes what is queued before it closes
+            socket.close();
+        });
+    }
+
+    private static io.vertx.core.Future<NetSocket> switchProtocols(HttpServerRequest request) {
+        String accept = accept(request.getHeader("Sec-WebSocket-Key"));
+        request.response().setStatusCode(101).putHeader("Upgrade", "websocket").putHeader("Connection", "Upgrade")
+                .putHeader("Sec-WebSocket-Accept", accept);
+        return request.toNetSocket();
     }
 
     /** {@link #FIRST} as a frame of its own, then the head and first half of a {@link #LONG_LENGTH}-byte text frame. */

@@ -161,6 +161,8 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             request.response().setStatusCode(503).putHeader("Retry-After", "1").end();
         } else if (chat && request.path().equals(RawSocket.PATH)) {
             RawSocket.accept(request);
+        } else if (chat && request.path().equals(RawSocket.FAREWELL_PATH)) {
+            RawSocket.farewell(request);
         } else if (chat && request.path().equals("/socket/websocket")) {
             request.toWebSocket().onSuccess(ws -> echo(name, ws));
         } else {
