@@ -85,6 +85,20 @@ class ServiceDownTest {
         assertThat(new JsonObject(rejected.getBody()).getString("message")).isEqualTo("chat-service is unavailable");
     }
 
+    /** The tunnel's connect timeout (gateway.connect-timeout, 3 s here): then 502, as for a refused connection. */
+    @Test
+    void webSocketToAServiceThatTakesNoConnectionIs502AfterTheConnectTimeout() throws Exception {
+        try (AutoCloseable unreachable = stubs.unreachable("chat-service")) {
+            long started = System.nanoTime();
+            Throwable failure = raw.failedWebSocket("/socket/websocket?token=abc");
+            long waited = (System.nanoTime() - started) / 1_000_000;
+
+            assertThat(failure).isInstanceOf(UpgradeRejectedException.class);
+            assertThat(((UpgradeRejectedException) failure).getStatus()).isEqualTo(502);
+            assertThat(waited).as("ms until the gateway gave up connecting").isBetween(2_500L, 9_000L);
+        }
+    }
+
     @Test
     void gatewayStaysUsableAfterFailedWebSocketUpgrade() throws Exception {
         raw.failedWebSocket("/socket/websocket?token=abc");

@@ -12,7 +12,9 @@ import io.companychat.gateway.config.GatewayConfig;
 import io.companychat.gateway.error.ErrorResponses;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -114,20 +116,25 @@ public class SocketTunnels {
         Channel client = ((ConnectionBase) request.connection()).channel();
         ServiceConnection service = new ServiceConnection(this, request, address, requestTimeoutMillis,
                 upgradeSpan(request, address));
-        new Bootstrap()
+        ChannelFuture connecting = new Bootstrap()
                 .group(client.eventLoop())
                 .channelFactory(vertx.transport().channelFactory(false))
                 .resolver(vertx.nettyAddressResolverGroup())
                 .option(ChannelOption.ALLOCATOR, client.alloc())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
+                // the connect timeout is ours: Netty's channel keeps its timer task (64 B) for the channel's life
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 .handler(service)
-                .connect(address.host(), address.port())
-                .addListener(connected -> {
-                    if (!connected.isSuccess()) {
-                        service.refused();
-                    }
-                });
+                .connect(address.host(), address.port());
+        ScheduledFuture<?> timeout = client.eventLoop().schedule(() -> {
+            connecting.channel().close();
+        }, connectTimeoutMillis, TimeUnit.MILLISECONDS);
+        connecting.addListener(connected -> {
+            timeout.cancel(false);
+            if (!connected.isSuccess()) {
+                service.refused();
+            }
+        });
     }
 
     /**

@@ -120,6 +120,36 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
             }
         }
 
+        /**
+         * The service's ports (every replica's; the service must be down) take no connection from now on until the
+         * returned handle is closed: something listens on them with a full accept queue, so the kernel drops a new
+         * connection's SYN and a connect hangs until the client gives up (as with a replica whose host is gone).
+         */
+        public AutoCloseable unreachable(String name) throws java.io.IOException {
+            List<java.io.Closeable> held = new java.util.ArrayList<>();
+            for (String key : ports.keySet()) {
+                if ((key.equals(name) || key.startsWith(name + "#")) && !servers.containsKey(key)) {
+                    java.net.ServerSocket listener = new java.net.ServerSocket();
+                    held.add(listener);
+                    listener.bind(new java.net.InetSocketAddress("localhost", ports.get(key)), 1);
+                    for (int i = 0; i < 16; i++) {
+                        java.net.Socket filler = new java.net.Socket();
+                        held.add(filler);
+                        try {
+                            filler.connect(listener.getLocalSocketAddress(), 200);
+                        } catch (java.net.SocketTimeoutException queueFull) {
+                            break;
+                        }
+                    }
+                }
+            }
+            return () -> {
+                for (java.io.Closeable closeable : held) {
+                    closeable.close();
+                }
+            };
+        }
+
         /** The service answers again, on the same ports. */
         public void up(String name) {
             for (String key : List.copyOf(ports.keySet())) {
