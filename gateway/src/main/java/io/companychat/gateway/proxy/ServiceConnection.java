@@ -299,7 +299,8 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
     /** Service to client: written at once, flushed when the read is complete. */
     private void fromService(ByteBuf data) {
         if (closeSent || ending) {
-            // The client has its close frame: nothing may follow it (the service's own close reply included).
+            // The client has its close frame, after which nothing may follow (the service's own close reply
+            // included), or the client is gone.
             data.release();
             return;
         }

@@ -16,9 +16,9 @@ import io.vertx.core.json.JsonObject;
 /**
  * Three stand-ins for the services: real Vert.x HTTP servers on free ports. Each answers every request with a JSON
  * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket (an
- * echo), one at {@link RawSocket#PATH} and one it never answers at {@link #SILENT_SOCKET_PATH}.
- * A test takes a stand-in away (its port refuses connections) and brings it back through the {@link StubServices}
- * field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service), one with
+ * echo), two written byte by byte at {@link RawSocket#PATH} and {@link RawSocket#FAREWELL_PATH}, and one it never
+ * answers at {@link #SILENT_SOCKET_PATH}. A test takes a stand-in away (its port refuses connections, or takes none:
+ * {@link StubServices#unreachable}) and brings it back through the {@link StubServices} field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service), one with
  * {@link HeldBody#HEADER} gets a body written in two parts (see {@link HeldBody}).
  */
 public class StubServicesResource implements QuarkusTestResourceLifecycleManager {
