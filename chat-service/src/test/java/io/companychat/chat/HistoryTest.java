@@ -115,6 +115,22 @@ class HistoryTest {
         assertThat(exact.next()).as("next when exactly the rest fits the page").isNull();
     }
 
+    /**
+     * A page of 100 messages (over Quarkus's 8 KB output buffer) leaves whole with its length rather than chunked
+     * ({@code quarkus.rest.output-buffer-size}): one write, and a client knows the size before the body.
+     */
+    @Test
+    void aLargePageIsSentWithItsLengthNotChunked() {
+        storeAlternately(100);
+
+        Response response = expectStatus(chat.as(ann).queryParam("limit", 100).get(messagesOf(conversation)), 200, "history");
+
+        assertThat(response.header("Transfer-Encoding")).as("Transfer-Encoding").isNull();
+        assertThat(response.header("Content-Length")).as("Content-Length").isNotNull();
+        assertThat(Integer.parseInt(response.header("Content-Length"))).as("Content-Length")
+                .isEqualTo(response.asByteArray().length).isGreaterThan(8192);
+    }
+
     @Test
     void emptyConversationHasAnEmptyPageAndNoNext() {
         Page page = page(bob, "");
