@@ -10,9 +10,11 @@ import io.netty.channel.ChannelOutboundBuffer;
 /**
  * How one side of a tunnel is closed when the other has closed: after the bytes queued for it are written, so that
  * the other side's last frames (its close frame among them) reach a peer that reads slowly, as they would have without
- * the gateway. A peer that takes none of them for a while is closed under them: a closed tunnel's queue (up to the
- * kernel's receive buffer, which Netty reads whole when a connection ends) is not held for a client that does not
- * read. Vert.x's own close also writes what is queued first, but waits for it however long it takes.
+ * the gateway. A peer that takes none of them for a while, or has not taken them all by a deadline, is closed under
+ * them: a closed tunnel's queue (up to the kernel's receive buffer, which Netty reads whole when a connection ends) is
+ * not held for a client that does not read, nor, a byte at a time, for one that reads as slowly as it can (a closing
+ * tunnel no longer counts against {@code gateway.max-sockets}). Vert.x's own close also writes what is queued first,
+ * but waits for it however long it takes.
  */
 final class Closing {
 
@@ -20,30 +22,33 @@ final class Closing {
     }
 
     /**
-     * Closes {@code channel} once what is queued for it is written, or as soon as {@code stallMillis} pass without any
-     * of it being written. On the channel's event loop.
+     * Closes {@code channel} once what is queued for it is written, as soon as {@code stallMillis} pass without any of
+     * it being written, or {@code maxMillis} from now at the latest. On the channel's event loop.
      */
-    static void whenWritten(Channel channel, long stallMillis) {
+    static void whenWritten(Channel channel, long stallMillis, long maxMillis) {
         ChannelFuture written = channel.writeAndFlush(Unpooled.EMPTY_BUFFER);
         if (written.isDone()) {
             channel.close();
             return;
         }
         written.addListener(done -> channel.close());
-        closeIfStalled(channel, Long.MAX_VALUE, stallMillis);
+        closeIfStalled(channel, Long.MAX_VALUE, stallMillis, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis));
     }
 
-    /** Closes {@code channel} unless its queue has shrunk below {@code pendingBefore}; else looks again later. */
-    private static void closeIfStalled(Channel channel, long pendingBefore, long stallMillis) {
+    /** Closes {@code channel} unless its queue has shrunk below {@code pendingBefore} and time is left; else looks again. */
+    private static void closeIfStalled(Channel channel, long pendingBefore, long stallMillis, long deadlineNanos) {
         ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
         if (queue == null) {
             return; // closed
         }
         long pending = queue.totalPendingWriteBytes();
-        if (pending >= pendingBefore) {
+        long leftNanos = deadlineNanos - System.nanoTime();
+        if (pending >= pendingBefore || leftNanos <= 0) {
             channel.close();
         } else {
-            channel.eventLoop().schedule(() -> closeIfStalled(channel, pending, stallMillis), stallMillis, TimeUnit.MILLISECONDS);
+            long nextNanos = Math.min(TimeUnit.MILLISECONDS.toNanos(stallMillis), leftNanos);
+            channel.eventLoop().schedule(() -> closeIfStalled(channel, pending, stallMillis, deadlineNanos), nextNanos,
+                    TimeUnit.NANOSECONDS);
         }
     }
 }

@@ -293,7 +293,7 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
 
     void clientClosed() {
         ending = true;
-        Closing.whenWritten(service, SocketTunnels.CLOSE_HANDSHAKE_MILLIS);
+        Closing.whenWritten(service, SocketTunnels.CLOSE_HANDSHAKE_MILLIS, SocketTunnels.CLOSING_MAX_MILLIS);
     }
 
     /** Service to client: written at once, flushed when the read is complete. */
@@ -377,7 +377,8 @@ final class ServiceConnection extends ChannelInboundHandlerAdapter {
         }
         if (clientContext != null) {
             ending = true;
-            Closing.whenWritten(clientContext.channel(), SocketTunnels.CLOSE_HANDSHAKE_MILLIS);
+            Closing.whenWritten(clientContext.channel(), SocketTunnels.CLOSE_HANDSHAKE_MILLIS,
+                    SocketTunnels.CLOSING_MAX_MILLIS);
         } else if (request != null) {
             // closed before it answered the upgrade
             unavailable();

@@ -42,6 +42,11 @@ public class SocketTunnels {
     static final String GOING_AWAY_REASON = "gateway shutting down";
     /** How long a client has to answer the close frame before its connection is closed anyway. */
     static final long CLOSE_HANDSHAKE_MILLIS = 2000;
+    /**
+     * The longest a side of a closed tunnel is kept to write out what is queued for it ({@link Closing}): 30 s, time
+     * for a 64 KB queue at ~17 kbit/s.
+     */
+    static final long CLOSING_MAX_MILLIS = 30_000;
 
     private final VertxInternal vertx;
     private final OpenTelemetry telemetry;
