@@ -31,7 +31,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 class ClosingTest {
 
     private static final int QUEUED = 1024 * 1024;
-    private static final long STALL_MILLIS = 500;
+    private static final long STALL_MILLIS = 1000;
     private static final long NO_DEADLINE = 60_000;
 
     private EventLoopGroup loop;
@@ -75,7 +75,7 @@ class ClosingTest {
     @Test
     void aPeerThatReadsSlowlyGetsEveryByteBeforeTheClose() throws Exception {
         queueAndClose(NO_DEADLINE);
-        long received = readSlowly(32 * 1024, 5);
+        long received = readSlowly(32 * 1024, 10);
         assertThat(received).as("bytes received before the end of the stream").isEqualTo(QUEUED);
         assertThat(channel.closeFuture().await(1, TimeUnit.SECONDS)).as("channel closed").isTrue();
     }
