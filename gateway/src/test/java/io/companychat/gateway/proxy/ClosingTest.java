@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -95,7 +96,7 @@ class ClosingTest {
             for (int n; (n = in.read(buffer)) >= 0;) {
                 received += n;
             }
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             // the queue's bytes were dropped with the connection
         }
         assertThat(received).as("bytes the peer can still read").isLessThan(QUEUED);
@@ -110,7 +111,7 @@ class ClosingTest {
         long received;
         try {
             received = readSlowly(4096, 20);
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             received = -1; // closed under the queue: reset
         }
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);

@@ -1,5 +1,12 @@
 package io.companychat.gateway.support;
 
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -125,26 +132,26 @@ public class StubServicesResource implements QuarkusTestResourceLifecycleManager
          * returned handle is closed: something listens on them with a full accept queue, so the kernel drops a new
          * connection's SYN and a connect hangs until the client gives up (as with a replica whose host is gone).
          */
-        public AutoCloseable unreachable(String name) throws java.io.IOException {
-            List<java.io.Closeable> held = new java.util.ArrayList<>();
+        public AutoCloseable unreachable(String name) throws IOException {
+            List<Closeable> held = new ArrayList<>();
             for (String key : ports.keySet()) {
                 if ((key.equals(name) || key.startsWith(name + "#")) && !servers.containsKey(key)) {
-                    java.net.ServerSocket listener = new java.net.ServerSocket();
+                    ServerSocket listener = new ServerSocket();
                     held.add(listener);
-                    listener.bind(new java.net.InetSocketAddress("localhost", ports.get(key)), 1);
+                    listener.bind(new InetSocketAddress("localhost", ports.get(key)), 1);
                     for (int i = 0; i < 16; i++) {
-                        java.net.Socket filler = new java.net.Socket();
+                        Socket filler = new Socket();
                         held.add(filler);
                         try {
                             filler.connect(listener.getLocalSocketAddress(), 200);
-                        } catch (java.net.SocketTimeoutException queueFull) {
+                        } catch (SocketTimeoutException queueFull) {
                             break;
                         }
                     }
                 }
             }
             return () -> {
-                for (java.io.Closeable closeable : held) {
+                for (Closeable closeable : held) {
                     closeable.close();
                 }
             };
