@@ -465,7 +465,11 @@ public class SocketBench {
         return new double[] { slope, (sy - slope * sx) / n };
     }
 
-    /** The server's memory after a full GC (jcmd GC.run), with the number of sockets this tool holds open. */
+    /**
+     * The server's memory after a full GC (jcmd GC.run) and a trim of the C heap (jcmd System.trim_native_heap, JDK
+     * 17.0.9+: what malloc keeps of memory already freed, mostly the JIT compiler's arenas, goes back to the system),
+     * with the number of sockets this tool holds open.
+     */
     record Mem(int connections, long rssKb, long heapUsedKb, long heapCommittedKb, long heapResidentKb, long fds) {
         long nonHeapKb() {
             return rssKb - heapResidentKb;
@@ -473,7 +477,9 @@ public class SocketBench {
     }
 
     Mem measure() throws Exception {
+        awaitCompilerIdle();
         jcmd("GC.run");
+        trimNativeHeap();
         Thread.sleep(500);
         String heapInfo = jcmd("GC.heap_info");
         long used = 0;
@@ -545,6 +551,40 @@ public class SocketBench {
         delta.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1])).limit(25)
                 .forEach(e -> System.out.printf(Locale.ROOT, "%12.1f %10.2f  %s%n", e.getValue()[1] / (double) connections,
                         e.getValue()[0] / (double) connections, e.getKey()));
+    }
+
+    private boolean trimNativeHeap = true;
+
+    /**
+     * Waits (10 s at most) until the server's JIT compilers have nothing running or queued: a C2 compilation holds
+     * MBs of C heap while it runs (up to 20 MB seen in the gateway, Native Memory Tracking's "Arena Chunk"), which no
+     * trim can give back, and a step's figure must not depend on whether one was running at that instant.
+     */
+    void awaitCompilerIdle() throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            String queue = jcmd("Compiler.queue");
+            // "Current compiles:" then one line per running compilation, then each compiler's queue ("Empty" when empty).
+            boolean idle = Pattern.compile("(?s)Current compiles:\\s*C1 compile queue:\\s*Empty\\s*C2 compile queue:\\s*Empty\\s*$")
+                    .matcher(queue.substring(queue.indexOf("Current compiles:"))).find();
+            if (idle) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        System.out.println("bench: the server's JIT compilers were still busy after 10 s; measuring anyway");
+    }
+
+    /** Without it (a JDK before 17.0.9), once said: RSS figures then include what malloc keeps of freed memory. */
+    void trimNativeHeap() throws Exception {
+        if (trimNativeHeap) {
+            try {
+                jcmd("System.trim_native_heap");
+            } catch (IllegalStateException e) {
+                trimNativeHeap = false;
+                System.out.println("bench: this JDK cannot trim the server's C heap (jcmd System.trim_native_heap): " + e.getMessage().strip());
+            }
+        }
     }
 
     String jcmd(String command) throws Exception {

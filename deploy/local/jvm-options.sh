@@ -6,7 +6,7 @@
 #   java $(jvm_options chat-service) -jar chat-service/target/quarkus-app/quarkus-run.jar
 #
 # - JAVA_OPTS from the service's ConfigMap (deploy/kubernetes/base/config/<service>.env) when it sets one
-#   (chat-service: Serial GC, young generation capped), else the image's default (deploy/containers/Dockerfile.jvm:
+#   (chat-service and gateway: Serial GC, young generation capped, C heap trimmed), else the image's default (deploy/containers/Dockerfile.jvm:
 #   75 % of the container's memory for the heap);
 # - -XX:MaxRAMPercentage becomes -Xmx of the Deployment's memory limit (there is no container limit here: the JVM
 #   would otherwise take a quarter of the whole machine, four JVMs at once);

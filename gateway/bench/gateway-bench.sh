@@ -11,9 +11,10 @@
 # Needs psql, jcmd and a PostgreSQL at PGHOST:PGPORT (default 127.0.0.1:5432, user postgres, trust
 # auth). Creates a fresh database every run. Tunables (environment):
 #   BENCH_DB (gateway_bench), BENCH_PORT (18084, chat-service), BENCH_GATEWAY_PORT (18080; management +10)
-#   BENCH_SERVER_JVM   chat-service's JVM options (deploy's: -Xms64m -Xmx1g -XX:+UseSerialGC -XX:MaxNewSize=64m)
-#   BENCH_GATEWAY_JVM  the gateway's (-Xms64m -Xmx384m -XX:+UseSerialGC -XX:MaxNewSize=64m: a 512Mi pod's heap; the
-#                      tool reads the Serial collector's GC.heap_info). Add e.g. -XX:StartFlightRecording=filename=/tmp/gw.jfr
+#   BENCH_SERVER_JVM   chat-service's JVM options (-Xms64m and its Deployment's, deploy/local/jvm-options.sh: a 512Mi
+#                      pod's heap, Serial GC, young generation capped, C heap trimmed)
+#   BENCH_GATEWAY_JVM  the gateway's (-Xms64m and its Deployment's, the same; the tool reads the Serial collector's
+#                      GC.heap_info). Add e.g. -XX:StartFlightRecording=filename=/tmp/gw.jfr
 #   BENCH_PHASES       idle,messages,rest
 #   BENCH_IDLE_STEPS   sockets through the gateway (2000,5000,max; max = what the open-files limits allow)
 #   BENCH_PAIRS (100), BENCH_RATES (2000,3000,4000,5000), BENCH_ROUNDS (2: direct+gateway, then gateway+direct)
@@ -33,8 +34,8 @@ pairs=${BENCH_PAIRS:-100}
 # Each sender sends 10-50 messages/s, over the per-user limit (API.md "Limits", 10/s): measured without it, as
 # socket-bench's messages mode is; an exported CHAT_MESSAGE_RATE wins.
 export CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-0}
-server_jvm=${BENCH_SERVER_JVM:--Xms64m -Xmx1g -XX:+UseSerialGC -XX:MaxNewSize=64m}
-gateway_jvm=${BENCH_GATEWAY_JVM:--Xms64m -Xmx384m -XX:+UseSerialGC -XX:MaxNewSize=64m}
+server_jvm=${BENCH_SERVER_JVM:--Xms64m $(jvm_options chat-service)}
+gateway_jvm=${BENCH_GATEWAY_JVM:--Xms64m $(jvm_options gateway)}
 gateway_module=$root/gateway
 gateway_jar=$gateway_module/target/quarkus-app/quarkus-run.jar
 gateway_pid=
