@@ -8,8 +8,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -71,23 +75,58 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     /**
-     * A port free right now, below Linux's ephemeral range (32768–60999). A port the kernel hands out for
-     * {@code bind(0)} comes from that range, from which every outgoing connection also takes its local port: between
-     * the choice and the service's own bind, a connection of another process (the other system-test pass, a pool)
-     * could take it ("Address already in use" at a service's start, seen once in CI). Ports below it are only taken by
-     * a bind, which the check here sees.
+     * A port free right now, below Linux's ephemeral range (32768–60999), and reserved for this JVM's life against
+     * every other test JVM of the machine. A port the kernel hands out for {@code bind(0)} comes from that range, from
+     * which every outgoing connection also takes its local port: between the choice and the service's own bind, a
+     * connection of another process (the other system-test pass, a pool) could take it ("Address already in use" at a
+     * service's start, seen once in CI). Ports below it are only taken by a bind, which the check here sees, but a
+     * service starts seconds after its port is chosen, and the test JVMs running side by side (the two system-test
+     * passes, the modules' own tests) choose theirs at random from one range: two of them chose the same port in that
+     * window once in CI (2026-12-07, a chat-service of one pass found its port taken by the other's). So a port is
+     * taken only if this JVM can also lock its file in {@link #PORT_LOCKS}, and the lock is kept until the JVM exits
+     * (the system releases it when the process ends, however it ends).
      */
     public static int freePort() {
         for (int attempt = 0; attempt < 100; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(20_000, 32_000);
             try (ServerSocket socket = new ServerSocket(port, 1)) {
-                return port;
+                if (reserve(port)) {
+                    return port;
+                }
             } catch (IOException taken) {
                 // in use: another
             }
         }
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Where the test JVMs lock the ports they chose; one empty file per port ever chosen (a few hundred per build). */
+    static final Path PORT_LOCKS = Path.of(System.getProperty("java.io.tmpdir"), "companychat-test-ports");
+    /** The channels holding this JVM's port locks: open until the JVM exits. */
+    private static final List<FileChannel> RESERVED = new ArrayList<>();
+
+    /** Whether this JVM now holds {@code port}'s lock (false if another JVM holds it, or this one already did). */
+    static synchronized boolean reserve(int port) {
+        try {
+            Files.createDirectories(PORT_LOCKS);
+            FileChannel channel = FileChannel.open(PORT_LOCKS.resolve(port + ".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException mine) {
+                lock = null;
+            }
+            if (lock == null) {
+                channel.close();
+                return false;
+            }
+            RESERVED.add(channel);
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
