@@ -81,8 +81,9 @@ public final class ServiceProcess implements AutoCloseable {
      * connection of another process (the other system-test pass, a pool) could take it ("Address already in use" at a
      * service's start, seen once in CI). Ports below it are only taken by a bind, which the check here sees, but a
      * service starts seconds after its port is chosen, and the test JVMs running side by side (the two system-test
-     * passes, the modules' own tests) choose theirs at random from one range: two of them chose the same port in that
-     * window once in CI (2026-12-07, a chat-service of one pass found its port taken by the other's). So a port is
+     * passes, the modules' own tests) choose theirs at random from one range, and in that window two of them can choose
+     * the same port (2026-12-07 in CI: a chat-service found its port in use at its start; nothing else binds in that
+     * range, so most likely the other pass's). So a port is
      * taken only if this JVM can also lock its file in {@link #PORT_LOCKS}, and the lock is kept until the JVM exits
      * (the system releases it when the process ends, however it ends).
      */
