@@ -553,6 +553,10 @@ public class SocketBench {
                         e.getValue()[0] / (double) connections, e.getKey()));
     }
 
+    /** jcmd Compiler.queue when nothing compiles: no line under "Current compiles:", each compiler's queue "Empty". */
+    private static final Pattern COMPILERS_IDLE = Pattern
+            .compile("(?s)Current compiles:\\s*C1 compile queue:\\s*Empty\\s*C2 compile queue:\\s*Empty\\s*$");
+
     private boolean trimNativeHeap = true;
 
     /**
@@ -564,10 +568,11 @@ public class SocketBench {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
             String queue = jcmd("Compiler.queue");
-            // "Current compiles:" then one line per running compilation, then each compiler's queue ("Empty" when empty).
-            boolean idle = Pattern.compile("(?s)Current compiles:\\s*C1 compile queue:\\s*Empty\\s*C2 compile queue:\\s*Empty\\s*$")
-                    .matcher(queue.substring(queue.indexOf("Current compiles:"))).find();
-            if (idle) {
+            if (!queue.contains("Current compiles:")) {
+                System.out.println("bench: unexpected jcmd Compiler.queue output, not waiting for the compilers: " + queue.strip());
+                return;
+            }
+            if (COMPILERS_IDLE.matcher(queue).find()) {
                 return;
             }
             Thread.sleep(200);

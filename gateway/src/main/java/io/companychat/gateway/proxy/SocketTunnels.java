@@ -131,9 +131,8 @@ public class SocketTunnels {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 .handler(service)
                 .connect(address.host(), address.port());
-        ScheduledFuture<?> timeout = client.eventLoop().schedule(() -> {
-            connecting.channel().close();
-        }, connectTimeoutMillis, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> timeout = client.eventLoop().schedule(() -> connecting.channel().close(), connectTimeoutMillis,
+                TimeUnit.MILLISECONDS);
         connecting.addListener(connected -> {
             timeout.cancel(false);
             if (!connected.isSuccess()) {

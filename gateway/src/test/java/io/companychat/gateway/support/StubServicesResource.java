@@ -25,8 +25,9 @@ import io.vertx.core.json.JsonObject;
  * description of what it received, naming itself; chat-service also accepts a WebSocket at /socket/websocket (an
  * echo), two written byte by byte at {@link RawSocket#PATH} and {@link RawSocket#FAREWELL_PATH}, and one it never
  * answers at {@link #SILENT_SOCKET_PATH}. A test takes a stand-in away (its port refuses connections, or takes none:
- * {@link StubServices#unreachable}) and brings it back through the {@link StubServices} field it is given; a request with {@link #SILENT_HEADER} is read and never answered (a hung service), one with
- * {@link HeldBody#HEADER} gets a body written in two parts (see {@link HeldBody}).
+ * {@link StubServices#unreachable}) and brings it back through the {@link StubServices} field it is given; a request
+ * with {@link #SILENT_HEADER} is read and never answered (a hung service), one with {@link HeldBody#HEADER} gets a
+ * body written in two parts (see {@link HeldBody}).
  */
 public class StubServicesResource implements QuarkusTestResourceLifecycleManager {
 
