@@ -23,13 +23,15 @@ import java.util.stream.IntStream;
  *
  * <pre>
  * java -cp &lt;vertx+netty&gt;:&lt;classes&gt; GatewayBench &lt;dir&gt; &lt;chat port&gt; &lt;chat pid&gt; &lt;gateway port&gt; &lt;gateway pid&gt; &lt;database&gt;
+ *     [&lt;reference proxy port&gt; &lt;reference proxy pid&gt;]
  * </pre>
  *
  * idle: sockets opened through the gateway in steps, the gateway's RSS, heap and files after a full GC at each step,
  * the least-squares slope per tunnelled socket and the heap growth by class. messages: 1:1 send_msg at each rate,
  * straight to chat-service and through the gateway in alternating order, sender→recipient latency and the CPU of
- * both processes per delivered message. rest: a history page and a message post, straight and through the gateway
- * alternately on one kept-alive connection each.
+ * both processes per delivered message; with a reference proxy (haproxy in TCP mode, see gateway-bench.sh), through
+ * it as a third path: what any process between the clients and chat-service costs on this machine. rest: a history
+ * page and a message post, straight and through the gateway alternately on one kept-alive connection each.
  */
 public class GatewayBench {
 
@@ -53,20 +55,32 @@ public class GatewayBench {
     final String db;
     final SocketBench direct;
     final SocketBench gateway;
+    /** The paths the messages phase drives, in the first round's order: direct, the gateway, the reference proxy if any. */
+    final List<Leg> legs = new ArrayList<>();
     int runIndex;
 
+    /** One way to chat-service: the generator that drives it and the pid of the proxy on it (0 for none). */
+    record Leg(String name, SocketBench bench, long proxyPid) {
+    }
+
     public static void main(String[] args) throws Exception {
-        if (args.length != 6) {
-            System.err.println("usage: GatewayBench <dir> <chat port> <chat pid> <gateway port> <gateway pid> <database>");
+        if (args.length != 6 && args.length != 8) {
+            System.err.println("usage: GatewayBench <dir> <chat port> <chat pid> <gateway port> <gateway pid> <database> "
+                    + "[<reference proxy port> <reference proxy pid>]");
             System.exit(2);
         }
         GatewayBench bench = new GatewayBench(Path.of(args[0]), Integer.parseInt(args[1]), Long.parseLong(args[2]),
                 Integer.parseInt(args[3]), Long.parseLong(args[4]), args[5]);
+        if (args.length == 8) {
+            bench.legs.add(new Leg("haproxy", new SocketBench(bench.dir, Integer.parseInt(args[6]), Long.parseLong(args[7]), bench.db),
+                    Long.parseLong(args[7])));
+        }
         try {
             bench.run();
         } finally {
-            bench.direct.vertx.close();
-            bench.gateway.vertx.close();
+            for (Leg leg : bench.legs) {
+                leg.bench().vertx.close();
+            }
         }
         System.exit(0);
     }
@@ -81,6 +95,8 @@ public class GatewayBench {
         // Each generator measures "its server": chat-service straight, the gateway through it.
         this.direct = new SocketBench(dir, chatPort, chatPid, db);
         this.gateway = new SocketBench(dir, gatewayPort, gatewayPid, db);
+        legs.add(new Leg("direct", direct, 0));
+        legs.add(new Leg("gateway", gateway, gatewayPid));
     }
 
     void run() throws Exception {
@@ -183,36 +199,41 @@ public class GatewayBench {
     // Messages
 
     void messages(Summary summary) throws Exception {
+        String names = String.join(", ", legs.stream().map(Leg::name).toList());
         System.out.printf(Locale.ROOT, "%nMESSAGES: %d pairs (user 2k-1 sends to user 2k in conversation k, one socket each), the same "
-                + "sockets' users and conversations straight to chat-service (direct) and through the gateway (gateway), opened afresh "
-                + "for each run; %d round(s) per rate in alternating order, each run %d s warm-up + %d s measured; first %d s at half "
-                + "the first rate each way, not counted.%n", pairs, rounds, warmupSeconds, measureSeconds, serverWarmupSeconds);
+                + "sockets' users and conversations straight to chat-service (direct), through the gateway (gateway)%s, opened afresh "
+                + "for each run; %d round(s) per rate, each round in another order (%s first in the first), each run %d s warm-up + %d s "
+                + "measured; first %d s at half the first rate each way, not counted.%n", pairs,
+                legs.size() > 2 ? " and through " + legs.get(2).name() + " in TCP mode (the reference proxy)" : "", rounds, names,
+                warmupSeconds, measureSeconds, serverWarmupSeconds);
         System.out.println("Latency (ms) = the recipient's receive_msg - the send; ack = the sender's ok reply - the send. srv% and srvms are the "
-                + "process the sockets connect to (chat-service direct, the gateway through it); chat us/msg and gw us/msg: CPU per "
-                + "delivered message over the whole run (warm-up included).");
+                + "process the sockets connect to (chat-service direct, the proxy through one); chat us and proxy us: CPU per "
+                + "delivered message over the whole run (warm-up included) of chat-service and of the path's proxy.");
         System.out.printf(Locale.ROOT, "%-8s %3s %6s %7s %9s %7s %7s %7s %4s %6s %6s %6s %7s %7s %7s %7s %5s %5s %5s %5s %5s %5s %5s %5s %5s  %-20s %9s %9s%n",
                 "path", "run", "target", "sent/s", "stored+dl", "ok", "pushes", "errors", "dup", "p50", "p90", "p99", "p99.9", "max",
-                "ackp50", "ackp99", "cpu%", "srv%", "pg%", "gen%", "other", "srvms", "pgms", "load", "lag", "database", "chat us", "gw us");
+                "ackp50", "ackp99", "cpu%", "srv%", "pg%", "gen%", "other", "srvms", "pgms", "load", "lag", "database", "chat us", "proxy us");
         if (serverWarmupSeconds > 0) {
             int rate = Math.max(1, rates[0] / 2);
             int warm = Math.min(10, serverWarmupSeconds / 2);
-            measure(direct, "direct", rate, warm, serverWarmupSeconds - warm);
-            measure(gateway, "gateway", rate, warm, serverWarmupSeconds - warm);
+            // The JVMs' warm-up (chat-service's and the gateway's JIT); a reference proxy has none to do.
+            measure(legs.get(0), rate, warm, serverWarmupSeconds - warm);
+            measure(legs.get(1), rate, warm, serverWarmupSeconds - warm);
         }
         for (int rate : rates) {
             for (int round = 0; round < rounds; round++) {
-                boolean directFirst = round % 2 == 0;
-                for (int leg = 0; leg < 2; leg++) {
-                    boolean isDirect = directFirst == (leg == 0);
-                    double[] figures = measure(isDirect ? direct : gateway, isDirect ? "direct" : "gateway", rate, warmupSeconds, measureSeconds);
-                    summary.add(rate, isDirect, figures);
+                // Round r starts with leg r: with two legs, direct+gateway then gateway+direct; with three, a rotation.
+                for (int i = 0; i < legs.size(); i++) {
+                    Leg leg = legs.get((round + i) % legs.size());
+                    summary.add(leg.name(), rate, measure(leg, rate, warmupSeconds, measureSeconds));
                 }
             }
         }
     }
 
-    /** One run on freshly opened sockets: {delivered/s, p50, p90, p99, max, ack p99, chat-service us/msg, gateway us/msg}. */
-    double[] measure(SocketBench bench, String path, int rate, int warmup, int seconds) throws Exception {
+    /** One run on freshly opened sockets: {delivered/s, p50, p90, p99, max, ack p99, chat-service us/msg, proxy us/msg}. */
+    double[] measure(Leg leg, int rate, int warmup, int seconds) throws Exception {
+        SocketBench bench = leg.bench();
+        String path = leg.name();
         long[] users = users(1, 2 * pairs);
         List<SocketBench.Sock> socks = bench.socks(users);
         // Shuffled, as SocketBench does: accepted connections are dealt to the event loops in turn.
@@ -242,21 +263,22 @@ public class GatewayBench {
         String tag = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000) + "g" + index;
         SocketBench.Run run = bench.new Run(index, tag, rate, warmup, seconds);
         long chat0 = SocketBench.procTicks(chatPid);
-        long[] gw0 = cpuTicks(gatewayPid);
+        long[] proxy0 = cpuTicks(leg.proxyPid());
         System.out.printf(Locale.ROOT, "%-8s ", path);
         double[] figures = bench.run(run, socks);
-        long[] gw1 = cpuTicks(gatewayPid);
+        long[] proxy1 = cpuTicks(leg.proxyPid());
         double messages = Math.max(1, run.pushes.get());
         double chatUs = 1e4 * (SocketBench.procTicks(chatPid) - chat0) / messages;
-        double gwUs = 1e4 * (gw1[0] + gw1[1] - gw0[0] - gw0[1]) / messages;
-        System.out.printf(Locale.ROOT, "%-8s     chat-service %.1f us/msg, gateway %.1f us/msg (user %.1f, system %.1f)%n", "", chatUs, gwUs,
-                1e4 * (gw1[0] - gw0[0]) / messages, 1e4 * (gw1[1] - gw0[1]) / messages);
+        double proxyUs = 1e4 * (proxy1[0] + proxy1[1] - proxy0[0] - proxy0[1]) / messages;
+        System.out.printf(Locale.ROOT, "%-8s     chat-service %.1f us/msg%s%n", "", chatUs, leg.proxyPid() == 0 ? ""
+                : String.format(Locale.ROOT, ", %s %.1f us/msg (user %.1f, system %.1f)", path, proxyUs,
+                        1e4 * (proxy1[0] - proxy0[0]) / messages, 1e4 * (proxy1[1] - proxy0[1]) / messages));
         bench.current = null;
         bench.closeAll(socks);
         Thread.sleep(1000);
         double[] all = Arrays.copyOf(figures, figures.length + 2);
         all[figures.length] = chatUs;
-        all[figures.length + 1] = gwUs;
+        all[figures.length + 1] = proxyUs;
         return all;
     }
 
@@ -421,34 +443,45 @@ public class GatewayBench {
 
     final class Summary {
         double[] idle;
-        final Map<Integer, List<double[]>> straight = new LinkedHashMap<>();
-        final Map<Integer, List<double[]>> through = new LinkedHashMap<>();
+        /** Per path, per rate, each run's figures (as {@link #measure} returns them). */
+        final Map<String, Map<Integer, List<double[]>>> runs = new LinkedHashMap<>();
         double[][] rest;
         double restGatewayUs;
 
-        void add(int rate, boolean isDirect, double[] figures) {
-            (isDirect ? straight : through).computeIfAbsent(rate, r -> new ArrayList<>()).add(figures);
+        void add(String path, int rate, double[] figures) {
+            runs.computeIfAbsent(path, p -> new LinkedHashMap<>()).computeIfAbsent(rate, r -> new ArrayList<>()).add(figures);
         }
 
         void print() {
             System.out.printf(Locale.ROOT, "%nSUMMARY (goals: gateway p99 <= 1.3 x direct up to 5,000/s; <= 4 KB RSS per tunnelled socket; "
                     + "REST p99 through the gateway <= direct + 1 ms)%n");
+            Map<Integer, List<double[]>> straight = runs.getOrDefault("direct", Map.of());
+            List<String> proxies = runs.keySet().stream().filter(path -> !path.equals("direct")).toList();
             if (!straight.isEmpty()) {
-                System.out.printf(Locale.ROOT, "%7s %5s %18s %18s %9s %9s %12s %12s%n", "msg/s", "runs", "direct p50/p99 ms",
-                        "gateway p50/p99 ms", "p99 ratio", "gw dl/s", "gw us/msg", "chat us/msg");
+                System.out.printf(Locale.ROOT, "%7s %5s %18s", "msg/s", "runs", "direct p50/p99 ms");
+                for (String proxy : proxies) {
+                    System.out.printf(Locale.ROOT, " | %-8s %16s %9s %9s %8s", proxy, "p50/p99 ms", "p99 ratio", "dl/s", "us/msg");
+                }
+                System.out.printf(Locale.ROOT, " | %s%n", "chat us/msg: " + String.join(" / ", runs.keySet()));
                 for (int rate : straight.keySet()) {
                     List<double[]> d = straight.get(rate);
-                    List<double[]> g = through.getOrDefault(rate, List.of());
-                    if (g.isEmpty()) {
-                        continue;
-                    }
                     double dp99 = SocketBench.median(d, 3);
-                    double gp99 = SocketBench.median(g, 3);
-                    System.out.printf(Locale.ROOT, "%,7d %5d %8.1f / %7.1f %8.1f / %7.1f %9.2f %9.0f %12.1f %5.1f / %5.1f%n", rate, d.size(),
-                            SocketBench.median(d, 1), dp99, SocketBench.median(g, 1), gp99, gp99 / dp99, SocketBench.median(g, 0),
-                            SocketBench.median(g, 7), SocketBench.median(d, 6), SocketBench.median(g, 6));
+                    System.out.printf(Locale.ROOT, "%,7d %5d %8.1f / %7.1f", rate, d.size(), SocketBench.median(d, 1), dp99);
+                    StringBuilder chat = new StringBuilder(String.format(Locale.ROOT, "%.1f", SocketBench.median(d, 6)));
+                    for (String proxy : proxies) {
+                        List<double[]> g = runs.get(proxy).getOrDefault(rate, List.of());
+                        if (g.isEmpty()) {
+                            System.out.printf(Locale.ROOT, " | %-8s %16s %9s %9s %8s", "", "-", "-", "-", "-");
+                            continue;
+                        }
+                        double gp99 = SocketBench.median(g, 3);
+                        System.out.printf(Locale.ROOT, " | %-8s %7.1f / %6.1f %9.2f %9.0f %8.1f", "", SocketBench.median(g, 1), gp99, gp99 / dp99,
+                                SocketBench.median(g, 0), SocketBench.median(g, 7));
+                        chat.append(String.format(Locale.ROOT, " / %.1f", SocketBench.median(g, 6)));
+                    }
+                    System.out.printf(Locale.ROOT, " | %s%n", chat);
                 }
-                System.out.println("(medians over the runs; chat us/msg: direct / through the gateway)");
+                System.out.println("(medians over the runs; p99 ratio: the path's p99 / direct's; us/msg: the proxy's CPU per delivered message)");
             }
             if (idle != null) {
                 System.out.printf(Locale.ROOT, "idle: %.2f KB RSS (%.2f KB heap) and %.2f files per tunnelled socket, fitted over 0..%,.0f sockets\n",

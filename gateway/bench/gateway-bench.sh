@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Gateway benchmark (issue 14): the same load straight to chat-service and through the gateway in one
 # run. Idle sockets tunnelled through the gateway (its RSS, heap and files per socket), 1:1 messages
-# at 2,000-5,000/s both ways (p50/p99, CPU per message), REST history page and message post both ways
-# (p50/p99). See ../README.md, "Benchmark".
+# at 2,000-5,000/s both ways, and through haproxy as the reference proxy where it is installed (p50/p99,
+# CPU per message), REST history page and message post both ways (p50/p99). See ../README.md, "Benchmark".
 #
-#   gateway/bench/gateway-bench.sh            # ~15 minutes
+#   gateway/bench/gateway-bench.sh            # ~20 minutes (~16 without the reference proxy)
 #
 # Reuses chat-service's benchmark: bench-lib.sh (jar, database, keys, service start) and the socket
 # load generator SocketBench.java (with HistoryBench.java's tokens), driven by GatewayBench.java.
@@ -20,6 +20,9 @@
 #   BENCH_PAIRS (100), BENCH_RATES (2000,3000,4000,5000), BENCH_ROUNDS (2: direct+gateway, then gateway+direct)
 #   BENCH_WARMUP, BENCH_SECONDS   per run (5, 15); BENCH_SERVER_WARMUP (30 s each way at half the first rate)
 #   BENCH_REST_REQUESTS (2000 per kind and way), BENCH_REST_WARMUP (10000: the JIT compiles the REST path only after thousands of requests; 3,000 left it compiling through the measured ones)
+#   BENCH_REFERENCE_PROXY  haproxy (the default, when installed: Debian's haproxy package) or none: the messages phase
+#                      also drives the load through haproxy in TCP mode (port BENCH_REFERENCE_PORT, 18082), the
+#                      cheapest proxy process there is, to tell the gateway's own cost from any extra hop's on this machine
 #   BENCH_NO_BUILD=1   run stale jars rather than rebuild them; JAVA_OPTS: more options for the load tool
 #   BENCH_GATEWAY_APP  a gateway's quarkus-app directory to run instead of this module's (A/B runs of two builds)
 set -euo pipefail
@@ -39,12 +42,13 @@ gateway_jvm=${BENCH_GATEWAY_JVM:--Xms64m $(jvm_options gateway)}
 gateway_module=$root/gateway
 gateway_jar=$gateway_module/target/quarkus-app/quarkus-run.jar
 gateway_pid=
+reference_pid=
 
 gateway_cleanup() {
-  if [ -n "$gateway_pid" ]; then
-    kill "$gateway_pid" 2>/dev/null || true
-    wait "$gateway_pid" 2>/dev/null || true
-  fi
+  for pid in $gateway_pid $reference_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   bench_cleanup
 }
 trap gateway_cleanup EXIT
@@ -110,11 +114,48 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+# The reference proxy: haproxy in TCP mode (bytes copied both ways, nothing parsed after the upgrade, as the gateway's
+# tunnel), one thread per core as the gateway's event loops, in front of the same chat-service.
+reference_args=()
+phases=${BENCH_PHASES:-idle,messages,rest}
+if [ "${BENCH_REFERENCE_PROXY:-haproxy}" = haproxy ] && [[ $phases == *messages* ]]; then
+  if command -v haproxy > /dev/null 2>&1; then
+    reference_port=${BENCH_REFERENCE_PORT:-18082}
+    cat > "$work/haproxy.cfg" <<EOF
+global
+  maxconn 4000
+  nbthread $(nproc)
+defaults
+  mode tcp
+  timeout connect 3s
+  timeout client 1h
+  timeout server 1h
+frontend sockets
+  bind 127.0.0.1:$reference_port
+  default_backend chat-service
+backend chat-service
+  server chat-service 127.0.0.1:$port
+EOF
+    haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
+    reference_pid=$!
+    for _ in $(seq 1 50); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$reference_port") 2> /dev/null; then
+        break
+      fi
+      sleep 0.1
+    done
+    echo "bench: reference proxy: $(haproxy -v | head -1 | cut -d' ' -f1-3) on port $reference_port (pid $reference_pid)"
+    reference_args=("$reference_port" "$reference_pid")
+  else
+    echo "bench: no haproxy here (Debian's package: apt-get install haproxy): the messages phase runs without the reference proxy"
+  fi
+fi
+
 echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version'), uptime:$(uptime)"
 echo "bench: chat-service JVM: $server_jvm; gateway JVM: $gateway_jvm"
 # shellcheck disable=SC2086
 java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/classes" \
-  -Dbench.phases="${BENCH_PHASES:-idle,messages,rest}" \
+  -Dbench.phases="$phases" \
   -Dbench.idleSteps="${BENCH_IDLE_STEPS:-2000,5000,max}" \
   -Dbench.pairs="$pairs" \
   -Dbench.rates="${BENCH_RATES:-2000,3000,4000,5000}" \
@@ -124,7 +165,7 @@ java -Xms512m -Xmx2g -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$classpath:$work/class
   -Dbench.serverWarmup="${BENCH_SERVER_WARMUP:-30}" \
   -Dbench.restRequests="${BENCH_REST_REQUESTS:-2000}" \
   -Dbench.restWarmup="${BENCH_REST_WARMUP:-10000}" \
-  GatewayBench "$work" "$port" "$service_pid" "$gateway_port" "$gateway_pid" "$db"
+  GatewayBench "$work" "$port" "$service_pid" "$gateway_port" "$gateway_pid" "$db" "${reference_args[@]}"
 echo "bench: done, uptime:$(uptime)"
 for log in service gateway; do
   if grep -q -E " (ERROR|WARN) " "$work/$log.log"; then
