@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,6 +29,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 
 /**
  * Delivers the outbox: every poll, each replica leases a batch of due mails (see
@@ -53,10 +56,21 @@ public class OutboxSender {
 
     /** The right-hand side of the mails' {@code Message-ID}s: the sender address's domain. */
     private final String messageIdDomain;
+    /**
+     * Where every send starts: one Vert.x event-loop context, whatever thread asked for the delivery. The mail client
+     * (vertx-mail-client 4.5) connects on the calling thread's context and hands a new connection to the waiting send
+     * on the waiter's; when those are two event loops, the server's greeting can arrive before the connection has a
+     * reader, and Vert.x drops it: the client then waits for a greeting the server already sent, until the server's
+     * idle timeout (421) fails the attempt. Seen in MailOutboxTest's race (senders on plain threads) in CI: a session
+     * idle 30 s, the mail sent on its second attempt. From one context, connect and hand-over run on one thread.
+     */
+    private final Executor mailContext;
 
     public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry,
-            @ConfigProperty(name = "quarkus.mailer.from") Optional<String> from) {
+            @ConfigProperty(name = "quarkus.mailer.from") Optional<String> from, Vertx vertx) {
         this.outbox = outbox;
+        Context context = vertx.getOrCreateContext();
+        this.mailContext = task -> context.runOnContext(ignored -> task.run());
         this.messageIdDomain = domainOf(from.orElse(""));
         this.mailer = mailer;
         this.config = config.outbox();
@@ -121,6 +135,7 @@ public class OutboxSender {
         // Deferred: the mailer throws (rather than fails the Uni) on an address it refuses.
         return Uni.createFrom().deferred(() -> mailer.send(Mail.withText(mail.recipient(), mail.subject(), mail.textBody())
                 .setHtml(mail.htmlBody()).addHeader("Message-ID", mail.messageId(messageIdDomain))))
+                .runSubscriptionOn(mailContext)
                 .ifNoItem().after(config.sendTimeout())
                 .failWith(() -> new TimeoutException("no answer from the mail server within " + config.sendTimeout()))
                 .onItemOrFailure().transformToUni((ignored, sendFailure) -> sendFailure == null
