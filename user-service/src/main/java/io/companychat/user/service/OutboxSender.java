@@ -27,6 +27,7 @@ import io.quarkus.mailer.Mail;
 import io.quarkus.mailer.reactive.ReactiveMailer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
@@ -57,20 +58,21 @@ public class OutboxSender {
     /** The right-hand side of the mails' {@code Message-ID}s: the sender address's domain. */
     private final String messageIdDomain;
     /**
-     * Where every send starts: one Vert.x event-loop context, whatever thread asked for the delivery. The mail client
+     * Where every send starts: one Vert.x event loop, whatever thread asked for the delivery. The mail client
      * (vertx-mail-client 4.5) connects on the calling thread's context and hands a new connection to the waiting send
      * on the waiter's; when those are two event loops, the server's greeting can arrive before the connection has a
      * reader, and Vert.x drops it: the client then waits for a greeting the server already sent, until the server's
      * idle timeout (421) fails the attempt. Seen in MailOutboxTest's race (senders on plain threads) in CI: a session
-     * idle 30 s, the mail sent on its second attempt. From one context, connect and hand-over run on one thread.
+     * idle 30 s, the mail sent on its second attempt. From one event loop, connect and hand-over run on one thread.
+     * Each send gets a duplicated context of its own on that loop (its own context locals: trace, logging MDC).
      */
     private final Executor mailContext;
 
     public OutboxSender(MailOutboxRepository outbox, ReactiveMailer mailer, UserConfig config, MeterRegistry registry,
             @ConfigProperty(name = "quarkus.mailer.from") Optional<String> from, Vertx vertx) {
         this.outbox = outbox;
-        Context context = vertx.getOrCreateContext();
-        this.mailContext = task -> context.runOnContext(ignored -> task.run());
+        Context eventLoop = VertxContext.getRootContext(vertx.getOrCreateContext());
+        this.mailContext = task -> VertxContext.createNewDuplicatedContext(eventLoop).runOnContext(ignored -> task.run());
         this.messageIdDomain = domainOf(from.orElse(""));
         this.mailer = mailer;
         this.config = config.outbox();
