@@ -1,9 +1,5 @@
 package io.companychat.user.support;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +10,8 @@ import org.awaitility.Awaitility;
 import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+
+import io.companychat.common.testing.ServiceProcess;
 
 /**
  * A real SMTP server (GreenMail) on a fixed loopback port for the whole run. Tests can take it
@@ -31,7 +29,7 @@ public final class TestMailServer {
     }
 
     public static TestMailServer startOnFreePort() {
-        TestMailServer mailServer = new TestMailServer(freePort());
+        TestMailServer mailServer = new TestMailServer(ServiceProcess.freePort());
         mailServer.start();
         return mailServer;
     }
@@ -89,14 +87,6 @@ public final class TestMailServer {
             return List.of();
         }
         return Arrays.stream(server.getReceivedMessages()).map(ReceivedMail::of).toList();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
 }
