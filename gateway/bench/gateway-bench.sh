@@ -144,8 +144,14 @@ EOF
       fi
       sleep 0.1
     done
-    echo "bench: reference proxy: $(haproxy -v | head -1 | cut -d' ' -f1-3) on port $reference_port (pid $reference_pid)"
-    reference_args=("$reference_port" "$reference_pid")
+    if kill -0 "$reference_pid" 2> /dev/null; then
+      echo "bench: reference proxy: $(haproxy -v | head -1 | cut -d' ' -f1-3) on port $reference_port (pid $reference_pid)"
+      reference_args=("$reference_port" "$reference_pid")
+    else
+      cat "$work/haproxy.log"
+      echo "bench: haproxy did not start: the messages phase runs without the reference proxy"
+      reference_pid=
+    fi
   else
     echo "bench: no haproxy here (Debian's package: apt-get install haproxy): the messages phase runs without the reference proxy"
   fi
