@@ -3,19 +3,11 @@ package io.companychat.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
 
 import jakarta.inject.Inject;
 
@@ -32,6 +24,7 @@ import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.RawUpgrade;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokens;
 import io.companychat.common.testing.TestTokensResource;
@@ -101,17 +94,17 @@ class SocketCapacityTest {
         awaitOpen(CAP);
         double refusedBefore = refused();
 
-        Answer withToken = upgrade("?token=" + token + "&vsn=2.0.0");
-        assertThat(withToken.status).as("an upgrade with a valid token when %d sockets are open (the cap)", CAP).isEqualTo(503);
-        assertThat(withToken.headers).as("headers of the 503").containsEntry("retry-after", "1");
+        RawUpgrade withToken = upgrade("?token=" + token + "&vsn=2.0.0");
+        assertThat(withToken.status()).as("an upgrade with a valid token when %d sockets are open (the cap)", CAP).isEqualTo(503);
+        assertThat(withToken.headers()).as("headers of the 503").containsEntry("retry-after", "1");
         // no token at all: refused as full, not as unauthenticated, so the token was never looked at
-        assertThat(upgrade("?vsn=2.0.0").status).as("an upgrade without a token at the cap").isEqualTo(503);
+        assertThat(upgrade("?vsn=2.0.0").status()).as("an upgrade without a token at the cap").isEqualTo(503);
         assertThat(refused() - refusedBefore).as("chat_socket_upgrades_refused_total{reason=capacity} increase").isEqualTo(2.0);
         assertThat(registry.get("chat.sockets.max").gauge().value()).as("chat_sockets_max").isEqualTo(CAP);
 
         open.remove(0).close();
         awaitOpen(CAP - 1);
-        assertThat(upgrade("?vsn=2.0.0").status).as("an upgrade without a token below the cap: the token check again").isEqualTo(403);
+        assertThat(upgrade("?vsn=2.0.0").status()).as("an upgrade without a token below the cap: the token check again").isEqualTo(403);
         open.add(PhoenixTestSocket.connect(wsBase(), token));
         awaitOpen(CAP);
     }
@@ -129,37 +122,10 @@ class SocketCapacityTest {
         return "ws://" + root.getHost() + ":" + root.getPort();
     }
 
-    /** A WebSocket upgrade by hand, to read the refusal's headers (the JDK's client keeps only the status). */
-    private Answer upgrade(String query) throws IOException {
-        try (Socket socket = new Socket(root.getHost(), root.getPort())) {
-            socket.setSoTimeout((int) SETTLE.toMillis());
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET /socket/websocket" + query + " HTTP/1.1\r\nHost: " + root.getHost() + ":" + root.getPort()
-                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    break;
-                }
-                head.write(b);
-            }
-            String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-            assertThat(lines[0]).as("status line").startsWith("HTTP/1.1 ");
-            Map<String, String> headers = new TreeMap<>();
-            for (int i = 1; i < lines.length; i++) {
-                int colon = lines[i].indexOf(':');
-                if (colon > 0) {
-                    headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
-                }
-            }
-            return new Answer(Integer.parseInt(lines[0].substring(9, 12)), headers);
+    /** An upgrade by hand, to read the refusal's headers (the JDK's client keeps only the status). */
+    private RawUpgrade upgrade(String query) throws IOException {
+        try (RawUpgrade answer = RawUpgrade.open(root.getHost(), root.getPort(), "/socket/websocket" + query, 0, SETTLE)) {
+            return answer;
         }
-    }
-
-    private record Answer(int status, Map<String, String> headers) {
     }
 }

@@ -17,10 +17,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import io.companychat.common.testing.RawUpgrade;
 import io.companychat.gateway.support.ManagementUrls;
 import io.companychat.gateway.support.RawClient;
 import io.companychat.gateway.support.StubServicesResource;
@@ -148,23 +147,9 @@ class WebSocketTest {
 
     /** A WebSocket on a plain socket with a small receive buffer (a client that reads slowly fills it), its 101 read. */
     private Socket upgraded(String uri) throws Exception {
-        Socket client = new Socket();
-        client.setReceiveBufferSize(8 * 1024);
-        client.setSoTimeout(10_000);
-        client.connect(new InetSocketAddress("localhost", gateway.getPort()));
-        client.getOutputStream().write(("GET " + uri + " HTTP/1.1\r\n"
-                + "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
-        StringBuilder head = new StringBuilder();
-        InputStream in = client.getInputStream();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            assertThat(b).as("the upgrade's answer, so far: %s", head).isNotNegative();
-            head.append((char) b);
-        }
-        assertThat(head.toString()).startsWith("HTTP/1.1 101");
-        return client;
+        RawUpgrade upgrade = RawUpgrade.open("localhost", gateway.getPort(), uri, 8 * 1024, Duration.ofSeconds(10));
+        assertThat(upgrade.status()).as("the upgrade's status (headers %s)", upgrade.headers()).isEqualTo(101);
+        return upgrade.socket();
     }
 
     private record Received(long bytes, byte[] tail) {
