@@ -164,8 +164,9 @@ class LoginTest {
         Response wrongType = loginWithBody("{\"creds\": {\"email\": 5, \"password\": \"x\"}}");
         Response notAnObject = loginWithBody("{\"creds\": \"ada@example.com\"}");
         Response malformed = loginWithBody("{\"creds\": {");
+        Response trailing = loginWithBody("{\"creds\": {}}garbage");
 
-        for (Response response : List.of(wrongType, notAnObject, malformed)) {
+        for (Response response : List.of(wrongType, notAnObject, malformed, trailing)) {
             assertThat(response.statusCode()).as(response.asString()).isEqualTo(400);
             assertThat(response.jsonPath().getString("message")).isNotBlank();
         }

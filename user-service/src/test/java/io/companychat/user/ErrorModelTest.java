@@ -43,6 +43,13 @@ class ErrorModelTest {
                 .then().statusCode(400)
                 .contentType(ContentType.JSON)
                 .body("message", equalTo("malformed JSON"));
+        // one JSON value per body: whatever follows it makes the body malformed, not ignored
+        for (String trailing : new String[] { "xyz", "}", " {\"person\": {}}", ",[1" }) {
+            given().contentType(ContentType.JSON).body("{\"person\": {\"name\": \"Ada\"}}" + trailing)
+                    .when().post(PROBE)
+                    .then().statusCode(400)
+                    .body("message", equalTo("malformed JSON"));
+        }
     }
 
     @Test

@@ -25,8 +25,9 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
 /**
  * The JSON rules every service shares: snake_case names (API.md), timestamps as
  * ISO-8601 UTC with milliseconds, and strict types, so that {@code "name": 5} or
- * {@code "recipient_id": "7"} is a 400 rather than silently coerced. Deep nesting is cut off
- * early so that hostile bodies cost little.
+ * {@code "recipient_id": "7"} is a 400 rather than silently coerced, and one value per body (anything
+ * after it, even another value, is malformed JSON). Deep nesting is cut off early so that hostile
+ * bodies cost little.
  */
 @Singleton
 public class ChatJsonCustomizer implements ObjectMapperCustomizer {
@@ -48,6 +49,8 @@ public class ChatJsonCustomizer implements ObjectMapperCustomizer {
         mapper.configure(MapperFeature.ALLOW_COERCION_OF_SCALARS, false);
         mapper.configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false);
         mapper.configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+        // One JSON value per body or frame: {"content":"x"}xyz is malformed, not {"content":"x"}.
+        mapper.configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true);
         mapper.coercionConfigFor(LogicalType.Textual)
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
