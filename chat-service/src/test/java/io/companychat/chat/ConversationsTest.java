@@ -122,7 +122,8 @@ class ConversationsTest {
         Response response = start(ann, ann);
 
         expectStatus(response, 422, "conversation with oneself");
-        assertThat(response.jsonPath().getList("errors.recipient_id")).as("recipient_id errors").isNotEmpty();
+        assertThat(response.jsonPath().getList("errors.recipient_id")).as("recipient_id errors (one of API.md's messages)")
+                .containsExactly("is invalid");
         assertThat(chat.countConversationsOfPair(ann, ann)).as("conversations stored").isZero();
     }
 

@@ -210,7 +210,15 @@ class GroupsTest {
         long direct = chat.conversation(ann, cid);
         expectFieldErrors(chat.as(ann).body(Map.of("title", "Pair")).patch(conversationOf(direct)), Map.of("title", INVALID),
                 "a direct conversation");
+        // API.md: a direct conversation is "is invalid" on title, whatever the title
+        expectFieldErrors(chat.as(ann).body(Map.of("title", " ")).patch(conversationOf(direct)), Map.of("title", INVALID),
+                "a direct conversation, blank title");
+        expectFieldErrors(chat.as(ann).body(Map.of()).patch(conversationOf(direct)), Map.of("title", INVALID),
+                "a direct conversation, no title");
+        expectFieldErrors(chat.as(ann).body(Map.of("title", "x".repeat(101))).patch(conversationOf(direct)),
+                Map.of("title", INVALID), "a direct conversation, title too long");
         expectNotFound(chat.as(eve).body(Map.of("title", "Mine")).patch(conversationOf(group)), "an outsider");
+        expectNotFound(chat.as(eve).body(Map.of("title", " ")).patch(conversationOf(group)), "an outsider, blank title");
         assertThat(chat.as(ann).get(conversationOf(group)).jsonPath().getString("title")).as("title after refusals")
                 .isEqualTo("New");
     }

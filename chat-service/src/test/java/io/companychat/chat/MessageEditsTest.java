@@ -111,6 +111,9 @@ class MessageEditsTest {
         Response long4001 = edit(ann, group, id, "x".repeat(4001));
         expectStatus(long4001, 422, "too long");
         assertThat(long4001.jsonPath().getList("errors.content")).containsExactly("should be at most 4000 character(s)");
+        Response number = chat.as(ann).body("{\"content\": 42}").patch(messageOf(group, id));
+        expectStatus(number, 400, "content of the wrong type (API.md: wrong types are 400)");
+        assertThat(number.jsonPath().getString("message")).isEqualTo("invalid value for content");
         assertThat(history(ann, group).get(0).get("content").asText()).as("nothing changed").isEqualTo("mine");
     }
 

@@ -209,10 +209,12 @@ class MessagesTest {
     }
 
     @Test
-    void nonStringContentIs422AndStoresNothing() {
+    void nonStringContentIsAWrongType400AndStoresNothing() {
         for (String content : List.of("42", "4.2", "true", "{\"text\": \"hi\"}", "[\"hi\"]")) {
-            expectFieldErrors(chat.as(ann).body("{\"content\": " + content + "}").post(messagesOf(conversation)),
-                    Map.of("content", INVALID), "content " + content);
+            Response response = chat.as(ann).body("{\"content\": " + content + "}").post(messagesOf(conversation));
+            expectStatus(response, 400, "content " + content);
+            assertThat(response.jsonPath().getString("message")).as("the reason for content %s", content)
+                    .isEqualTo("invalid value for content");
         }
         assertThat(chat.countMessages(conversation)).as("messages stored").isZero();
     }
@@ -220,7 +222,8 @@ class MessagesTest {
     @Test
     void malformedJsonIs400AndStoresNothing() {
         for (String body : List.of("{\"content\": \"hi\"", "{\"content\": \"hi\",}", "content=hi", "\"hi\"", "[]",
-                "{\"content\": \"hi\", \"client_id\": 7}")) {
+                "{\"content\": \"hi\", \"client_id\": 7}", "{\"content\": \"hi\"}xyz", "{\"content\": \"hi\"}}",
+                "{\"content\": \"hi\"} {\"content\": \"two\"}")) {
             expectMessage(chat.as(ann).body(body).post(messagesOf(conversation)), 400, body);
         }
         assertThat(chat.countMessages(conversation)).as("messages stored").isZero();

@@ -3,6 +3,7 @@ package io.companychat.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,6 +28,7 @@ import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.RawUpgrade;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokens;
 import io.companychat.common.testing.TestTokensResource;
@@ -102,6 +104,11 @@ class SocketLimitsTest {
                         .as("another user's socket meanwhile").isEqualTo("ok");
                 assertThat(upgradeStatus(ann, Map.of())).as("the flooder reconnecting at once (chat.socket.abuse-cut-off)")
                         .isEqualTo(429);
+                RawUpgrade refused = rawUpgrade(ann);
+                assertThat(refused.status()).as("the flooder's upgrade, by hand").isEqualTo(429);
+                assertThat(Long.parseLong(refused.headers().getOrDefault("retry-after", "0")))
+                        .as("Retry-After of the 429 (what is left of the 10 s cut-off; headers %s)", refused.headers())
+                        .isBetween(1L, 10L);
                 assertThat(upgradeStatus(ben, Map.of())).as("another user's upgrade meanwhile").isEqualTo(101);
             }
             // Released: the first message is stored; what waited behind it was dropped with the socket, and nothing
@@ -183,13 +190,16 @@ class SocketLimitsTest {
     }
 
     @Test
-    void upgradeOfAUserWhoHoldsTheMostSocketsIsRefusedWith429UntilOneCloses() {
+    void upgradeOfAUserWhoHoldsTheMostSocketsIsRefusedWith429UntilOneCloses() throws IOException {
         List<PhoenixTestSocket> open = new ArrayList<>();
         try {
             for (int i = 0; i < SOCKETS_PER_USER; i++) {
                 open.add(connect(ann));
             }
             assertThat(upgradeStatus(ann, Map.of())).as("upgrade of socket %d", SOCKETS_PER_USER + 1).isEqualTo(429);
+            RawUpgrade refused = rawUpgrade(ann);
+            assertThat(refused.status()).as("upgrade of socket %d, by hand", SOCKETS_PER_USER + 1).isEqualTo(429);
+            assertThat(refused.headers()).as("headers of the 429").containsEntry("retry-after", "5");
             assertThat(upgradeStatus(ben, Map.of())).as("another user's upgrade").isEqualTo(101);
             assertThat(open.get(0).joinChat(Map.of()).path("status").asText()).as("the open ones keep working").isEqualTo("ok");
 
@@ -284,6 +294,15 @@ class SocketLimitsTest {
             return 101;
         } catch (PhoenixTestSocket.Rejected rejected) {
             return rejected.status;
+        }
+    }
+
+    /** An upgrade by hand, for the refusal's headers (the JDK's client keeps only the status). */
+    private RawUpgrade rawUpgrade(long user) throws IOException {
+        URI uri = socketUri(user);
+        try (RawUpgrade answer = RawUpgrade.open(uri.getHost(), uri.getPort(), uri.getRawPath() + "?" + uri.getRawQuery(), 0,
+                PhoenixTestSocket.WAIT)) {
+            return answer;
         }
     }
 

@@ -1,11 +1,9 @@
 package io.companychat.chat.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 /**
- * {@code POST /api/conversations/{id}/messages}. {@code content} is taken as any JSON value so
- * that a number, object or boolean is a 422 on the field (API.md) rather than the 400 that
- * strict typing gives a mistyped string; the service checks it.
+ * {@code POST /api/conversations/{id}/messages} and an edit's {@code PATCH}. {@code content} that is not a
+ * JSON string (a number, object, array or boolean) is a wrong type: 400, as for every other field (API.md's
+ * conventions); missing or {@code null} is the service's 422 {@code can't be blank}.
  */
-public record NewMessage(JsonNode content, String clientId) {
+public record NewMessage(String content, String clientId) {
 }

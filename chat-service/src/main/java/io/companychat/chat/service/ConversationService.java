@@ -47,7 +47,6 @@ public class ConversationService {
     static final String TITLE = "title";
     static final String MEMBERS = "member_ids";
     static final String USER = "user_id";
-    static final String ONESELF = "can't be yourself";
     static final String INVALID = "is invalid";
     static final int MAX_OTHER_MEMBERS = Conversation.MAX_GROUP_MEMBERS - 1;
     /** user-service lookups in flight at once for one new group. */
@@ -100,16 +99,19 @@ public class ConversationService {
                 });
     }
 
-    /** Renames a group; any member may. */
+    /**
+     * Renames a group; any member may. A direct conversation's title is {@code is invalid} whatever the title sent
+     * (API.md), so the title's own rules are checked once the conversation is known to be a group.
+     */
     public Uni<ConversationView> rename(long callerId, long conversationId, ConversationChange change) {
         String title = change == null ? null : change.title();
-        String invalidTitle = titleError(title);
-        if (invalidTitle != null) {
-            throw FieldValidationException.of(TITLE, invalidTitle);
-        }
         return changeMembership(conversationId, callerId, callerId, (tx, state) -> {
             if (!state.isGroup()) {
                 throw FieldValidationException.of(TITLE, INVALID);
+            }
+            String invalidTitle = titleError(title);
+            if (invalidTitle != null) {
+                throw FieldValidationException.of(TITLE, invalidTitle);
             }
             return conversations.rename(tx, conversationId, title)
                     .chain(() -> announceChange(tx, conversationId, null, callerId));
@@ -190,7 +192,8 @@ public class ConversationService {
             throw FieldValidationException.of(RECIPIENT, ValidationMessages.DOES_NOT_EXIST);
         }
         if (recipientId == callerId) {
-            throw FieldValidationException.of(RECIPIENT, ONESELF);
+            // API.md gives the status only; of the messages its conventions name for a 422, this is the one that fits
+            throw FieldValidationException.of(RECIPIENT, INVALID);
         }
         // An existing pair is answered without asking user-service (users are never deleted).
         return existingDirect(callerId, recipientId).chain(existing -> existing != null

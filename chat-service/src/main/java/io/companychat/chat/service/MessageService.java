@@ -8,7 +8,6 @@ import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.chat.Message;
 import io.companychat.chat.api.MessagePage;
@@ -206,14 +205,10 @@ public class MessageService {
 
     private static Draft validate(NewMessage request) {
         Map<String, List<String>> errors = new LinkedHashMap<>();
-        JsonNode content = request == null ? null : request.content();
-        String text = null;
-        if (content == null || content.isNull()) {
+        String text = request == null ? null : request.content();
+        if (text == null) {
             errors.put(CONTENT, List.of(ValidationMessages.BLANK));
-        } else if (!content.isTextual()) {
-            errors.put(CONTENT, List.of(ValidationMessages.INVALID_FORMAT));
         } else {
-            text = content.textValue();
             check(text, Message.MAX_CONTENT_LENGTH, CONTENT, errors);
         }
         String clientId = request == null ? null : request.clientId();

@@ -17,6 +17,7 @@ import io.companychat.chat.service.TypingService;
 import io.companychat.common.api.Ids;
 import io.companychat.common.error.ApiException;
 import io.companychat.common.error.FieldValidationException;
+import io.companychat.common.error.ValidationMessages;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 
@@ -161,8 +162,16 @@ public class ChatChannels {
             send(session, protocol.replyError(frame, "client_id must be a string"));
             return Uni.createFrom().voidItem();
         }
+        JsonNode content = payload.get("message");
+        if (content != null && !content.isNull() && !content.isTextual()) {
+            // as the socket has always answered it (REST's 400 for a wrong type has no socket counterpart)
+            send(session, protocol.replyError(frame, reasonFor(
+                    FieldValidationException.of("content", ValidationMessages.INVALID_FORMAT))));
+            return Uni.createFrom().voidItem();
+        }
         Long expectedRecipient = user == null || user.isNull() ? null : user.asLong();
-        NewMessage message = new NewMessage(payload.get("message"), clientId == null ? null : clientId.textValue());
+        NewMessage message = new NewMessage(content == null ? null : content.textValue(),
+                clientId == null ? null : clientId.textValue());
         return Uni.createFrom().deferred(
                 () -> messages.post(session.userId, conv.asLong(), message, expectedRecipient, session.connection.id()))
                 .map(outcome -> {

@@ -1,12 +1,14 @@
 package io.companychat.chat.socket;
 
+import java.util.List;
+import java.util.Map;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
 import io.companychat.chat.metrics.ChatMetrics;
 import io.companychat.common.api.Ids;
-
 import io.companychat.common.http.UpgradedRequests;
 import io.companychat.common.security.RevokedTokens;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
@@ -77,9 +79,11 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
             }
             long userId = Ids.parse(jwt.getSubject()).getAsLong();
             // Abuse limit (issue 13): sockets per user; SocketSessions.open closes one that raced past this check.
-            if (!sessions.admitsAnother(userId)) {
+            long retryAfter = sessions.secondsUntilAdmitted(userId);
+            if (retryAfter > 0) {
                 metrics.upgradeRefused(ChatMetrics.SOCKETS_PER_USER);
-                return CheckResult.rejectUpgradeSync(429);
+                // API.md: every 429 carries Retry-After
+                return CheckResult.rejectUpgradeSync(429, Map.of("Retry-After", List.of(Long.toString(retryAfter))));
             }
             context.userData().put(USER_ID, userId);
             context.userData().put(TOKEN_ID, jwt.getTokenID());

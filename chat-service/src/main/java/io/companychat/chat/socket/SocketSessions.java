@@ -26,6 +26,9 @@ public class SocketSessions {
 
     private final Map<Long, UserSockets> byUser = new ConcurrentHashMap<>();
     /** Users whose socket was cut off for abuse → until when ({@link System#nanoTime()}) they may open none. */
+    /** The {@code Retry-After} of a 429 for a user at {@code chat.socket.max-per-user}. */
+    static final long FULL_RETRY_AFTER_SECONDS = 5;
+
     private final Map<Long, Long> cutOffUntil = new ConcurrentHashMap<>();
     /** Registered sockets of all users: what the replica's cap ({@link SocketCapacity}) compares, without a walk over every user. */
     private final AtomicInteger open = new AtomicInteger();
@@ -110,22 +113,25 @@ public class SocketSessions {
     }
 
     /**
-     * Whether the user may open one more socket here (the upgrade is refused with 429 otherwise): not if they hold
-     * the most already, nor for a while after one of their sockets was cut off for abuse.
+     * Whether the user may open one more socket here: 0 if so, else the seconds the 429 at the upgrade tells them to
+     * wait ({@code Retry-After}). Not while they hold the most already ({@link #FULL_RETRY_AFTER_SECONDS}: one of
+     * theirs must close first), nor for a while after one of their sockets was cut off for abuse (what is left of
+     * that while, rounded up).
      */
-    boolean admitsAnother(long userId) {
+    long secondsUntilAdmitted(long userId) {
         Long until = cutOffUntil.get(userId);
         if (until != null) {
-            if (until - System.nanoTime() > 0) {
-                return false;
+            long left = until - System.nanoTime();
+            if (left > 0) {
+                return Math.max(1, (left + 999_999_999) / 1_000_000_000);
             }
             cutOffUntil.remove(userId, until);
         }
         if (maxPerUser == 0) {
-            return true;
+            return 0;
         }
         UserSockets sockets = byUser.get(userId);
-        return sockets == null || sockets.count() < maxPerUser;
+        return sockets == null || sockets.count() < maxPerUser ? 0 : FULL_RETRY_AFTER_SECONDS;
     }
 
     /**
