@@ -50,12 +50,13 @@ load_search_data() {
   fi
 }
 
-# The hits of a websearch query: in the user's conversations, and in all.
+# The hits of a query, its terms as a text[] literal ('{"quarterly roadmap"}' is one phrase): in the user's
+# conversations, and in all.
 hits() {
-  psql_db "$db" -tA -v q="$1" <<'SQL'
+  psql_db "$db" -tA -v words="$1" <<'SQL'
 SELECT count(*) FILTER (WHERE conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = 1))
        || ' of user 1, ' || count(*) || ' in all'
-FROM messages WHERE search @@ websearch_to_tsquery('simple', :'q')
+FROM messages WHERE search @@ chat_search_query(:'words', '{}')
 SQL
 }
 
@@ -79,10 +80,10 @@ if [ "$part" != writes ]; then
   echo
   echo "hits (messages matching each query):"
   for word in "${rare_words[@]}"; do
-    echo "  rare word $word: $(hits "$word")"
+    echo "  rare word $word: $(hits "{$word}")"
   done
   for q in the deploy '"quarterly roadmap"' quarterly; do
-    echo "  $q: $(hits "$q")"
+    echo "  $q: $(hits "{$q}")"
   done
 
   rare=$(IFS=$'\t'; echo "${rare_words[*]}")
@@ -109,14 +110,14 @@ if [ "$part" != writes ]; then
   psql_db "$db" -v searchquery="$bench/search-query.sql" <<'SQL'
 \i :searchquery
 \echo '-- rare word'
-EXECUTE search_for_member(1, 'zanzibar', 9223372036854775807, NULL, 21) \g /dev/null
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE search_for_member(1, 'zanzibar', 9223372036854775807, NULL, 21);
+EXECUTE search_for_member(1, '{zanzibar}', '{}', 9223372036854775807, NULL, 21) \g /dev/null
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE search_for_member(1, '{zanzibar}', '{}', 9223372036854775807, NULL, 21);
 \echo '-- common word'
-EXECUTE search_for_member(1, 'the', 9223372036854775807, NULL, 21) \g /dev/null
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE search_for_member(1, 'the', 9223372036854775807, NULL, 21);
+EXECUTE search_for_member(1, '{the}', '{}', 9223372036854775807, NULL, 21) \g /dev/null
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE search_for_member(1, '{the}', '{}', 9223372036854775807, NULL, 21);
 \echo '-- phrase'
-EXECUTE search_for_member(1, '"quarterly roadmap"', 9223372036854775807, NULL, 21) \g /dev/null
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE search_for_member(1, '"quarterly roadmap"', 9223372036854775807, NULL, 21);
+EXECUTE search_for_member(1, '{"quarterly roadmap"}', '{}', 9223372036854775807, NULL, 21) \g /dev/null
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE search_for_member(1, '{"quarterly roadmap"}', '{}', 9223372036854775807, NULL, 21);
 SQL
 fi
 

@@ -168,6 +168,63 @@ class MessageEditsTest {
     }
 
     @Test
+    void everyWordMustOccurAndOrIsJustAWord() {
+        long red = chat.post(ann, group, "red only");
+        chat.post(ann, group, "blue only");
+        long both = chat.post(ann, group, "red or blue");
+        long and = chat.post(ann, group, "red and blue & more");
+
+        assertThat(searchIds(ann, "red or blue")).as("'or' is a word that must occur, not an operator").containsExactly(both);
+        assertThat(searchIds(ann, "red OR blue")).as("in any case").containsExactly(both);
+        assertThat(searchIds(ann, "red and blue")).containsExactly(and);
+        assertThat(searchIds(ann, "red | blue")).as("punctuation is no operator either").containsExactly(and, both);
+        assertThat(searchIds(ann, "red -or -\"and blue\"")).as("excluded word and phrase").containsExactly(red);
+        assertThat(searchIds(ann, "\"blue or red\"")).as("a phrase with 'or' in it").isEmpty();
+    }
+
+    @Test
+    void greekFinalSigmaMatchesItsCapitalAndTheMiddleForm() {
+        long upper = chat.post(ann, group, "ΛΟΓΟΣ");
+        long lower = chat.post(ann, group, "ο λόγος του");
+
+        assertThat(searchIds(ann, "λογος")).as("ς typed, Σ stored").containsExactly(upper);
+        assertThat(searchIds(ann, "ΛΌΓΟΣ")).as("Σ typed, ς stored").containsExactly(lower);
+        assertThat(searchIds(ann, "λόγοσ")).as("σ typed at the end").containsExactly(lower);
+    }
+
+    @Test
+    void aRunOfCjkOrThaiCharactersIsFoundWhereverItOccursInTheirText() {
+        long japanese = chat.post(ann, group, "私は東京に住んでいます");
+        long chinese = chat.post(ann, group, "我爱北京天安门");
+        long thai = chat.post(ann, group, "สวัสดีครับ ผมชื่อ");
+        long korean = chat.post(ann, group, "한국어 공부");
+        long mixed = chat.post(ann, group, "Meeting in 東京 at 9, then 大阪");
+
+        assertThat(searchIds(ann, "東京")).as("Japanese, kanji").containsExactly(mixed, japanese);
+        assertThat(searchIds(ann, "住んで")).as("Japanese, kanji and kana").containsExactly(japanese);
+        assertThat(searchIds(ann, "北京")).as("Chinese").containsExactly(chinese);
+        assertThat(searchIds(ann, "สวัสดี")).as("Thai").containsExactly(thai);
+        assertThat(searchIds(ann, "京東")).as("the characters in that order, next to each other").isEmpty();
+        assertThat(searchIds(ann, "北天")).isEmpty();
+        assertThat(searchIds(ann, "東京 大阪")).as("two runs, both must occur").containsExactly(mixed);
+        assertThat(searchIds(ann, "東京 -住んで")).containsExactly(mixed);
+        assertThat(searchIds(ann, "한국어")).as("Korean: whole words").containsExactly(korean);
+        assertThat(searchIds(ann, "한국")).as("Korean writes spaces: not part of a word").isEmpty();
+    }
+
+    @Test
+    void searchMatchesTextTypedInAnyUnicodeForm() {
+        long composed = chat.post(ann, group, "caf\u00e9 at noon");
+        long decomposed = chat.post(ann, group, "re\u0301sume\u0301 sent");
+        long fullWidth = chat.post(ann, group, "Ｔｏｋｙｏ office");
+
+        assertThat(searchIds(ann, "cafe\u0301")).as("é as e + accent finds é").containsExactly(composed);
+        assertThat(searchIds(ann, "R\u00c9SUM\u00c9")).as("É finds e + accent").containsExactly(decomposed);
+        assertThat(searchIds(ann, "tokyo")).as("full-width Latin").containsExactly(fullWidth);
+        assertThat(searchIds(ann, "ＯＦＦＩＣＥ")).containsExactly(fullWidth);
+    }
+
+    @Test
     void editedMessagesAreFoundByTheirNewWordsAndDeletedOnesNever() {
         long id = chat.post(ann, group, "quarterly budget draft");
         expectStatus(edit(ann, group, id, "annual plan"), 200, "edit");

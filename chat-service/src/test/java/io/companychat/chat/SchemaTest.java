@@ -150,6 +150,44 @@ class SchemaTest {
         }
     }
 
+    /**
+     * V8 on a database holding messages searched the V7 way: their search vectors are recomputed with the new
+     * folding (a Greek final sigma, Japanese without spaces), tombstones stay out, and edits after it keep them.
+     */
+    @Test
+    void migrationToSearchWordsRefoldsExistingMessages() throws Exception {
+        try (TestDatabase before = TestDatabase.create()) {
+            Flyway.configure().dataSource(before.jdbcUrl(), before.user(), before.password())
+                    .locations("classpath:db/migration").target("7").load().migrate();
+            long greek;
+            long japanese;
+            try (Connection connection = before.connect(); Statement statement = connection.createStatement()) {
+                long ann = insertUser(connection, "ann.v7@example.com");
+                long bob = insertUser(connection, "bob.v7@example.com");
+                long conversation = insertConversation(connection, ann, bob);
+                greek = insertMessage(connection, conversation, ann, null);
+                japanese = insertMessage(connection, conversation, ann, null);
+                long deleted = insertMessage(connection, conversation, ann, null);
+                statement.execute("UPDATE messages SET content = 'ΛΟΓΟΣ' WHERE id = " + greek);
+                statement.execute("UPDATE messages SET content = '私は東京に住んでいます' WHERE id = " + japanese);
+                statement.execute("UPDATE messages SET content = NULL, deleted_at = now() WHERE id = " + deleted);
+            }
+
+            Flyway.configure().dataSource(before.jdbcUrl(), before.user(), before.password())
+                    .locations("classpath:db/migration").load().migrate();
+
+            try (Connection connection = before.connect()) {
+                assertThat(searchIds(connection, "λογος")).as("the stored Σ, folded again").containsExactly(greek);
+                assertThat(searchIds(connection, "東京")).as("the stored Japanese, split again").containsExactly(japanese);
+                assertThat(searchIds(connection, "hi")).as("the tombstone's vector stays empty").isEmpty();
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("UPDATE messages SET content = 'λογος again' WHERE id = " + japanese);
+                }
+                assertThat(searchIds(connection, "ΛΟΓΟΣ")).as("an edit after V8").containsExactly(greek, japanese);
+            }
+        }
+    }
+
     @Test
     void emailsAreUniqueWhateverTheirCase() throws SQLException {
         try (Connection connection = database.connect()) {
@@ -211,6 +249,20 @@ class SchemaTest {
             rows.next();
             return rows.getInt(1);
         }
+    }
+
+    private static List<Long> searchIds(Connection connection, String word) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT id FROM messages WHERE search @@ chat_search_query(ARRAY[?], '{}') ORDER BY id")) {
+            statement.setString(1, word);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(rows.getLong(1));
+                }
+            }
+        }
+        return ids;
     }
 
     private static long insertUser(Connection connection, String email) throws SQLException {

@@ -137,25 +137,29 @@ public class MessageRepository {
               AND EXISTS (SELECT 1 FROM conversation_members me WHERE me.conversation_id = $1 AND me.user_id = $3)""";
 
     /**
-     * Full-text search over the conversations {@code $1} is a member of now (or one of them, {@code $4}),
-     * newest first before {@code $3}: {@code websearch_to_tsquery('simple', $2)} on the generated
-     * {@code search} column ({@code messages_search_idx}). Tombstones have an empty vector and are left out too.
+     * Full-text search over the conversations {@code $1} is a member of now (or one of them, {@code $5}),
+     * newest first before {@code $4}: the generated {@code search} column ({@code messages_search_idx}) against
+     * {@code chat_search_query($2, $3)} (V8), the tsquery of the terms that must occur ({@code $2}) and those that
+     * must not ({@code $3}), each folded as the messages are and searched as a phrase of its words, joined by AND;
+     * NULL, and so nothing found, when no term has a word. Tombstones have an empty vector and are left out too.
      */
     static final String SEARCH = """
             SELECT %s FROM messages m
-            WHERE m.search @@ websearch_to_tsquery('simple', $2)
+            WHERE m.search @@ chat_search_query($2::text[], $3::text[])
               AND m.conversation_id IN (SELECT me.conversation_id FROM conversation_members me
-                                        WHERE me.user_id = $1 AND ($4::bigint IS NULL OR me.conversation_id = $4))
-              AND m.id < $3 AND m.deleted_at IS NULL
+                                        WHERE me.user_id = $1 AND ($5::bigint IS NULL OR me.conversation_id = $5))
+              AND m.id < $4 AND m.deleted_at IS NULL
             ORDER BY m.id DESC
-            LIMIT $5""".formatted(prefixed("m.", COLUMNS));
+            LIMIT $6""".formatted(prefixed("m.", COLUMNS));
 
     /**
      * The search is planned for its own words every time: the best plan depends on how common they are (a
      * common word: the newest messages, filtered; a rare one: the search index), and the generic plan that
      * PostgreSQL settles on for a prepared statement after five runs intersects the search index with each
      * conversation's messages, over a second per search for a word in half of 1,000,000 messages
-     * (search-bench.sh).
+     * (search-bench.sh). A custom plan also evaluates {@code chat_search_query} (immutable, of constants) once,
+     * while planning, into the constant tsquery the planner weighs; a generic plan would call it for every row it
+     * filters.
      */
     static final String CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan";
 
@@ -292,11 +296,17 @@ public class MessageRepository {
         });
     }
 
-    /** Up to {@code size} matches, newest first, older than {@code beforeId} when given. */
-    public Uni<List<Message>> search(long userId, String query, Long conversationId, Long beforeId, int size) {
+    /**
+     * Up to {@code size} messages with every one of {@code words} and none of {@code excluded} (words or phrases),
+     * newest first, older than {@code beforeId} when given.
+     */
+    public Uni<List<Message>> search(long userId, List<String> words, List<String> excluded, Long conversationId,
+            Long beforeId, int size) {
         long before = beforeId == null ? Long.MAX_VALUE : beforeId;
+        Tuple parameters = Tuple.of(userId, words.toArray(String[]::new), excluded.toArray(String[]::new), before,
+                conversationId, size);
         return pool.withTransaction(connection -> connection.query(CUSTOM_PLAN).execute()
-                .chain(() -> connection.preparedQuery(SEARCH).execute(Tuple.of(userId, query, before, conversationId, size))))
+                .chain(() -> connection.preparedQuery(SEARCH).execute(parameters)))
                 .map(rows -> {
                     List<Message> found = new ArrayList<>(rows.size());
                     rows.forEach(row -> found.add(message(row)));

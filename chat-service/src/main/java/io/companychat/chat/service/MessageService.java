@@ -149,8 +149,8 @@ public class MessageService {
     }
 
     /**
-     * Messages whose words match {@code query} ({@code websearch_to_tsquery} with the {@code simple} configuration),
-     * newest first, in the caller's conversations now (or the one given: 404 unless a member).
+     * Messages whose words match {@code query} (API.md's query language, {@link SearchQuery}), newest first, in the
+     * caller's conversations now (or the one given: 404 unless a member).
      */
     public Uni<MessagePage> search(long callerId, String query, Long conversationId, Long beforeId, int limit) {
         if (query == null || isBlank(query)) {
@@ -159,6 +159,7 @@ public class MessageService {
         if (query.length() > MAX_QUERY_LENGTH || !isStorable(query)) {
             throw ApiException.badRequest("q must be at most " + MAX_QUERY_LENGTH + " characters of text");
         }
+        SearchQuery terms = SearchQuery.parse(query);
         searchRateLimiter.acquire(callerId);
         Uni<Boolean> allowed = conversationId == null ? Uni.createFrom().item(true)
                 : messages.isMember(conversationId, callerId);
@@ -166,7 +167,7 @@ public class MessageService {
             if (!member) {
                 throw ApiException.notFound();
             }
-            return messages.search(callerId, query, conversationId, beforeId, limit + 1);
+            return messages.search(callerId, terms.words(), terms.excluded(), conversationId, beforeId, limit + 1);
         }).map(found -> {
             boolean more = found.size() > limit;
             List<MessageView> page = found.stream().limit(limit).map(MessageView::of).toList();
