@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.companychat.chat.support.Chat;
 import io.companychat.chat.support.InjectUserService;
 import io.companychat.chat.support.UserServiceDouble;
+import io.companychat.common.notify.PgNotifications;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.PhoenixTestSocket;
@@ -272,6 +273,46 @@ class PresenceTest {
             }
         }
         assertThat(chat.queryLong("SELECT count(*) FROM presences WHERE replica_id = 'gone'")).isZero();
+    }
+
+    /**
+     * Another replica's presence events that never came while this one's LISTEN connection was lost (here: rows
+     * written without a NOTIFY, then the LISTEN backend terminated): once it listens again, the joined connection
+     * gets a fresh presence_state with its own join_ref, and it is the truth.
+     */
+    @Test
+    void aLostListenConnectionOnceBackSendsJoinedConnectionsAFreshStateOfTheTruth() throws Exception {
+        try (Connection db = database.connect()) {
+            execute(db, "INSERT INTO presence_replicas (replica_id, seen_at) VALUES ('other', now() + interval '1 hour')");
+            execute(db, "INSERT INTO presences (phx_ref, replica_id, user_id, online_at) VALUES ('other-1', 'other', " + bob
+                    + ", 1)");
+            try (PhoenixTestSocket annSocket = open(ann)) {
+                assertThat(annSocket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+                JsonNode first = annSocket.await(frame -> STATE.equals(frame.path(3).asText()), PhoenixTestSocket.WAIT,
+                        "the state after the join");
+                String annRef = first.at("/4/" + ann + "/metas/0/phx_ref").asText();
+                assertThat(view(first.get(4))).as("before").isEqualTo(Map.of(Long.toString(ann), List.of(annRef),
+                        Long.toString(bob), List.of("other-1")));
+
+                // Bob's phone leaves and his laptop joins on the other replica; their events are lost with the LISTEN connection.
+                execute(db, "DELETE FROM presences WHERE phx_ref = 'other-1'");
+                execute(db, "INSERT INTO presences (phx_ref, replica_id, user_id, online_at) VALUES ('other-2', 'other', "
+                        + bob + ", 2)");
+                execute(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND application_name LIKE '%" + PgNotifications.APPLICATION_NAME_SUFFIX + "'");
+
+                JsonNode fresh = annSocket.await(frame -> STATE.equals(frame.path(3).asText()), Duration.ofSeconds(10),
+                        "a fresh presence_state once the LISTEN connection is back");
+                assertThat(fresh.path(0).asText()).as("its join_ref: %s", fresh).isEqualTo(first.path(0).asText());
+                assertThat(view(fresh.get(4))).as("the truth: %s", fresh).isEqualTo(Map.of(Long.toString(ann), List.of(annRef),
+                        Long.toString(bob), List.of("other-2")));
+            }
+        } finally {
+            try (Connection db = database.connect()) {
+                execute(db, "WITH gone AS (DELETE FROM presence_replicas WHERE replica_id = 'other') "
+                        + "DELETE FROM presences WHERE replica_id = 'other'");
+            }
+        }
     }
 
     /** The next diff that has {@code user} under {@code key} ({@code joins} or {@code leaves}); within 2 s, as API.md says. */

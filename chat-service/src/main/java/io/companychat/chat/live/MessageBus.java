@@ -40,8 +40,10 @@ public interface MessageBus {
      * Receives the events every replica gets: the other replicas' messages and signals, everybody's
      * membership changes. {@code onGap} runs whenever events may have been missed (the bus lost its
      * connection, and again once it listens anew), for whoever keeps state that events keep current.
+     * {@code onRestored} runs once the bus that carries presence listens again after a loss (not at the
+     * first subscription): what the other replicas published meanwhile never came, and never will.
      */
-    void subscribe(Consumer<LiveEvent> receiver, Runnable onGap);
+    void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Runnable onRestored);
 
     /**
      * This replica holds a socket of the user now (its first one): events addressed to them must come here. Called

@@ -3,7 +3,9 @@ package io.companychat.chat.live;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,6 +26,7 @@ import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessageStored;
+import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
 import io.micrometer.core.instrument.Counter;
@@ -57,7 +60,10 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
  * <p>The connection does not echo this replica's own publications (it delivered them itself) and does not buffer
  * while NATS is away: what is published then is dropped and counted, the clients catch up with {@code since},
  * and a late burst after a reconnection cannot overtake their catch-up. jnats reconnects by itself and
- * re-subscribes; {@code onGap} runs on every disconnection and reconnection.
+ * re-subscribes; {@code onGap} runs on every disconnection and reconnection. Presence metas are the exception: a
+ * client has no {@code since} for them, so the latest one NATS did not take for each {@code phx_ref} is kept and
+ * published once NATS is back (a later meta of the same connection replaces it; a join and a leave while away cancel
+ * out), and then {@code onRestored} makes this replica read its sockets' presence again (see PresenceTracker).
  */
 @ApplicationScoped
 @Typed(NatsMessageBus.class)
@@ -99,6 +105,14 @@ public class NatsMessageBus implements MessageBus {
     private volatile Dispatcher dispatcher;
     private volatile Runnable onGap = () -> {
     };
+    private volatile Runnable onRestored = () -> {
+    };
+    /**
+     * Presence metas NATS did not take (it was away), the latest of each connection by {@code phx_ref}, to publish once
+     * it is back. At most one per connection of this replica that changed while away (or was reaped by it). Guarded by
+     * itself, which every presence publish holds, so that a kept meta never goes out after a newer one of its connection.
+     */
+    private final Map<String, Unsent> unsentPresence = new LinkedHashMap<>();
 
     public NatsMessageBus(PgMessageBus postgres, ChatConfig config, ObjectMapper mapper, Vertx vertx, MeterRegistry registry) {
         this.postgres = postgres;
@@ -124,6 +138,10 @@ public class NatsMessageBus implements MessageBus {
         // A message goes as its receive_msg push, written once by LiveSockets: receivers send it as it is.
         Envelope envelope = event instanceof MessageStored written && written.frame() != null ? Envelope.push(written)
                 : Envelope.of(event, null);
+        if (event instanceof PresenceChanged change) {
+            publishPresence(nats, change, encode(envelope));
+            return;
+        }
         try {
             if (event instanceof MessageStored stored) {
                 toMembers(nats, stored.memberIds(), envelope);
@@ -142,6 +160,62 @@ public class NatsMessageBus implements MessageBus {
             Log.debugf("NATS is not connected: a %s was not published; clients catch up with since",
                     event.getClass().getSimpleName());
         }
+    }
+
+    /** To every replica; kept for later if NATS does not take it, and whatever was kept for its connection goes. */
+    private void publishPresence(Connection nats, PresenceChanged change, byte[] body) {
+        synchronized (unsentPresence) {
+            try {
+                nats.publish(everyReplica, body);
+                published.increment();
+                unsentPresence.remove(change.phxRef());
+            } catch (IllegalStateException notConnected) {
+                dropped.increment();
+                keepUnsent(change);
+            }
+        }
+    }
+
+    /**
+     * The latest meta of the connection wins. A leave of a connection whose join was kept too drops both: the other
+     * replicas never heard of it. Under {@code unsentPresence}.
+     */
+    private void keepUnsent(PresenceChanged change) {
+        Unsent before = unsentPresence.get(change.phxRef());
+        boolean othersMayKnow = before == null ? !change.joined() : before.othersMayKnow();
+        if (!change.joined() && !othersMayKnow) {
+            unsentPresence.remove(change.phxRef());
+        } else {
+            unsentPresence.put(change.phxRef(), new Unsent(change, othersMayKnow));
+        }
+    }
+
+    /** NATS is back: the presence metas it did not take go now, before this replica reads its own sockets' presence again. */
+    private void publishUnsentPresence() {
+        Connection nats = connection;
+        synchronized (unsentPresence) {
+            if (unsentPresence.isEmpty()) {
+                return;
+            }
+            List<Unsent> kept = new ArrayList<>(unsentPresence.values());
+            unsentPresence.clear();
+            int sent = 0;
+            for (Unsent unsent : kept) {
+                try {
+                    nats.publish(everyReplica, encode(Envelope.of(unsent.change(), null)));
+                    published.increment();
+                    sent++;
+                } catch (IllegalStateException awayAgain) {
+                    unsentPresence.put(unsent.change().phxRef(), unsent);
+                }
+            }
+            Log.infof("NATS back: %d presence metas published that it had not taken (%d kept for its next return)", sent,
+                    kept.size() - sent);
+        }
+    }
+
+    /** A presence meta not published, and whether the other replicas may know its connection (from before NATS went). */
+    private record Unsent(PresenceChanged change, boolean othersMayKnow) {
     }
 
     @Override
@@ -182,9 +256,12 @@ public class NatsMessageBus implements MessageBus {
     }
 
     @Override
-    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap) {
+    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Runnable onRestored) {
         this.onGap = onGap;
-        postgres.subscribe(receiver, onGap);
+        this.onRestored = onRestored;
+        // Presence rides NATS: a LISTEN connection restored brings nothing of it back.
+        postgres.subscribe(receiver, onGap, () -> {
+        });
         Context context = vertx.getOrCreateContext();
         Options options = Options.builder()
                 .server(config.bus().natsUrl())
@@ -230,6 +307,12 @@ public class NatsMessageBus implements MessageBus {
                 reconnects.increment();
                 Log.info("NATS connection back: live delivery resumes");
                 onGap.run();
+                publishUnsentPresence();
+                // Once the server has read the subscriptions (a flush): what the others publish from then on comes here.
+                vertx.executeBlocking(() -> {
+                    confirmResubscribed();
+                    return null;
+                }, false).onComplete(done -> onRestored.run());
             }
             default -> {
             }
@@ -338,6 +421,16 @@ public class NatsMessageBus implements MessageBus {
                 Thread.currentThread().interrupt();
             }
             batch.forEach(follow -> follow.complete(null));
+        }
+    }
+
+    private void confirmResubscribed() {
+        try {
+            connection.flush(FOLLOW_CONFIRMATION);
+        } catch (TimeoutException | IllegalStateException e) {
+            Log.debugf("NATS did not confirm the subscriptions after reconnecting (%s)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

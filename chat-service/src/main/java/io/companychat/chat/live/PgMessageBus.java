@@ -215,16 +215,20 @@ public class PgMessageBus implements MessageBus {
     }
 
     @Override
-    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap) {
+    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Runnable onRestored) {
         // Subscribed runs at the first LISTEN and after every reconnection.
         AtomicBoolean first = new AtomicBoolean(true);
         notifications.listen(CHANNEL, payload -> receive(payload, receiver), () -> {
-            if (!first.getAndSet(false)) {
+            boolean again = !first.getAndSet(false);
+            if (again) {
                 reconnects.increment();
             }
             listening = true;
             checkReplicas(); // at once: the echo tells the other replicas that this one listens (again)
             onGap.run();
+            if (again) {
+                onRestored.run();
+            }
         }, () -> {
             listening = false;
             othersListening = true;

@@ -2,8 +2,10 @@ package io.companychat.chat.repository;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -45,6 +47,25 @@ public class PresenceRepository {
             FROM (SELECT user_id FROM contacts UNION ALL SELECT $3::bigint) c
             LEFT JOIN LATERAL (SELECT phx_ref, online_at FROM presences WHERE presences.user_id = c.user_id OFFSET 0) p ON true"""
             .formatted(CONTACTS_OF.formatted("$3"));
+
+    /**
+     * The lookup of {@link #JOIN} for several users at once, without the insert (their connections have their rows):
+     * each user's contacts ({@code contact} set, no {@code phx_ref}), then the online connections of every user and
+     * contact of the batch, each read once however many of the batch see them (one probe of
+     * {@code presences_user_idx} per distinct user, as in {@link #JOIN}).
+     */
+    static final String LOOKUPS = """
+            WITH pairs AS (
+                SELECT DISTINCT me.user_id AS watcher, other.user_id AS contact
+                FROM conversation_members me
+                JOIN conversation_members other ON other.conversation_id = me.conversation_id AND other.user_id <> me.user_id
+                WHERE me.user_id = ANY ($1)),
+            seen AS (SELECT contact AS user_id FROM pairs UNION SELECT unnest($1::bigint[]))
+            SELECT watcher AS user_id, contact, NULL::text AS phx_ref, NULL::bigint AS online_at FROM pairs
+            UNION ALL
+            SELECT s.user_id, NULL, p.phx_ref, p.online_at
+            FROM seen s
+            JOIN LATERAL (SELECT phx_ref, online_at FROM presences WHERE presences.user_id = s.user_id OFFSET 0) p ON true""";
 
     static final String LEAVE = "DELETE FROM presences WHERE phx_ref = $1";
 
@@ -111,6 +132,33 @@ public class PresenceRepository {
                 }
             }
             return new Lookup(List.copyOf(contacts), online);
+        });
+    }
+
+    /** What {@link #join} finds, for each of these users (whose connections have their rows already). */
+    public Uni<Map<Long, Lookup>> lookups(List<Long> userIds) {
+        return pool.preparedQuery(LOOKUPS).execute(Tuple.of(userIds.toArray(Long[]::new))).map(rows -> {
+            Map<Long, List<Long>> contactsOf = new HashMap<>();
+            Map<Long, List<Meta>> metasOf = new HashMap<>();
+            for (Row row : rows) {
+                long user = row.getLong("user_id");
+                String ref = row.getString("phx_ref");
+                if (ref == null) {
+                    contactsOf.computeIfAbsent(user, u -> new ArrayList<>()).add(row.getLong("contact"));
+                } else {
+                    metasOf.computeIfAbsent(user, u -> new ArrayList<>(2)).add(new Meta(user, ref, row.getLong("online_at")));
+                }
+            }
+            Map<Long, Lookup> lookups = new HashMap<>(userIds.size() * 2);
+            for (long user : userIds) {
+                List<Long> contacts = contactsOf.getOrDefault(user, List.of());
+                List<Meta> online = new ArrayList<>(metasOf.getOrDefault(user, List.of()));
+                for (long contact : contacts) {
+                    online.addAll(metasOf.getOrDefault(contact, List.of()));
+                }
+                lookups.put(user, new Lookup(contacts, online));
+            }
+            return lookups;
         });
     }
 

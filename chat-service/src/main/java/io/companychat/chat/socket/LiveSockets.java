@@ -84,7 +84,7 @@ public class LiveSockets {
     }
 
     void start(@Observes StartupEvent startup) {
-        bus.subscribe(this::deliver, members::forgetAll);
+        bus.subscribe(this::deliver, members::forgetAll, presence::busRestored);
         vertx.setPeriodic(REMOVAL_MEMORY_MILLIS, id -> forgetOldRemovals());
     }
 

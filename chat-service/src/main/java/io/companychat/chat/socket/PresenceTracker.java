@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -69,6 +71,15 @@ import io.vertx.core.Vertx;
  * then a rejoin of one connection is a join (which replaces the meta), a join then a leave is a
  * leave (the client ignores refs it does not hold). A reconnect storm then costs each watching
  * socket a few frames a second instead of one per change; quiet changes are not delayed.
+ *
+ * <p><b>The bus restored.</b> While this replica did not listen (NATS away, the LISTEN connection lost), the other
+ * replicas' events never came: once it listens again ({@link #busRestored}), every joined connection here gets a fresh
+ * {@code presence_state} (its join ref, as after a join; the client diffs it against what it holds by {@code phx_ref}),
+ * from the join's lookup done again for its user, the events since applied and the changes meanwhile held
+ * ({@code RESYNCING}) exactly as for a join. Users go {@value #RESYNC_BATCH} to a statement, at most
+ * {@value #RESYNC_PARALLEL} statements at a time, so that a bus restart with thousands of sockets here does not
+ * stampede PostgreSQL. A join whose lookup began before the restoration, and a lookup that outlived the event log,
+ * are done again the same way.
  */
 @ApplicationScoped
 public class PresenceTracker {
@@ -80,8 +91,19 @@ public class PresenceTracker {
     static final byte SYNCED = 2;
     /** The lookup is in and its {@code presence_state} being encoded: changes are held until it is sent. */
     static final byte STATE_PENDING = 3;
+    /**
+     * Synced, and a fresh {@code presence_state} is being built for it (the bus was restored): changes are held until it
+     * is sent, as in {@link #STATE_PENDING}, but a leave or close is the connection's own to announce.
+     */
+    static final byte RESYNCING = 4;
     /** Events kept for replay: far more than arrive during one lookup. */
     static final int LOG_SIZE = 4096;
+    /** Users whose presence one statement reads again after the bus was restored. */
+    static final int RESYNC_BATCH = 200;
+    /** Such statements at a time, at most. */
+    static final int RESYNC_PARALLEL = 2;
+    /** A failed one is tried again after this long (the database may be away too). */
+    static final long RESYNC_RETRY_MILLIS = 1000;
 
     private final PresenceRepository presences;
     private final SocketSessions sessions;
@@ -105,6 +127,14 @@ public class PresenceTracker {
     /** Sessions with held diffs, to send when the window ends. Guarded by lock. */
     private List<SocketSession> holding = new ArrayList<>();
     private volatile boolean stopping;
+    /** Local users whose connections get a fresh presence_state, in turn. Guarded by lock. */
+    private final Set<Long> toResync = new LinkedHashSet<>();
+    /** The users of the statements in flight. Guarded by lock. */
+    private final Set<Long> resyncing = new HashSet<>();
+    /** Guarded by lock. */
+    private int resyncsInFlight;
+    /** How often the bus was restored: a join whose lookup spans one is read again. Guarded by lock. */
+    private long restorations;
     /** To this replica's {@link #deliver} and the others' (they depend on each other: both are client proxies). */
     private final LiveSockets live;
 
@@ -148,6 +178,7 @@ public class PresenceTracker {
         String ref = session.connection.id();
         boolean first;
         long since;
+        long restored;
         synchronized (lock) {
             first = session.presence == NONE;
             if (first) {
@@ -157,6 +188,7 @@ public class PresenceTracker {
             session.presence = JOINING;
             session.heldDiffs = null; // the presence_state to come says it all
             since = logged;
+            restored = restorations;
         }
         long at = session.onlineAt;
         return presences.join(ref, replicaId, session.userId, at)
@@ -164,7 +196,7 @@ public class PresenceTracker {
                     Log.warnf("Presence lookup failed; the joining connection sees itself only: %s", failure.toString());
                     return null;
                 })
-                .invoke(lookup -> sendState(session, lookup, since, first))
+                .invoke(lookup -> sendState(session, lookup, since, restored, first))
                 .chain(lookup -> session.presence == SYNCED ? Uni.createFrom().voidItem() : presences.leave(ref)
                         .onFailure().recoverWithNull())
                 .replaceWithVoid();
@@ -174,15 +206,18 @@ public class PresenceTracker {
      * The lookup is in: its contacts are installed and the events logged since it began are taken,
      * under the lock; the {@code presence_state} is built and encoded out of it, while changes for
      * this connection are held ({@code STATE_PENDING}); then, under the lock again, the state goes,
-     * and the changes held meanwhile right after it as one diff.
+     * and the changes held meanwhile right after it as one diff. A lookup that began before the bus was restored, or
+     * outlived the event log, may have missed events: its user is read again once this state is sent.
      */
-    private void sendState(SocketSession session, Lookup lookup, long since, boolean first) {
+    private void sendState(SocketSession session, Lookup lookup, long since, long restored, boolean first) {
         List<PresenceChanged> logged;
         Set<Long> contacts;
+        boolean readAgain;
         synchronized (lock) {
             if (session.presence != JOINING) {
                 return; // left or closed meanwhile: left() saw JOINING and left the row to be deleted here
             }
+            readAgain = restorations != restored || this.logged - since > LOG_SIZE;
             Watcher watcher = watchers.get(session.userId);
             if (lookup != null) {
                 install(session.userId, watcher, lookup.contacts());
@@ -207,20 +242,168 @@ public class PresenceTracker {
             if (session.presence != STATE_PENDING) {
                 return; // left or closed meanwhile, as above
             }
-            int maxPending = socketConfig.maxPendingFrames();
-            session.send(frame, maxPending);
-            session.presence = SYNCED;
-            if (session.heldDiffs != null) {
-                // Small (what came during one encoding), and under the lock so that no later diff overtakes it.
-                session.diffWindow = window;
-                session.send(diff(session.heldDiffs.values()), maxPending);
-                session.heldDiffs = null;
-            }
+            sendStateAndHeld(session, frame);
             announce = first;
+            if (readAgain) {
+                toResync.add(session.userId);
+            }
         }
         if (announce) {
             publish(new PresenceChanged(session.userId, ref, session.onlineAt, true));
         }
+        if (readAgain) {
+            pumpResync();
+        }
+    }
+
+    /** The state, then the changes held while it was made as one diff: under the lock, so that no later diff overtakes them. */
+    private void sendStateAndHeld(SocketSession session, String frame) {
+        int maxPending = socketConfig.maxPendingFrames();
+        session.send(frame, maxPending);
+        session.presence = SYNCED;
+        if (session.heldDiffs != null) {
+            // Small (what came during one encoding).
+            session.diffWindow = window;
+            session.send(diff(session.heldDiffs.values()), maxPending);
+            session.heldDiffs = null;
+        }
+    }
+
+    /**
+     * This replica listens to the bus again after a loss: the other replicas' presence events published meanwhile never
+     * came. Every local user with a joined connection is read again and their connections get a fresh
+     * {@code presence_state}.
+     */
+    public void busRestored() {
+        int users;
+        synchronized (lock) {
+            restorations++;
+            toResync.addAll(watchers.keySet());
+            users = toResync.size();
+        }
+        Log.infof("Live events bus restored: the presence of %d users' connections here is read again", users);
+        pumpResync();
+    }
+
+    /** Starts statements for the users waiting, {@value #RESYNC_BATCH} to one, while fewer than {@value #RESYNC_PARALLEL} run. */
+    private void pumpResync() {
+        List<List<Long>> batches = new ArrayList<>(RESYNC_PARALLEL);
+        synchronized (lock) {
+            while (resyncsInFlight < RESYNC_PARALLEL && !toResync.isEmpty()) {
+                List<Long> batch = new ArrayList<>(Math.min(RESYNC_BATCH, toResync.size()));
+                for (Iterator<Long> users = toResync.iterator(); users.hasNext() && batch.size() < RESYNC_BATCH;) {
+                    long user = users.next();
+                    if (resyncing.contains(user)) {
+                        continue; // read again once its statement in flight is done
+                    }
+                    users.remove();
+                    if (watchers.containsKey(user)) {
+                        batch.add(user);
+                    }
+                }
+                if (batch.isEmpty()) {
+                    break;
+                }
+                resyncing.addAll(batch);
+                resyncsInFlight++;
+                batches.add(batch);
+            }
+        }
+        batches.forEach(this::resync);
+    }
+
+    private void resync(List<Long> users) {
+        long since;
+        synchronized (lock) {
+            since = logged;
+        }
+        presences.lookups(users).subscribe().with(lookups -> {
+            boolean done = false;
+            try {
+                done = resynced(users, lookups, since);
+            } finally {
+                resyncDone(users, done ? null : users);
+            }
+        }, failure -> {
+            Log.warnf("Presence of %d users not read again (%s); trying again in %d ms", users.size(), failure.toString(),
+                    RESYNC_RETRY_MILLIS);
+            resyncDone(users, users);
+        });
+    }
+
+    private void resyncDone(List<Long> users, List<Long> again) {
+        synchronized (lock) {
+            resyncsInFlight--;
+            users.forEach(resyncing::remove);
+        }
+        if (again != null && !stopping) {
+            vertx.setTimer(RESYNC_RETRY_MILLIS, id -> {
+                synchronized (lock) {
+                    toResync.addAll(again);
+                }
+                pumpResync();
+            });
+        }
+        pumpResync();
+    }
+
+    /**
+     * As {@link #sendState} for every synced connection of these users: the lookups' contacts installed and the events
+     * since taken under the lock, the states built out of it while changes are held ({@code RESYNCING}), then sent with
+     * what was held, under the lock again.
+     *
+     * @return false if the event log no longer holds every event since the lookups began (they are to be done again)
+     */
+    private boolean resynced(List<Long> users, Map<Long, Lookup> lookups, long since) {
+        List<SocketSession> pending = new ArrayList<>();
+        Map<Long, Set<Long>> contactsOf = new HashMap<>();
+        List<PresenceChanged> events;
+        synchronized (lock) {
+            if (logged - since > LOG_SIZE) {
+                return false;
+            }
+            events = loggedSince(since);
+            for (long user : users) {
+                Watcher watcher = watchers.get(user);
+                if (watcher == null) {
+                    continue; // gone meanwhile
+                }
+                install(user, watcher, lookups.getOrDefault(user, Lookup.NOTHING).contacts());
+                contactsOf.put(user, watcher.contacts);
+                sessions.forEachOfUser(user, session -> {
+                    if (session.presence == SYNCED) { // one joining gets its state from its own lookup
+                        session.presence = RESYNCING;
+                        session.heldDiffs = null; // in the lookup, or among the events since it began
+                        pending.add(session);
+                    }
+                });
+            }
+        }
+        Map<Long, Map<Long, List<Meta>>> stateOf = new HashMap<>();
+        for (SocketSession session : pending) {
+            Map<Long, List<Meta>> state = stateOf.computeIfAbsent(session.userId, user -> {
+                Map<Long, List<Meta>> online = new LinkedHashMap<>();
+                lookups.getOrDefault(user, Lookup.NOTHING).online().forEach(meta -> add(online, meta));
+                return online;
+            });
+            add(state, new Meta(session.userId, session.connection.id(), session.onlineAt)); // its row may be gone: see restore()
+        }
+        stateOf.forEach((user, state) -> applyLogged(state, user, contactsOf.get(user), events));
+        List<String> frames = new ArrayList<>(pending.size());
+        for (SocketSession session : pending) {
+            Map<Long, List<Meta>> state = stateOf.get(session.userId);
+            frames.add(protocol.pushOnJoin(session.chatJoinRef(), ChatChannels.CHAT_TOPIC, PRESENCE_STATE,
+                    json -> writeUsers(json, state)));
+        }
+        synchronized (lock) {
+            for (int i = 0; i < pending.size(); i++) {
+                SocketSession session = pending.get(i);
+                if (session.presence == RESYNCING) { // else it left, closed or rejoined meanwhile
+                    sendStateAndHeld(session, frames.get(i));
+                }
+            }
+        }
+        return true;
     }
 
     /** The connection left {@code room:chat} or closed: its row goes and its leave is announced. */
@@ -333,7 +516,7 @@ public class PresenceTracker {
                         sendToSynced(user, changes, diff(changes));
                     }
                     sessions.forEachOfUser(user, session -> {
-                        if (session.presence == SYNCED || session.presence == STATE_PENDING) {
+                        if (session.presence == SYNCED || session.presence == STATE_PENDING || session.presence == RESYNCING) {
                             replayNewContacts(session, before, watcher, since);
                         }
                     });
@@ -362,7 +545,7 @@ public class PresenceTracker {
         synchronized (lock) {
             for (long user : watchers.keySet()) {
                 sessions.forEachOfUser(user, session -> {
-                    if (session.presence == SYNCED || session.presence == STATE_PENDING) { // a pending one's row is written too
+                    if (session.presence == SYNCED || session.presence == STATE_PENDING || session.presence == RESYNCING) { // a pending one's row is written too
                         mine.add(new Meta(user, session.connection.id(), session.onlineAt));
                     }
                 });
@@ -440,7 +623,7 @@ public class PresenceTracker {
         for (long n = Math.max(since, logged - LOG_SIZE); n < logged; n++) {
             PresenceChanged event = log[(int) (n % LOG_SIZE)];
             if (!before.contains(event.userId()) && watcher.contacts.contains(event.userId())) {
-                if (session.presence == STATE_PENDING) {
+                if (session.presence == STATE_PENDING || session.presence == RESYNCING) {
                     hold(session, List.of(event));
                 } else {
                     session.send(diff(event), socketConfig.maxPendingFrames());
@@ -457,7 +640,7 @@ public class PresenceTracker {
         int maxPending = socketConfig.maxPendingFrames();
         boolean coalesce = flushTimer >= 0;
         sessions.forEachOfUser(user, session -> {
-            if (session.presence == STATE_PENDING) {
+            if (session.presence == STATE_PENDING || session.presence == RESYNCING) {
                 hold(session, changes);
                 return;
             }
@@ -501,7 +684,9 @@ public class PresenceTracker {
             held = new ArrayList<>(ending.size());
             for (SocketSession session : ending) {
                 if (session.presence != SYNCED) {
-                    held.add(null); // rejoining or gone since: its presence_state says it all, or nothing is owed
+                    // Rejoining or gone since: its presence_state says it all, or nothing is owed. Resyncing: what it holds
+                    // goes right after its new presence_state.
+                    held.add(null);
                     continue;
                 }
                 held.add(session.heldDiffs);

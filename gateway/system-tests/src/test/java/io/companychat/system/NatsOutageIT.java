@@ -2,16 +2,31 @@ package io.companychat.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.system.RunningSystem.TestUser;
@@ -21,7 +36,7 @@ import io.companychat.system.Sender.Attempt;
  * Issue 20, faults on the NATS bus ({@code system.bus=nats} only: the module {@code gateway/system-tests/on-nats}): NATS cut off (every connection dropped, new ones refused) and NATS killed and restarted, while Ann on one
  * replica writes to Ben on the other. Every message sent meanwhile is acknowledged and stored; live delivery
  * resumes by itself once NATS is back; Ben, rejoining with {@code since}, gets each acknowledged message he missed,
- * and nothing twice.
+ * and nothing twice. And presence: what changed while NATS was away is right on every replica once it is back.
  */
 @ExtendWith(SystemExtension.class)
 @Order(Order.DEFAULT + 2)
@@ -107,9 +122,93 @@ class NatsOutageIT {
         }
     }
 
+    /**
+     * Presence changed while NATS is away, on both sides: once it is back, every replica's sockets see the truth (the
+     * {@code presences} table), as the phoenix client's own {@code Presence} computes it, without rejoining
+     * ({@code src/test/node/presence-outage-check.mjs}). Twice: replica 1's link cut (replica 2 never loses NATS, so
+     * only what replica 1 does on reconnecting can repair either side), then NATS killed and restarted (both reconnect).
+     */
+    @Test
+    void presenceChangedWhileNatsIsAwayIsTheTruthOnEveryReplicaOnceItIsBack() throws Exception {
+        Assumptions.assumeTrue("nats".equals(system.bus()), "NATS faults: gateway/system-tests/on-nats only (-Dsystem.bus=nats)");
+        Path client = RunningSystem.installedNodeClients();
+        for (String outage : List.of("link of replica 1 cut", "restart")) {
+            Map<String, Object> users = new LinkedHashMap<>();
+            List<Long> ids = new ArrayList<>();
+            for (String name : List.of("ann", "ben", "cat", "dan")) {
+                TestUser user = system.register(name);
+                users.put(name, Map.of("id", user.id(), "token", system.login(user)));
+                ids.add(user.id());
+            }
+            String args = Exchange.JSON.writeValueAsString(Map.of(
+                    "replicas", List.of(system.wsBase("chat-service") + "/socket", system.wsBase("chat-service-2") + "/socket"),
+                    "api", system.gatewayUrl(),
+                    "users", users));
+            List<String> output = new ArrayList<>();
+            Process node = new ProcessBuilder("node", "presence-outage-check.mjs", args).directory(client.toFile())
+                    .redirectErrorStream(true).start();
+            boolean away = false;
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
+                    Writer answers = new OutputStreamWriter(node.getOutputStream(), StandardCharsets.UTF_8)) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    output.add(line);
+                    String answer = switch (line) {
+                        case "{\"need\":\"away\"}" -> {
+                            away = true;
+                            takeNatsAway(outage);
+                            yield "done";
+                        }
+                        case "{\"need\":\"back\"}" -> {
+                            away = false;
+                            bringNatsBack(outage);
+                            yield "done";
+                        }
+                        case "{\"need\":\"truth\"}" -> Exchange.JSON.writeValueAsString(presences(ids));
+                        default -> null;
+                    };
+                    if (answer != null) {
+                        answers.write(answer + "\n");
+                        answers.flush();
+                    }
+                }
+                assertThat(node.waitFor(RESUME_LIMIT.toSeconds(), TimeUnit.SECONDS)).as("presence-outage-check ended").isTrue();
+            } finally {
+                node.destroyForcibly();
+                if (away) {
+                    bringNatsBack(outage);
+                }
+            }
+            String last = output.isEmpty() ? "{}" : output.get(output.size() - 1);
+            JsonNode result = last.startsWith("{") ? Exchange.JSON.readTree(last) : Exchange.JSON.createObjectNode();
+            System.out.printf("NatsOutageIT: presence (%s): every view the truth %s ms after NATS was back; %s%n", outage,
+                    result.path("resyncedAfterMs"), output.stream().filter(line -> line.startsWith("stale")).toList());
+            assertThat(result.path("failed")).as("failed checks (%s); output:%n%s", outage, String.join("\n", output)).isEmpty();
+            assertThat(result.path("ok").asBoolean()).as("presence run (%s); output:%n%s", outage, String.join("\n", output))
+                    .isTrue();
+        }
+    }
+
+    /** The truth: the connections joined to room:chat of these users, {"<user id>": [phx_ref, ...]}, refs sorted. */
+    private static Map<String, List<String>> presences(List<Long> userIds) throws SQLException {
+        Map<String, List<String>> truth = new TreeMap<>();
+        try (Connection connection = system.database().connect(); PreparedStatement statement = connection.prepareStatement(
+                "SELECT user_id, phx_ref FROM presences WHERE user_id = ANY (?) ORDER BY user_id, phx_ref")) {
+            statement.setArray(1, connection.createArrayOf("bigint", userIds.toArray()));
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    truth.computeIfAbsent(Long.toString(rows.getLong(1)), user -> new ArrayList<>()).add(rows.getString(2));
+                }
+            }
+        }
+        return truth;
+    }
+
     private static void takeNatsAway(String outage) {
         if ("cut".equals(outage)) {
-            system.natsRelay().cut();
+            system.natsRelay("chat-service").cut();
+            system.natsRelay("chat-service-2").cut();
+        } else if (outage.startsWith("link of replica 1")) {
+            system.natsRelay("chat-service").cut();
         } else {
             system.nats().kill();
         }
@@ -117,7 +216,10 @@ class NatsOutageIT {
 
     private static void bringNatsBack(String outage) {
         if ("cut".equals(outage)) {
-            system.natsRelay().restore();
+            system.natsRelay("chat-service").restore();
+            system.natsRelay("chat-service-2").restore();
+        } else if (outage.startsWith("link of replica 1")) {
+            system.natsRelay("chat-service").restore();
         } else {
             system.nats().restart();
         }

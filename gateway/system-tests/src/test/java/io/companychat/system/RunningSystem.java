@@ -86,7 +86,9 @@ public final class RunningSystem implements AutoCloseable {
     /** The live-event bus of the chat-service replicas: {@code postgres} (the default) or {@code nats} ({@code -Dsystem.bus}). */
     private final String bus;
     private final NatsServer nats;
+    /** Between chat-service and NATS; chat-service-2 has its own, so that a test can cut one replica's link only. */
     private final TcpRelay natsRelay;
+    private final TcpRelay natsRelay2;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
 
     /** This run's bus: {@code -Dsystem.bus}, {@code postgres} by default. */
@@ -112,6 +114,7 @@ public final class RunningSystem implements AutoCloseable {
         this.bus = configuredBus();
         this.nats = "nats".equals(bus) ? NatsServer.start(workDir.resolve("logs/nats-server.log")) : null;
         this.natsRelay = nats == null ? null : TcpRelay.start("127.0.0.1", nats.port());
+        this.natsRelay2 = nats == null ? null : TcpRelay.start("127.0.0.1", nats.port());
     }
 
     /** Starts everything and waits until every process is ready. */
@@ -197,7 +200,11 @@ public final class RunningSystem implements AutoCloseable {
         add("user-service", "user-service", user, userPort, "/q/health/ready");
         add("auth-service", "auth-service", auth, authPort, "/q/health/ready");
         add("chat-service", "chat-service", chat, chatPort, "/q/health/ready");
-        add("chat-service-2", "chat-service", chat, chatReplicaPort, "/q/health/ready");
+        Map<String, String> chat2 = new HashMap<>(chat);
+        if (natsRelay2 != null) {
+            chat2.put("NATS_URL", "nats://127.0.0.1:" + natsRelay2.port());
+        }
+        add("chat-service-2", "chat-service", chat2, chatReplicaPort, "/q/health/ready");
         services.put("gateway", new ServiceProcess("gateway", jar("gateway"), gateway, gatewayPort,
                 "http://127.0.0.1:" + gatewayManagementPort + "/q/health/ready", workDir.resolve("logs/gateway.log"), START_LIMIT));
         services.values().forEach(ServiceProcess::start);
@@ -315,10 +322,17 @@ public final class RunningSystem implements AutoCloseable {
         return nats;
     }
 
-    /** Between the chat-service replicas and NATS ({@code system.bus=nats} only): {@link TcpRelay#cut()} takes NATS away. */
-    public TcpRelay natsRelay() {
+    /**
+     * Between a chat-service replica ({@code chat-service} or {@code chat-service-2}) and NATS ({@code system.bus=nats}
+     * only): {@link TcpRelay#cut()} takes NATS away from that replica.
+     */
+    public TcpRelay natsRelay(String replica) {
         nats();
-        return natsRelay;
+        return switch (replica) {
+            case "chat-service" -> natsRelay;
+            case "chat-service-2" -> natsRelay2;
+            default -> throw new IllegalArgumentException("no chat-service replica " + replica);
+        };
     }
 
     public String serviceToken() {
@@ -425,6 +439,7 @@ public final class RunningSystem implements AutoCloseable {
         databaseRelay.close();
         if (nats != null) {
             natsRelay.close();
+            natsRelay2.close();
             nats.close();
         }
         smtp.stop();
