@@ -16,6 +16,9 @@ const SESSION_CHECK_EVERY_MS = 10000;
 const FLASH_MS = 6000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIST_LIMIT = 100;
+/** After a rejoin, the open conversation is read again from its newest message, as far back as it was loaded, up to
+ * this many pages. */
+const RESYNC_PAGES = 5;
 
 export class ChatApp {
   constructor(login, { loggedOut }) {
@@ -33,7 +36,13 @@ export class ChatApp {
     this.lastTypingSent = new Map();
     this.lastMarked = new Map();
     this.features = { typing: true, markRead: true };
-    this.maxSeenId = 0;
+    // The newest message id received over the socket (live or replayed after a rejoin), and nothing else: the rejoin's
+    // `since` means "every message up to here has reached me", so a message read by REST (a history page, one's own
+    // message sent by REST) must not move it past messages the socket has not delivered yet.
+    this.liveCursor = 0;
+    // Per conversation, the newest message the server's unread_count already counted: a live or replayed message up
+    // to it is not counted again.
+    this.countedUpTo = new Map();
     this.active = null;
     this.editing = null;
     this.confirmingDelete = null;
@@ -51,7 +60,7 @@ export class ChatApp {
     this.bind();
     this.listLoaded = this.loadConversations();
     this.live = connectLive(login.token, {
-      since: () => this.maxSeenId,
+      since: () => this.liveCursor,
       event: (name, payload) => this.onEvent(name, payload),
       presence: (online) => this.onPresence(online),
       status: (state, reason) => this.onStatus(state, reason),
@@ -73,6 +82,7 @@ export class ChatApp {
     this.abort.abort();
     clearTimeout(this.expiry);
     clearTimeout(this.reconnectNotice);
+    this.reconnectNotice = null;
     clearTimeout(this.flashTimer);
     $('#chat-notice').hidden = true;
     $('#connection').hidden = true;
@@ -113,6 +123,12 @@ export class ChatApp {
     on($('#messages'), 'submit', (event) => this.onEditSubmit(event));
     on(document, 'visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.active) this.markRead(this.active);
+    });
+    // The browser knows at once that the network is gone; the socket may take a heartbeat (30 s) to notice.
+    on(window, 'offline', () => { $('#connection').hidden = false; });
+    on(window, 'online', () => {
+      if (this.live.joined) $('#connection').hidden = true;
+      this.retryWaiting();
     });
 
     on($('#new-direct'), 'click', () => this.openDirectory());
@@ -210,16 +226,22 @@ export class ChatApp {
     this.fitComposer();
     if (window.matchMedia('(min-width: 720px)').matches) $('#composer').focus();
     if (!history.loaded) await this.loadOlder(id);
+    else if (history.stale) await this.refreshHistory(id);
     this.loadReads(id);
     this.markRead(id);
   }
 
   // ------------------------------------------------------------------ conversations
 
+  /** Reads the whole list: new and changed conversations are merged, and those known before the call that the list
+   * no longer holds (left or removed meanwhile, e.g. while the socket was down) are dropped. */
   async loadConversations() {
+    const knownBefore = new Set(this.conversations.keys());
     try {
       const answer = await api.conversations();
+      const listed = new Set(answer.data.map((conversation) => conversation.id));
       for (const conversation of answer.data) this.upsert(conversation);
+      for (const id of knownBefore) if (!listed.has(id) && this.conversations.has(id)) this.forget(id);
       this.queue('list');
     } catch (error) {
       if (error.status !== 401) this.flash(`Could not load your conversations: ${error.message}`);
@@ -237,8 +259,10 @@ export class ChatApp {
     // A live push may leave out the caller's own read state and the last message: keep what we knew.
     if (conversation.last_message === undefined && known) merged.last_message = known.last_message;
     this.conversations.set(conversation.id, merged);
-    if (conversation.unread_count !== undefined && conversation.id !== this.active) {
-      this.unread.set(conversation.id, conversation.unread_count);
+    if (conversation.unread_count !== undefined) {
+      if (conversation.id !== this.active) this.unread.set(conversation.id, conversation.unread_count);
+      this.countedUpTo.set(conversation.id, Math.max(this.countedUpTo.get(conversation.id) ?? 0,
+        merged.last_message?.id ?? 0));
     }
     this.touch(conversation.id, merged.last_message?.inserted_at ?? merged.updated_at ?? merged.inserted_at);
     this.ensureUsers(this.memberIds(merged));
@@ -290,18 +314,15 @@ export class ChatApp {
     return this.histories.get(id);
   }
 
-  loadOlder(id) {
+  loadOlder(id, limit) {
     const history = this.historyOf(id);
     if (history.loading || history.complete) return history.loading;
     history.failed = null;
     this.queue('history-status');
     history.loading = (async () => {
       try {
-        const page = await api.history(id, history.loaded ? history.next : undefined);
-        for (const message of page.data) {
-          history.messages.set(message.id, message);
-          this.maxSeenId = Math.max(this.maxSeenId, message.id);
-        }
+        const page = await api.history(id, history.loaded ? history.next : undefined, limit);
+        for (const message of page.data) history.messages.set(message.id, message);
         history.next = page.next;
         history.complete = !page.next;
         const first = !history.loaded;
@@ -333,15 +354,12 @@ export class ChatApp {
     this.queue('list');
   }
 
-  /** A message from the socket (live or replayed after a reconnect), a send's reply, or an edit. */
+  /** A message from the socket (live or replayed after a reconnect), or a send's answer. */
   async receive(message, { live }) {
-    this.maxSeenId = Math.max(this.maxSeenId, message.id);
     const id = message.conversation_id;
     if (!this.conversations.has(id)) {
       await this.refreshConversations();
       if (!this.conversations.has(id)) return;
-      // The list just read counts this message when the server keeps unread counts.
-      if (this.conversations.get(id).unread_count !== undefined) live = false;
     }
     const history = this.histories.get(id);
     const isNew = !history?.messages.has(message.id);
@@ -349,7 +367,9 @@ export class ChatApp {
     this.noteLastMessage(id, message);
     if (message.sender_id !== this.me.id) {
       this.stopTyping(id, message.sender_id);
-      if (live && isNew && !this.isWatching(id)) this.unread.set(id, (this.unread.get(id) ?? 0) + 1);
+      // A message the server's unread_count already holds (the list was read after it) is not counted twice.
+      const counted = message.id <= (this.countedUpTo.get(id) ?? 0);
+      if (live && isNew && !counted && !this.isWatching(id)) this.unread.set(id, (this.unread.get(id) ?? 0) + 1);
     }
     if (id === this.active) {
       this.renderMessages({ stick: true });
@@ -394,7 +414,16 @@ export class ChatApp {
   async deliver(id, clientId) {
     const history = this.historyOf(id);
     const pending = history.pending.get(clientId);
+    if (!pending) return;
     pending.failed = null;
+    pending.waiting = false;
+    if (navigator.onLine === false) {
+      // Sent by itself when the browser is back online (or the socket is joined again).
+      pending.failed = 'you are offline. It is sent when the connection is back.';
+      pending.waiting = true;
+      this.queue('messages');
+      return;
+    }
     let message;
     try {
       if (this.live.joined) {
@@ -414,6 +443,13 @@ export class ChatApp {
     history.pending.delete(clientId);
     await this.receive(message, { live: false });
     this.queue('messages');
+  }
+
+  /** Sends again the messages written while offline. */
+  retryWaiting() {
+    for (const [id, history] of this.histories) {
+      for (const [clientId, pending] of history.pending) if (pending.waiting) this.deliver(id, clientId);
+    }
   }
 
   sendTyping() {
@@ -519,6 +555,7 @@ export class ChatApp {
   onEvent(name, payload) {
     switch (name) {
       case 'receive_msg':
+        this.liveCursor = Math.max(this.liveCursor, payload.message.id);
         this.receive(payload.message, { live: true });
         break;
       case 'message_updated':
@@ -548,6 +585,7 @@ export class ChatApp {
     this.conversations.delete(id);
     this.histories.delete(id);
     this.unread.delete(id);
+    this.countedUpTo.delete(id);
     if (this.active === id) {
       for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
       this.flash(notice);
@@ -590,21 +628,96 @@ export class ChatApp {
     this.queue('list', 'header', 'directory');
   }
 
-  onStatus(state) {
+  onStatus(state, rejoin) {
     if (this.closing || this.abort.signal.aborted) return;
-    clearTimeout(this.reconnectNotice);
     if (state === 'joined') {
+      clearTimeout(this.reconnectNotice);
+      this.reconnectNotice = null;
       $('#connection').hidden = true;
+      if (rejoin) this.resync();
       if (this.active) this.markRead(this.active);
+      this.retryWaiting();
       return;
     }
-    this.reconnectNotice = setTimeout(() => { $('#connection').hidden = false; }, RECONNECT_NOTICE_MS);
+    // Timed from the first failure: the retries that follow (phoenix tries again within milliseconds at first) do not
+    // restart it, so the notice shows RECONNECT_NOTICE_MS after the drop.
+    this.reconnectNotice ??= setTimeout(() => { $('#connection').hidden = false; }, RECONNECT_NOTICE_MS);
     // A socket refused again and again may be a token the server no longer takes: a REST call tells.
     const now = Date.now();
     if (now - (this.lastSessionCheck ?? 0) > SESSION_CHECK_EVERY_MS) {
       this.lastSessionCheck = now;
       api.user(this.me.id).catch(() => {});
     }
+  }
+
+  /**
+   * After a rejoin: the socket's replay carries only new messages (and only up to the server's replay limit), not
+   * edits, deletions, renames, removals or read state. So the list is read again, the open conversation from its
+   * newest message, and any other loaded history when it is opened next.
+   */
+  async resync() {
+    await this.refreshConversations();
+    for (const [id, history] of this.histories) {
+      if (id === this.active) this.refreshHistory(id);
+      else if (history.loaded) history.stale = true;
+    }
+  }
+
+  /**
+   * Reads a loaded history again from its newest message back to the oldest one loaded (at most RESYNC_PAGES pages;
+   * older ones stay as they were) and merges it by id. When more than that is new, the history starts again from the
+   * pages just read, so that it has no gap (scrolling up loads the rest).
+   */
+  refreshHistory(id) {
+    const history = this.historyOf(id);
+    if (!history.loaded) return history.loading;
+    const run = (async () => {
+      while (history.loading) await history.loading;
+      history.stale = false;
+      const ids = [...history.messages.keys()];
+      const oldestLoaded = ids.length ? Math.min(...ids) : Infinity;
+      const newestLoaded = ids.length ? Math.max(...ids) : 0;
+      const fresh = [];
+      let next = null;
+      let failure = null;
+      history.loading = (async () => {
+        try {
+          let before;
+          for (let pages = 0; pages < RESYNC_PAGES; pages += 1) {
+            const page = await api.history(id, before);
+            fresh.push(...page.data);
+            next = page.next;
+            if (!next || page.data.some((message) => message.id <= oldestLoaded)) break;
+            before = next;
+          }
+        } catch (error) {
+          failure = error;
+        }
+      })();
+      this.queue('history-status');
+      await history.loading;
+      history.loading = null;
+      this.queue('history-status');
+      if (this.histories.get(id) !== history) return;
+      if (failure) {
+        history.stale = true;
+        if (failure.status === 404) this.forget(id);
+        return;
+      }
+      const oldestFresh = fresh.length ? fresh[fresh.length - 1].id : Infinity;
+      if (next && oldestFresh > newestLoaded) {
+        history.messages.clear();
+        history.next = next;
+        history.complete = false;
+      }
+      for (const message of fresh) history.messages.set(message.id, message);
+      if (fresh[0]) this.noteLastMessage(id, fresh[0]);
+      if (id === this.active) {
+        this.renderMessages({ stick: true });
+        this.markRead(id);
+      }
+    })();
+    return run;
   }
 
   // ------------------------------------------------------------------ directory and dialogs
