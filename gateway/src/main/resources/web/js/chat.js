@@ -396,8 +396,8 @@ export class ChatApp {
     const composer = $('#composer');
     const content = composer.value;
     if (!id || !content.trim()) return;
-    if (content.length > MAX_CONTENT) {
-      this.flash(`A message can be at most ${MAX_CONTENT} characters long.`);
+    if (tooLong(content)) {
+      this.flash(tooLongText(content));
       return;
     }
     const clientId = newClientId();
@@ -1134,7 +1134,7 @@ export class ChatApp {
     if (this.editing === message.id && editable) {
       body = h('form', { class: 'edit' },
         h('label', { class: 'visually-hidden', for: 'edit-content' }, 'Edit message'),
-        h('textarea', { id: 'edit-content', name: 'content', maxlength: MAX_CONTENT, rows: 2 }, message.content),
+        h('textarea', { id: 'edit-content', name: 'content', rows: 2, dir: 'auto' }, message.content),
         h('p', { class: 'form-error', dataset: { error: 'form' } }),
         h('p', { class: 'edit-actions' },
           h('button', { type: 'button', class: 'quiet', dataset: { action: 'cancel' } }, 'Cancel'),
@@ -1201,6 +1201,15 @@ function dayLabel(iso) {
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `web-${[...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The server counts a message's length in code points (an emoji is one), not in UTF-16 units as `maxlength` does. */
+function tooLong(content) {
+  return content.length > MAX_CONTENT && [...content].length > MAX_CONTENT;
+}
+
+function tooLongText(content) {
+  return `A message can be at most ${MAX_CONTENT} characters long; this one has ${[...content].length}.`;
 }
 
 function describeSendError(error) {
