@@ -121,6 +121,17 @@ export class ChatApp {
     });
     on($('#messages'), 'click', (event) => this.onMessageAction(event));
     on($('#messages'), 'submit', (event) => this.onEditSubmit(event));
+    on($('#messages'), 'keydown', (event) => {
+      // The edit box works as the composer does: Enter saves, Shift+Enter is a new line, Escape cancels.
+      if (event.target.id !== 'edit-content' || event.isComposing) return;
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.stopEditing();
+      } else if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        event.target.form.requestSubmit();
+      }
+    });
     on(document, 'visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.active) this.markRead(this.active);
     });
@@ -513,12 +524,11 @@ export class ChatApp {
       this.editing = messageId;
       this.confirmingDelete = null;
       this.renderMessages({ keepFromBottom: true });
-      const editor = $('#messages textarea');
+      const editor = $('#edit-content');
       editor?.focus();
+      editor?.setSelectionRange(editor.value.length, editor.value.length);
     } else if (action === 'cancel') {
-      this.editing = null;
-      this.confirmingDelete = null;
-      this.renderMessages({ keepFromBottom: true });
+      this.stopEditing();
     } else if (action === 'delete') {
       this.confirmingDelete = messageId;
       this.editing = null;
@@ -536,15 +546,28 @@ export class ChatApp {
     }
   }
 
+  stopEditing() {
+    const editing = this.editing;
+    this.editing = null;
+    this.confirmingDelete = null;
+    this.renderMessages({ keepFromBottom: true });
+    const item = $(`#messages [data-message-id="${editing}"]`);
+    (item ?? $('#composer')).focus({ preventScroll: true });
+  }
+
   async onEditSubmit(event) {
     event.preventDefault();
     const form = event.target;
     const content = form.elements.content.value;
-    if (!content.trim()) return;
+    const problem = !content.trim() ? 'A message cannot be empty: delete it instead.'
+      : tooLong(content) ? tooLongText(content) : null;
+    if (problem) {
+      showErrors(form, new ApiError(0, null, null, problem));
+      return;
+    }
     try {
       this.replaceMessage(await api.edit(this.active, this.editing, content));
-      this.editing = null;
-      this.queue('messages');
+      this.stopEditing();
     } catch (error) {
       showErrors(form, error);
     }
@@ -1103,7 +1126,11 @@ export class ChatApp {
         lastDay = day;
         previous = null;
       }
-      items.push(this.renderMessage(message, conversation, previous));
+      // The message being edited keeps its element, so the edit box keeps what was typed, the caret, the focus
+      // and its undo history through any redraw.
+      const kept = message.id === this.editing ? $(`#messages [data-message-id="${message.id}"]`) : null;
+      items.push(kept?.querySelector('#edit-content') && !message.deleted_at
+        ? kept : this.renderMessage(message, conversation, previous));
       previous = message;
     }
     const seen = this.seenLabel(conversation, messages);
@@ -1116,7 +1143,17 @@ export class ChatApp {
             ? [`Not sent: ${pending.failed} `, h('button', { type: 'button', class: 'quiet', dataset: { action: 'retry' } }, 'Retry')]
             : 'Sending…'))));
     }
-    $('#messages').replaceChildren(...items);
+    const list = $('#messages');
+    const kept = items.find((item) => item.isConnected);
+    if (kept) {
+      // Only the elements around it are replaced: moving a focused element out of the page would blur it.
+      for (const child of [...list.children]) if (child !== kept) child.remove();
+      const at = items.indexOf(kept);
+      kept.before(...items.slice(0, at));
+      kept.after(...items.slice(at + 1));
+    } else {
+      list.replaceChildren(...items);
+    }
     this.renderHistoryStatus();
 
     if (toBottom || (stick && atBottom)) scroller.scrollTop = scroller.scrollHeight;
