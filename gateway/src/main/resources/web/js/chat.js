@@ -16,6 +16,8 @@ const SESSION_CHECK_EVERY_MS = 10000;
 const FLASH_MS = 6000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIST_LIMIT = 100;
+/** A filter reads on through the directory by itself for at most this many pages, then asks ("Show more people"). */
+const DIRECTORY_AUTO_PAGES = 10;
 /** After a rejoin, the open conversation is read again from its newest message, as far back as it was loaded, up to
  * this many pages. */
 const RESYNC_PAGES = 5;
@@ -46,7 +48,8 @@ export class ChatApp {
     this.active = null;
     this.editing = null;
     this.confirmingDelete = null;
-    this.directory = { users: [], next: null, complete: false, loading: null };
+    this.directory = { users: [], next: null, complete: false, loading: null, failed: false, autoFilter: '',
+      autoPages: 0 };
     this.groupSelection = new Set();
     this.search = { q: '', next: null };
     this.renderQueued = new Set();
@@ -144,7 +147,9 @@ export class ChatApp {
 
     on($('#new-direct'), 'click', () => this.openDirectory());
     on($('#directory-filter'), 'input', () => this.renderDirectory());
-    on($('#directory-more'), 'click', () => this.loadDirectory(true));
+    on($('#directory-more'), 'click', () => this.readMorePeople());
+    on($('#group-more'), 'click', () => this.readMorePeople());
+    on($('#member-more'), 'click', () => this.readMorePeople());
     on($('#directory-list'), 'click', (event) => {
       const person = event.target.closest('[data-user-id]');
       if (person) this.startDirect(Number(person.dataset.userId));
@@ -749,6 +754,7 @@ export class ChatApp {
     const directory = this.directory;
     if (directory.loading) return directory.loading;
     if (directory.complete || (directory.users.length && !more)) return null;
+    directory.failed = false;
     directory.loading = (async () => {
       try {
         const page = await api.users(directory.next ?? undefined);
@@ -759,6 +765,7 @@ export class ChatApp {
         directory.next = page.next;
         directory.complete = !page.next;
       } catch (error) {
+        directory.failed = true;
         this.flash(`Could not load the directory: ${error.message}`);
       } finally {
         directory.loading = null;
@@ -768,14 +775,49 @@ export class ChatApp {
     return directory.loading;
   }
 
-  /** The loaded people who match every word typed, at most LIST_LIMIT of them (typing narrows the list). */
+  /** The loaded people who match every word typed (the directory is read a page of 100 at a time). */
   matching(filter, exclude = new Set()) {
     const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
     return this.directory.users.filter((user) => {
       if (user.id === this.me.id || exclude.has(user.id)) return false;
       const text = `${user.name} ${user.subname} ${user.email} ${user.job}`.toLowerCase();
       return words.every((word) => text.includes(word));
-    }).slice(0, LIST_LIMIT);
+    });
+  }
+
+  /**
+   * The people pickers (new chat, new group, add someone) filter the directory read so far. While a filter finds
+   * fewer than LIST_LIMIT people and the directory goes on, the next page is read by itself, for up to
+   * DIRECTORY_AUTO_PAGES pages per filter; past that, "Show more people" reads on, so that a filter matching nobody
+   * does not read a huge directory in one go. Then the list says who matches, that it is still looking, or nobody.
+   */
+  renderPeople(list, moreButton, people, filter) {
+    const directory = this.directory;
+    const typed = filter.trim();
+    if (typed && !directory.complete && !directory.loading && !directory.failed && people.length < LIST_LIMIT) {
+      if (directory.autoFilter !== typed) {
+        directory.autoFilter = typed;
+        directory.autoPages = 0;
+      }
+      if (directory.autoPages < DIRECTORY_AUTO_PAGES) {
+        directory.autoPages += 1;
+        this.loadDirectory(true);
+      }
+    }
+    const searching = directory.loading || (!directory.users.length && !directory.complete && !directory.failed);
+    if (!people.length) {
+      let text = 'Nobody matches.';
+      if (searching) text = typed ? 'Looking for people…' : 'Loading people…';
+      else if (!directory.complete) text = `Nobody matches among the first ${directory.users.length} people.`;
+      list.append(h('li', { class: 'empty' }, text));
+    }
+    moreButton.hidden = directory.complete || searching;
+  }
+
+  readMorePeople() {
+    this.directory.autoPages = 0;
+    this.loadDirectory(true);
+    this.queue('directory');
   }
 
   personButton(user, testId, label) {
@@ -799,17 +841,11 @@ export class ChatApp {
   }
 
   renderDirectory() {
-    const people = this.matching($('#directory-filter').value);
-    $('#directory-list').replaceChildren(...people.map((user) => this.personButton(user, 'directory-user', 'Message')));
-    if (!people.length) {
-      $('#directory-list').append(h('li', { class: 'empty' },
-        this.directory.loading || !this.directory.users.length ? 'Loading people…' : 'Nobody matches.'));
-    }
-    $('#directory-more').hidden = this.directory.complete;
-    // A filter that matches nobody loaded yet reads on through the directory until someone matches or it ends.
-    if (!people.length && $('#directory-filter').value.trim() && !this.directory.complete && !this.directory.loading) {
-      this.loadDirectory(true);
-    }
+    const filter = $('#directory-filter').value;
+    const people = this.matching(filter);
+    const list = $('#directory-list');
+    list.replaceChildren(...people.map((user) => this.personButton(user, 'directory-user', 'Message')));
+    this.renderPeople(list, $('#directory-more'), people, filter);
   }
 
   async startDirect(userId) {
@@ -838,14 +874,19 @@ export class ChatApp {
   }
 
   renderGroupCandidates() {
-    const people = this.matching($('#group-filter').value);
-    $('#group-candidates').replaceChildren(...people.map((user) => h('li', {},
+    const filter = $('#group-filter').value;
+    // Who is chosen stays on top, whatever the filter.
+    const chosen = [...this.groupSelection].map((id) => this.users.get(id)).filter(Boolean);
+    const people = this.matching(filter, this.groupSelection);
+    const list = $('#group-candidates');
+    list.replaceChildren(...[...chosen, ...people].map((user) => h('li', {},
       h('label', { class: 'person' },
         h('input', { type: 'checkbox', value: user.id, checked: this.groupSelection.has(user.id) }),
         this.avatar(user.id, initials(user)),
         h('span', { class: 'person-text' },
           h('span', { class: 'person-name' }, fullName(user)),
           h('span', { class: 'person-job' }, user.job ?? ''))))));
+    this.renderPeople(list, $('#group-more'), people, filter);
   }
 
   async createGroup() {
@@ -896,8 +937,11 @@ export class ChatApp {
   renderMemberCandidates() {
     const conversation = this.conversations.get(this.active);
     if (!conversation) return;
-    const people = this.matching($('#member-filter').value, new Set(this.memberIds(conversation)));
-    $('#member-candidates').replaceChildren(...people.map((user) => this.personButton(user, 'add-member', 'Add')));
+    const filter = $('#member-filter').value;
+    const people = this.matching(filter, new Set(this.memberIds(conversation)));
+    const list = $('#member-candidates');
+    list.replaceChildren(...people.map((user) => this.personButton(user, 'add-member', 'Add')));
+    this.renderPeople(list, $('#member-more'), people, filter);
   }
 
   async renameGroup() {
