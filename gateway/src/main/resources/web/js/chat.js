@@ -21,6 +21,10 @@ const DIRECTORY_AUTO_PAGES = 10;
 /** After a rejoin, the open conversation is read again from its newest message, as far back as it was loaded, up to
  * this many pages. */
 const RESYNC_PAGES = 5;
+/** Going to a search hit pages back through the history for at most this many (large) pages. */
+const REVEAL_PAGES = 20;
+const REVEAL_PAGE_SIZE = 100;
+const HIGHLIGHT_MS = 2500;
 
 export class ChatApp {
   constructor(login, { loggedOut }) {
@@ -47,6 +51,7 @@ export class ChatApp {
     this.countedUpTo = new Map();
     this.active = null;
     this.editing = null;
+    this.reveal = null;
     this.confirmingDelete = null;
     this.directory = { users: [], next: null, complete: false, loading: null, failed: false, autoFilter: '',
       autoPages: 0 };
@@ -197,7 +202,7 @@ export class ChatApp {
       const hit = event.target.closest('[data-conversation-id]');
       if (!hit) return;
       $('#search-dialog').close();
-      location.hash = `#/c/${hit.dataset.conversationId}`;
+      this.goToMessage(Number(hit.dataset.conversationId), Number(hit.dataset.messageId));
     });
   }
 
@@ -225,6 +230,7 @@ export class ChatApp {
     this.active = id;
     this.editing = null;
     this.confirmingDelete = null;
+    this.highlighted = null;
     $('#chat').classList.toggle('has-active', id !== null);
     $('#no-conversation').hidden = id !== null;
     $('#conversation-open').hidden = id === null;
@@ -245,6 +251,41 @@ export class ChatApp {
     else if (history.stale) await this.refreshHistory(id);
     this.loadReads(id);
     this.markRead(id);
+    if (this.reveal?.id === id) this.revealMessage();
+  }
+
+  /** Opens a conversation at one message (a search hit): loads the history back to it, scrolls to it, marks it. */
+  goToMessage(id, messageId) {
+    this.reveal = { id, messageId };
+    const hash = `#/c/${id}`;
+    if (location.hash === hash && this.active === id) this.revealMessage();
+    else location.hash = hash;
+  }
+
+  async revealMessage() {
+    const target = this.reveal;
+    this.reveal = null;
+    const id = target?.id;
+    if (!target || id !== this.active) return;
+    const history = this.historyOf(id);
+    for (let pages = 0; !history.messages.has(target.messageId) && pages < REVEAL_PAGES; pages += 1) {
+      if (history.loading) await history.loading;
+      else if (history.complete || history.failed) break;
+      else await this.loadOlder(id, REVEAL_PAGE_SIZE);
+      if (this.active !== id) return;
+    }
+    if (!history.messages.has(target.messageId)) {
+      this.flash('That message is too far back to show here: scroll up to read on.');
+      return;
+    }
+    this.highlighted = target.messageId;
+    this.renderMessages();
+    $(`#messages [data-message-id="${target.messageId}"]`)?.scrollIntoView({ block: 'center' });
+    clearTimeout(this.highlightTimer);
+    this.highlightTimer = setTimeout(() => {
+      this.highlighted = null;
+      $('#messages .highlight')?.classList.remove('highlight');
+    }, HIGHLIGHT_MS);
   }
 
   // ------------------------------------------------------------------ conversations
@@ -993,8 +1034,9 @@ export class ChatApp {
       this.search.next = page.next;
       $('#search-results').append(...page.data.map((message) => {
         const conversation = this.conversations.get(message.conversation_id);
-        return h('li', {}, h('button', { type: 'button', class: 'hit', dataset: { conversationId: message.conversation_id } },
-          h('span', { class: 'hit-title' }, conversation ? this.titleOf(conversation) : 'Conversation',
+        return h('li', {}, h('button', { type: 'button', class: 'hit',
+          dataset: { conversationId: message.conversation_id, messageId: message.id } },
+          h('span', { class: 'hit-title' }, h('span', { dir: 'auto' }, conversation ? this.titleOf(conversation) : 'Conversation'),
             h('time', { datetime: message.inserted_at }, shortTime(message.inserted_at))),
           h('span', { class: 'hit-text' }, `${this.senderLabel(message)}: ${message.content ?? ''}`)));
       }));
@@ -1234,7 +1276,8 @@ export class ChatApp {
         h('button', { type: 'button', class: 'quiet', dataset: { action: 'delete' }, 'aria-label': 'Delete message' }, 'Delete'));
     }
     return h('li', {
-      class: `message${mine ? ' mine' : ''}${followUp ? ' follow-up' : ''}${deleted ? ' deleted' : ''}`,
+      class: `message${mine ? ' mine' : ''}${followUp ? ' follow-up' : ''}${deleted ? ' deleted' : ''}${
+        this.highlighted === message.id ? ' highlight' : ''}`,
       tabindex: editable ? 0 : null,
       dataset: { testid: 'message', messageId: message.id, senderId: message.sender_id },
     },
