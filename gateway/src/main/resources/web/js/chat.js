@@ -51,6 +51,7 @@ export class ChatApp {
     this.countedUpTo = new Map();
     this.active = null;
     this.editing = null;
+    this.leaving = null;
     this.reveal = null;
     this.confirmingDelete = null;
     this.directory = { users: [], next: null, complete: false, loading: null, failed: false, autoFilter: '',
@@ -189,8 +190,20 @@ export class ChatApp {
       if (person) this.changeMember('add', Number(person.dataset.userId));
     });
     on($('#member-list'), 'click', (event) => {
-      const button = event.target.closest('[data-remove]');
-      if (button) this.changeMember('remove', Number(button.dataset.remove));
+      const button = event.target.closest('[data-remove], [data-confirm-remove], [data-keep]');
+      if (!button) return;
+      if (button.dataset.remove) {
+        // Leaving or removing someone is asked once more first.
+        this.confirmingRemoval = Number(button.dataset.remove);
+        this.renderMembers();
+        $('#member-list [data-confirm-remove]')?.focus();
+      } else if (button.dataset.confirmRemove) {
+        this.confirmingRemoval = null;
+        this.changeMember('remove', Number(button.dataset.confirmRemove));
+      } else {
+        this.confirmingRemoval = null;
+        this.renderMembers();
+      }
     });
 
     on($('#search-form'), 'submit', (event) => {
@@ -223,6 +236,7 @@ export class ChatApp {
       await this.listLoaded;
       if (!this.conversations.has(id)) await this.refreshConversations();
       if (!this.conversations.has(id)) {
+        this.flash('That conversation was not found, or you are not in it.');
         location.replace('#/');
         return;
       }
@@ -522,7 +536,13 @@ export class ChatApp {
   }
 
   markRead(id) {
-    if (!this.isWatching(id) || !this.features.markRead || !this.live.joined) return;
+    if (!this.isWatching(id)) return;
+    // The server does not echo `read` to the socket that marked: the badge and the title are cleared here.
+    if (this.unread.get(id)) {
+      this.unread.set(id, 0);
+      this.queue('list');
+    }
+    if (!this.features.markRead || !this.live.joined) return;
     const history = this.histories.get(id);
     if (!history?.messages.size) return;
     const newest = Math.max(...history.messages.keys());
@@ -650,7 +670,7 @@ export class ChatApp {
   }
 
   /** A conversation one is no longer in (left, or removed by its creator). */
-  forget(id, notice = 'You are no longer in that conversation.') {
+  forget(id, notice = this.leaving === id ? 'You left the group.' : 'You are no longer in that conversation.') {
     this.conversations.delete(id);
     this.histories.delete(id);
     this.unread.delete(id);
@@ -951,6 +971,7 @@ export class ChatApp {
     clearErrors(dialog);
     $('#rename-input').value = conversation.title ?? '';
     $('#member-filter').value = '';
+    this.confirmingRemoval = null;
     dialog.showModal();
     this.renderMembers();
     this.loadDirectory();
@@ -969,10 +990,19 @@ export class ChatApp {
         h('span', { class: 'person-text' },
           h('span', { class: 'person-name' }, mine ? `${fullName(user)} (you)` : fullName(user)),
           h('span', { class: 'person-job' }, id === conversation.sender_id ? 'created the group' : user?.job ?? '')),
-        mine || creator ? h('button', { type: 'button', class: 'quiet danger', dataset: { remove: id } },
-          mine ? 'Leave' : 'Remove') : null);
+        this.removalControls(id, mine, creator));
     }));
     this.renderMemberCandidates();
+  }
+
+  removalControls(id, mine, creator) {
+    if (!mine && !creator) return null;
+    if (this.confirmingRemoval === id) {
+      return h('span', { class: 'confirm-removal' }, mine ? 'Leave the group?' : 'Remove from the group?',
+        h('button', { type: 'button', class: 'quiet danger', dataset: { confirmRemove: id } }, mine ? 'Leave' : 'Remove'),
+        h('button', { type: 'button', class: 'quiet', dataset: { keep: id } }, mine ? 'Stay' : 'Keep'));
+    }
+    return h('button', { type: 'button', class: 'quiet danger', dataset: { remove: id } }, mine ? 'Leave' : 'Remove');
   }
 
   renderMemberCandidates() {
@@ -1004,18 +1034,22 @@ export class ChatApp {
       if (change === 'add') {
         this.upsert(await api.addMember(id, userId));
       } else {
+        // The socket's conversation_removed often comes before the answer: forget() then knows it was us.
+        if (userId === this.me.id) this.leaving = id;
         await api.removeMember(id, userId);
         if (userId === this.me.id) {
           dialog.close();
-          this.forget(id, 'You left the group.');
+          if (this.conversations.has(id)) this.forget(id, 'You left the group.');
           return;
         }
         const conversation = this.conversations.get(id);
-        conversation.member_ids = this.memberIds(conversation).filter((member) => member !== userId);
+        if (conversation) conversation.member_ids = this.memberIds(conversation).filter((member) => member !== userId);
       }
       this.queue('list', 'header', 'directory');
     } catch (error) {
       showErrors(dialog, error);
+    } finally {
+      if (this.leaving === id) this.leaving = null;
     }
   }
 
@@ -1038,7 +1072,7 @@ export class ChatApp {
           dataset: { conversationId: message.conversation_id, messageId: message.id } },
           h('span', { class: 'hit-title' }, h('span', { dir: 'auto' }, conversation ? this.titleOf(conversation) : 'Conversation'),
             h('time', { datetime: message.inserted_at }, shortTime(message.inserted_at))),
-          h('span', { class: 'hit-text' }, `${this.senderLabel(message)}: ${message.content ?? ''}`)));
+          h('span', { class: 'hit-text', dir: 'auto' }, `${this.senderLabel(message)}: ${message.content ?? ''}`)));
       }));
       const count = $('#search-results').children.length;
       $('#search-status').textContent = count ? `${count} message${count === 1 ? '' : 's'}` : 'No messages found.';
@@ -1133,8 +1167,8 @@ export class ChatApp {
     },
     h('span', { class: 'avatar-slot' }, avatar, group ? null : this.onlineDot(other)),
     h('span', { class: 'item-text' },
-      h('span', { class: 'item-title' }, title),
-      h('span', { class: 'item-preview' }, preview)),
+      h('span', { class: 'item-title', dir: 'auto' }, title),
+      h('span', { class: 'item-preview', dir: 'auto' }, preview)),
     h('span', { class: 'item-meta' },
       last ? h('time', { datetime: last.inserted_at }, shortTime(last.inserted_at)) : null,
       unread ? h('span', { class: 'badge', dataset: { testid: 'unread-count' }, 'aria-label': `${unread} unread` },
@@ -1224,7 +1258,7 @@ export class ChatApp {
     for (const [clientId, pending] of history.pending) {
       items.push(h('li', { class: `message mine pending${pending.failed ? ' failed' : ''}`, dataset: { testid: 'message', clientId } },
         h('div', { class: 'bubble' },
-          h('p', { class: 'content' }, pending.content),
+          h('p', { class: 'content', dir: 'auto' }, pending.content),
           h('p', { class: 'meta' }, pending.failed
             ? [`Not sent: ${pending.failed} `, h('button', { type: 'button', class: 'quiet', dataset: { action: 'retry' } }, 'Retry')]
             : 'Sending…'))));
@@ -1263,7 +1297,8 @@ export class ChatApp {
           h('button', { type: 'button', class: 'quiet', dataset: { action: 'cancel' } }, 'Cancel'),
           h('button', { type: 'submit', class: 'primary' }, 'Save')));
     } else {
-      body = h('p', { class: deleted ? 'content deleted' : 'content' }, deleted ? 'Message deleted' : message.content);
+      body = h('p', { class: deleted ? 'content deleted' : 'content', dir: 'auto' },
+        deleted ? 'Message deleted' : withLinks(message.content));
     }
     let actions = null;
     if (this.confirmingDelete === message.id) {
@@ -1334,6 +1369,33 @@ function tooLong(content) {
 
 function tooLongText(content) {
   return `A message can be at most ${MAX_CONTENT} characters long; this one has ${[...content].length}.`;
+}
+
+const LINK = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'")\]}]+$/;
+
+/**
+ * Text with its http(s) addresses as links: text nodes and <a> elements built one by one (never parsed as HTML),
+ * opening in a new tab without telling the page where the click came from.
+ */
+function withLinks(text) {
+  const parts = [];
+  let from = 0;
+  for (const match of text.matchAll(LINK)) {
+    const address = match[0].replace(TRAILING, '');
+    let url;
+    try {
+      url = new URL(address);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+    parts.push(text.slice(from, match.index));
+    parts.push(h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, address));
+    from = match.index + address.length;
+  }
+  parts.push(text.slice(from));
+  return parts.filter((part) => part !== '');
 }
 
 function describeSendError(error) {
