@@ -1,7 +1,8 @@
 // The web client end to end, in headless Chromium (Debian's, driven by playwright-core): two people register,
 // read their password from their mail, log in, start a conversation, chat live both ways, see typing and presence
-// (when the server has them), reload and scroll back through the history, and log out. Any console error, failed
-// request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
+// (when the server has them), edit a message while the other writes, reload and scroll back through the history,
+// lose the socket for a few seconds (what happened meanwhile must show after the reconnect), and log out. Any console
+// error, failed request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
 //
 //   node web-client-e2e.mjs '<options JSON>'
 // options: gateway (http://host:port), screenshots (folder), features {typing, presence} (what the server
@@ -34,6 +35,23 @@ function check(name, condition, detail = '') {
   checks.push(name);
 }
 
+/** A check whose failure is recorded without stopping the run, so that the independent checks after it still run. */
+function expect(name, condition, detail = '') {
+  if (condition) checks.push(name);
+  else problems.push(`${name}${detail ? `: ${detail}` : ''}`);
+}
+
+async function appears(locator, timeout = WAIT) {
+  try {
+    await locator.waitFor({ timeout });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 async function passwordFor(email) {
   if (options.mailPage) {
     for (let attempt = 0; attempt < 60; attempt += 1) {
@@ -54,6 +72,7 @@ async function passwordFor(email) {
 /** One person in one browser context, with every problem the page shows recorded. */
 async function person(browser, name, viewport, mobile) {
   const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1 });
+  const socket = await cuttableSocket(context);
   const page = await context.newPage();
   const who = name.toLowerCase();
   page.on('console', (message) => {
@@ -71,7 +90,52 @@ async function person(browser, name, viewport, mobile) {
   });
   page.setDefaultTimeout(WAIT);
   const suffix = Math.random().toString(36).slice(2, 8);
-  return { name, page, email: `${who}-${suffix}@example.com`, subname: 'Tester', mobile };
+  return { name, page, socket, email: `${who}-${suffix}@example.com`, subname: 'Tester', mobile };
+}
+
+/**
+ * The page's chat socket through playwright, so that the test can drop it and refuse reconnects for a while, as a
+ * network drop does (context.setOffline stops the frames but does not close an open WebSocket).
+ */
+async function cuttableSocket(context) {
+  let down = false;
+  const open = [];
+  await context.routeWebSocket(/\/socket\//, (socket) => {
+    if (down) {
+      socket.close();
+      return;
+    }
+    open.push({ socket, server: socket.connectToServer() });
+  });
+  return {
+    drop() {
+      down = true;
+      for (const { socket, server } of open.splice(0)) {
+        server.close();
+        socket.close();
+      }
+    },
+    restore() {
+      down = false;
+    },
+  };
+}
+
+/** A REST call as someone's other device would make it (waits out 429s); the answer's JSON, or null. */
+async function call(someone, method, path, body) {
+  for (;;) {
+    const answer = await fetch(`${gateway}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${someone.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (answer.status === 429) {
+      await sleep(Number(answer.headers.get('Retry-After') ?? 1) * 1000);
+      continue;
+    }
+    if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status}`);
+    return answer.status === 204 ? null : answer.json();
+  }
 }
 
 async function shot(page, file) {
@@ -147,20 +211,13 @@ async function sent(page, text) {
 async function postOlderMessages(someone, conversation) {
   // Straight through the API, as another device of Ann's would: the history then needs a second page.
   for (let i = 1; i <= OLDER_MESSAGES; i += 1) {
-    for (;;) {
-      const answer = await fetch(`${gateway}/api/conversations/${conversation}/messages`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${someone.token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ content: `Backlog message ${i}`, client_id: `backlog-${i}` }),
-      });
-      if (answer.status === 429) {
-        await new Promise((resolve) => { setTimeout(resolve, Number(answer.headers.get('Retry-After') ?? 1) * 1000); });
-        continue;
-      }
-      if (answer.status !== 201 && answer.status !== 200) throw new Error(`posting a backlog message: ${answer.status}`);
-      break;
-    }
+    await call(someone, 'POST', `/api/conversations/${conversation}/messages`,
+      { content: `Backlog message ${i}`, client_id: `backlog-${i}` });
   }
+}
+
+async function messageIdOf(page, text) {
+  return Number(await message(page, text).getAttribute('data-message-id'));
 }
 
 async function main() {
@@ -232,6 +289,22 @@ async function main() {
     await sent(ann.page, 'Great, I will book a table.');
     await message(ben.page, 'book a table').waitFor();
     check('Ann\'s second message reaches Ben live', true);
+
+    // Ann edits that message while Ben writes: the redraw his message causes keeps her text and focus.
+    const toEdit = message(ann.page, 'book a table');
+    await toEdit.hover();
+    await toEdit.getByRole('button', { name: 'Edit message' }).click();
+    const editor = ann.page.locator('#edit-content');
+    await editor.fill('Great, I booked a table for two.');
+    await sent(ben.page, 'Perfect, thanks!');
+    await message(ann.page, 'Perfect, thanks').waitFor();
+    expect('an edit under way keeps its text when a message comes in',
+      await editor.count() === 1 && await editor.inputValue() === 'Great, I booked a table for two.',
+      await editor.count() ? `the box reads "${await editor.inputValue()}"` : 'the edit box is gone');
+    expect('and keeps the focus', await ann.page.evaluate(() => document.activeElement?.id === 'edit-content'),
+      await ann.page.evaluate(() => document.activeElement?.outerHTML.slice(0, 60)));
+    if (await editor.count()) await editor.press('Enter');
+    expect('Enter saves the edit, and Ben sees it', await appears(message(ben.page, 'booked a table for two')));
     await shot(ann.page, '8-conversation-desktop');
     await shot(ben.page, '9-conversation-phone');
     await fitsWidth(ben, 'conversation', ['composer', 'send']);
@@ -243,7 +316,7 @@ async function main() {
     await message(ann.page, `Backlog message ${OLDER_MESSAGES}`).waitFor();
     check('after a reload Ann is still logged in, in the conversation, with its history', true);
     await message(ben.page, `Backlog message ${OLDER_MESSAGES}`).waitFor();
-    const total = OLDER_MESSAGES + 3;
+    const total = OLDER_MESSAGES + 4;
     const firstPage = await ben.page.locator('[data-testid="message"][data-message-id]').count();
     check('the first history page is not the whole history', firstPage < total, `${firstPage} of ${total}`);
     for (let i = 0; i < 10 && await ben.page.locator('[data-testid="message"][data-message-id]').count() < total; i += 1) {
@@ -261,6 +334,40 @@ async function main() {
     await sent(ben.page, 'Back on my phone.');
     await message(ann.page, 'Back on my phone').waitFor();
     check('messages still arrive live after a reload', true);
+
+    // Ann's socket drops for a few seconds. Meanwhile Ben writes twice, edits and deletes, and Ann writes too (by
+    // REST, as the socket is down): after the reconnect she has all of it, once, the edit and the deletion included.
+    const path = `/api/conversations/${conversation}/messages`;
+    await call(ben, 'POST', path, { content: 'This one will be deleted.' });
+    await message(ann.page, 'will be deleted').waitFor();
+    const toChange = await messageIdOf(ann.page, 'Back on my phone');
+    const toDelete = await messageIdOf(ann.page, 'will be deleted');
+    const dropped = Date.now();
+    ann.socket.drop();
+    await call(ben, 'POST', path, { content: 'Missed while you were away, 1.' });
+    await sent(ann.page, 'Sent while my socket was down.');
+    await call(ben, 'POST', path, { content: 'Missed while you were away, 2.' });
+    await call(ben, 'PATCH', `${path}/${toChange}`, { content: 'Back on my phone, edited.' });
+    await call(ben, 'DELETE', `${path}/${toDelete}`);
+    const reconnecting = ann.page.locator('#connection');
+    expect('"Reconnecting…" shows within 2.5 s of the drop',
+      await appears(reconnecting, Math.max(1, dropped + 2500 - Date.now())));
+    await shot(ann.page, '11-reconnecting');
+    // Phoenix tries again about 2.3 and 4.3 s after a drop: let the second try in.
+    await sleep(Math.max(0, dropped + 3000 - Date.now()));
+    ann.socket.restore();
+    await reconnecting.waitFor({ state: 'hidden' });
+    expect('a message missed during the drop shows after the reconnect, though Ann wrote meanwhile',
+      await appears(message(ann.page, 'away, 1.')));
+    expect('and the one after it', await appears(message(ann.page, 'away, 2.')));
+    expect('an edit made during the drop shows after the reconnect',
+      await appears(ann.page.locator(`[data-message-id="${toChange}"]`).filter({ hasText: 'Back on my phone, edited.' })));
+    expect('a deletion made during the drop shows after the reconnect',
+      await appears(ann.page.locator(`[data-message-id="${toDelete}"].deleted`)));
+    const ids = await ann.page.$$eval('[data-testid="message"][data-message-id]', (items) => items.map((item) => item.dataset.messageId));
+    expect('nothing shows twice after the reconnect', ids.length === new Set(ids).size
+      && await message(ann.page, 'Sent while my socket').count() === 1, ids.join(','));
+    await shot(ann.page, '12-after-reconnect');
     await ben.page.getByRole('button', { name: 'Back to conversations' }).click();
     await ben.page.getByTestId('new-direct').waitFor({ state: 'visible' });
     check('Ben goes back to the list on his phone', true);

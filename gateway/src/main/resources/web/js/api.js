@@ -83,7 +83,7 @@ export const api = {
   rename: (id, title) => request('PATCH', `/api/conversations/${id}`, { title }),
   addMember: (id, userId) => request('POST', `/api/conversations/${id}/members`, { user_id: userId }),
   removeMember: (id, userId) => request('DELETE', `/api/conversations/${id}/members/${userId}`),
-  history: (id, before) => request('GET', `/api/conversations/${id}/messages${query({ limit: HISTORY_PAGE, before })}`),
+  history: (id, before, limit = HISTORY_PAGE) => request('GET', `/api/conversations/${id}/messages${query({ limit, before })}`),
   post: (id, content, clientId) => request('POST', `/api/conversations/${id}/messages`, { content, client_id: clientId }),
   edit: (id, messageId, content) => request('PATCH', `/api/conversations/${id}/messages/${messageId}`, { content }),
   remove: (id, messageId) => request('DELETE', `/api/conversations/${id}/messages/${messageId}`),

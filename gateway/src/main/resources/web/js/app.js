@@ -6,8 +6,12 @@ import { ChatApp } from './chat.js';
 import { session } from './session.js';
 
 const AUTH_ROUTES = { '#/login': 'login', '#/register': 'register', '#/registered': 'registered' };
+const CONVERSATION = /^#\/c\/\d+$/;
 
 let chat = null;
+// The conversation that was open when the session ended (expired, or refused by the server): the next login goes
+// back to it. A link to a conversation opened while logged out keeps its address until the login.
+let returnTo = null;
 
 function stopChat() {
   chat?.stop();
@@ -35,6 +39,7 @@ function route() {
 }
 
 function loggedOut(notice) {
+  returnTo = notice && CONVERSATION.test(location.hash) ? location.hash : null;
   stopChat();
   session.clear();
   if (location.hash !== '#/login') history.replaceState(null, '', '#/login');
@@ -45,7 +50,9 @@ onUnauthorized(() => loggedOut('Your session has ended. Please log in again.'));
 session.onChange(route);
 window.addEventListener('hashchange', route);
 bindAuth({ loggedIn: () => {
-  if (location.hash === '#/' || location.hash === '') route();
-  else location.hash = '#/';
+  const target = CONVERSATION.test(location.hash) ? location.hash : returnTo ?? '#/';
+  returnTo = null;
+  if (location.hash === target || (target === '#/' && location.hash === '')) route();
+  else location.hash = target;
 } });
 route();

@@ -5,12 +5,15 @@ import { $, clearErrors, showErrors } from './dom.js';
 import { session } from './session.js';
 
 const VIEWS = { login: 'Log in', register: 'Create an account', registered: 'Check your mail' };
+// The address just registered, for "check your mail" after a reload (this tab only).
+const REGISTERED_KEY = 'company-chat.registered';
 
 export function showAuth(view, { notice } = {}) {
   $('#chat').hidden = true;
   $('#auth').hidden = false;
   for (const name of Object.keys(VIEWS)) $(`#${name}-view`).hidden = name !== view;
   document.title = `${VIEWS[view]} · Company chat`;
+  if (view === 'registered') showRegisteredAddress();
   const noticeSlot = $('#login-notice');
   if (view === 'login') {
     noticeSlot.textContent = notice ?? '';
@@ -64,6 +67,11 @@ export function bindAuth({ loggedIn }) {
       try {
         await api.register(user);
         registerForm.reset();
+        try {
+          sessionStorage.setItem(REGISTERED_KEY, user.email);
+        } catch {
+          // without storage a reload shows the sentence without the address
+        }
         $('#registered-email').textContent = user.email;
         $('#login-email').value = user.email;
         location.hash = '#/registered';
@@ -78,6 +86,19 @@ export function bindAuth({ loggedIn }) {
     $('#dev-mail-link').href = devMailPage;
     $('#dev-mail').hidden = false;
   }
+}
+
+function showRegisteredAddress() {
+  let email = $('#registered-email').textContent;
+  try {
+    email ||= sessionStorage.getItem(REGISTERED_KEY) ?? '';
+  } catch {
+    // no storage: no address
+  }
+  $('#registered-email').textContent = email;
+  if (email) $('#login-email').value ||= email;
+  $('#registered-to').hidden = !email;
+  $('#registered-somewhere').hidden = Boolean(email);
 }
 
 async function busy(form, work) {

@@ -16,6 +16,15 @@ const SESSION_CHECK_EVERY_MS = 10000;
 const FLASH_MS = 6000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIST_LIMIT = 100;
+/** A filter reads on through the directory by itself for at most this many pages, then asks ("Show more people"). */
+const DIRECTORY_AUTO_PAGES = 10;
+/** After a rejoin, the open conversation is read again from its newest message, as far back as it was loaded, up to
+ * this many pages. */
+const RESYNC_PAGES = 5;
+/** Going to a search hit pages back through the history for at most this many (large) pages. */
+const REVEAL_PAGES = 20;
+const REVEAL_PAGE_SIZE = 100;
+const HIGHLIGHT_MS = 2500;
 
 export class ChatApp {
   constructor(login, { loggedOut }) {
@@ -33,11 +42,20 @@ export class ChatApp {
     this.lastTypingSent = new Map();
     this.lastMarked = new Map();
     this.features = { typing: true, markRead: true };
-    this.maxSeenId = 0;
+    // The newest message id received over the socket (live or replayed after a rejoin), and nothing else: the rejoin's
+    // `since` means "every message up to here has reached me", so a message read by REST (a history page, one's own
+    // message sent by REST) must not move it past messages the socket has not delivered yet.
+    this.liveCursor = 0;
+    // Per conversation, the newest message the server's unread_count already counted: a live or replayed message up
+    // to it is not counted again.
+    this.countedUpTo = new Map();
     this.active = null;
     this.editing = null;
+    this.leaving = null;
+    this.reveal = null;
     this.confirmingDelete = null;
-    this.directory = { users: [], next: null, complete: false, loading: null };
+    this.directory = { users: [], next: null, complete: false, loading: null, failed: false, autoFilter: '',
+      autoPages: 0 };
     this.groupSelection = new Set();
     this.search = { q: '', next: null };
     this.renderQueued = new Set();
@@ -51,7 +69,7 @@ export class ChatApp {
     this.bind();
     this.listLoaded = this.loadConversations();
     this.live = connectLive(login.token, {
-      since: () => this.maxSeenId,
+      since: () => this.liveCursor,
       event: (name, payload) => this.onEvent(name, payload),
       presence: (online) => this.onPresence(online),
       status: (state, reason) => this.onStatus(state, reason),
@@ -73,6 +91,7 @@ export class ChatApp {
     this.abort.abort();
     clearTimeout(this.expiry);
     clearTimeout(this.reconnectNotice);
+    this.reconnectNotice = null;
     clearTimeout(this.flashTimer);
     $('#chat-notice').hidden = true;
     $('#connection').hidden = true;
@@ -111,13 +130,32 @@ export class ChatApp {
     });
     on($('#messages'), 'click', (event) => this.onMessageAction(event));
     on($('#messages'), 'submit', (event) => this.onEditSubmit(event));
+    on($('#messages'), 'keydown', (event) => {
+      // The edit box works as the composer does: Enter saves, Shift+Enter is a new line, Escape cancels.
+      if (event.target.id !== 'edit-content' || event.isComposing) return;
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.stopEditing();
+      } else if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        event.target.form.requestSubmit();
+      }
+    });
     on(document, 'visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.active) this.markRead(this.active);
+    });
+    // The browser knows at once that the network is gone; the socket may take a heartbeat (30 s) to notice.
+    on(window, 'offline', () => { $('#connection').hidden = false; });
+    on(window, 'online', () => {
+      if (this.live.joined) $('#connection').hidden = true;
+      this.retryWaiting();
     });
 
     on($('#new-direct'), 'click', () => this.openDirectory());
     on($('#directory-filter'), 'input', () => this.renderDirectory());
-    on($('#directory-more'), 'click', () => this.loadDirectory(true));
+    on($('#directory-more'), 'click', () => this.readMorePeople());
+    on($('#group-more'), 'click', () => this.readMorePeople());
+    on($('#member-more'), 'click', () => this.readMorePeople());
     on($('#directory-list'), 'click', (event) => {
       const person = event.target.closest('[data-user-id]');
       if (person) this.startDirect(Number(person.dataset.userId));
@@ -152,8 +190,20 @@ export class ChatApp {
       if (person) this.changeMember('add', Number(person.dataset.userId));
     });
     on($('#member-list'), 'click', (event) => {
-      const button = event.target.closest('[data-remove]');
-      if (button) this.changeMember('remove', Number(button.dataset.remove));
+      const button = event.target.closest('[data-remove], [data-confirm-remove], [data-keep]');
+      if (!button) return;
+      if (button.dataset.remove) {
+        // Leaving or removing someone is asked once more first.
+        this.confirmingRemoval = Number(button.dataset.remove);
+        this.renderMembers();
+        $('#member-list [data-confirm-remove]')?.focus();
+      } else if (button.dataset.confirmRemove) {
+        this.confirmingRemoval = null;
+        this.changeMember('remove', Number(button.dataset.confirmRemove));
+      } else {
+        this.confirmingRemoval = null;
+        this.renderMembers();
+      }
     });
 
     on($('#search-form'), 'submit', (event) => {
@@ -165,7 +215,7 @@ export class ChatApp {
       const hit = event.target.closest('[data-conversation-id]');
       if (!hit) return;
       $('#search-dialog').close();
-      location.hash = `#/c/${hit.dataset.conversationId}`;
+      this.goToMessage(Number(hit.dataset.conversationId), Number(hit.dataset.messageId));
     });
   }
 
@@ -186,6 +236,7 @@ export class ChatApp {
       await this.listLoaded;
       if (!this.conversations.has(id)) await this.refreshConversations();
       if (!this.conversations.has(id)) {
+        this.flash('That conversation was not found, or you are not in it.');
         location.replace('#/');
         return;
       }
@@ -193,6 +244,7 @@ export class ChatApp {
     this.active = id;
     this.editing = null;
     this.confirmingDelete = null;
+    this.highlighted = null;
     $('#chat').classList.toggle('has-active', id !== null);
     $('#no-conversation').hidden = id !== null;
     $('#conversation-open').hidden = id === null;
@@ -210,16 +262,57 @@ export class ChatApp {
     this.fitComposer();
     if (window.matchMedia('(min-width: 720px)').matches) $('#composer').focus();
     if (!history.loaded) await this.loadOlder(id);
+    else if (history.stale) await this.refreshHistory(id);
     this.loadReads(id);
     this.markRead(id);
+    if (this.reveal?.id === id) this.revealMessage();
+  }
+
+  /** Opens a conversation at one message (a search hit): loads the history back to it, scrolls to it, marks it. */
+  goToMessage(id, messageId) {
+    this.reveal = { id, messageId };
+    const hash = `#/c/${id}`;
+    if (location.hash === hash && this.active === id) this.revealMessage();
+    else location.hash = hash;
+  }
+
+  async revealMessage() {
+    const target = this.reveal;
+    this.reveal = null;
+    const id = target?.id;
+    if (!target || id !== this.active) return;
+    const history = this.historyOf(id);
+    for (let pages = 0; !history.messages.has(target.messageId) && pages < REVEAL_PAGES; pages += 1) {
+      if (history.loading) await history.loading;
+      else if (history.complete || history.failed) break;
+      else await this.loadOlder(id, REVEAL_PAGE_SIZE);
+      if (this.active !== id) return;
+    }
+    if (!history.messages.has(target.messageId)) {
+      this.flash('That message is too far back to show here: scroll up to read on.');
+      return;
+    }
+    this.highlighted = target.messageId;
+    this.renderMessages();
+    $(`#messages [data-message-id="${target.messageId}"]`)?.scrollIntoView({ block: 'center' });
+    clearTimeout(this.highlightTimer);
+    this.highlightTimer = setTimeout(() => {
+      this.highlighted = null;
+      $('#messages .highlight')?.classList.remove('highlight');
+    }, HIGHLIGHT_MS);
   }
 
   // ------------------------------------------------------------------ conversations
 
+  /** Reads the whole list: new and changed conversations are merged, and those known before the call that the list
+   * no longer holds (left or removed meanwhile, e.g. while the socket was down) are dropped. */
   async loadConversations() {
+    const knownBefore = new Set(this.conversations.keys());
     try {
       const answer = await api.conversations();
+      const listed = new Set(answer.data.map((conversation) => conversation.id));
       for (const conversation of answer.data) this.upsert(conversation);
+      for (const id of knownBefore) if (!listed.has(id) && this.conversations.has(id)) this.forget(id);
       this.queue('list');
     } catch (error) {
       if (error.status !== 401) this.flash(`Could not load your conversations: ${error.message}`);
@@ -237,8 +330,10 @@ export class ChatApp {
     // A live push may leave out the caller's own read state and the last message: keep what we knew.
     if (conversation.last_message === undefined && known) merged.last_message = known.last_message;
     this.conversations.set(conversation.id, merged);
-    if (conversation.unread_count !== undefined && conversation.id !== this.active) {
-      this.unread.set(conversation.id, conversation.unread_count);
+    if (conversation.unread_count !== undefined) {
+      if (conversation.id !== this.active) this.unread.set(conversation.id, conversation.unread_count);
+      this.countedUpTo.set(conversation.id, Math.max(this.countedUpTo.get(conversation.id) ?? 0,
+        merged.last_message?.id ?? 0));
     }
     this.touch(conversation.id, merged.last_message?.inserted_at ?? merged.updated_at ?? merged.inserted_at);
     this.ensureUsers(this.memberIds(merged));
@@ -290,18 +385,15 @@ export class ChatApp {
     return this.histories.get(id);
   }
 
-  loadOlder(id) {
+  loadOlder(id, limit) {
     const history = this.historyOf(id);
     if (history.loading || history.complete) return history.loading;
     history.failed = null;
     this.queue('history-status');
     history.loading = (async () => {
       try {
-        const page = await api.history(id, history.loaded ? history.next : undefined);
-        for (const message of page.data) {
-          history.messages.set(message.id, message);
-          this.maxSeenId = Math.max(this.maxSeenId, message.id);
-        }
+        const page = await api.history(id, history.loaded ? history.next : undefined, limit);
+        for (const message of page.data) history.messages.set(message.id, message);
         history.next = page.next;
         history.complete = !page.next;
         const first = !history.loaded;
@@ -333,15 +425,12 @@ export class ChatApp {
     this.queue('list');
   }
 
-  /** A message from the socket (live or replayed after a reconnect), a send's reply, or an edit. */
+  /** A message from the socket (live or replayed after a reconnect), or a send's answer. */
   async receive(message, { live }) {
-    this.maxSeenId = Math.max(this.maxSeenId, message.id);
     const id = message.conversation_id;
     if (!this.conversations.has(id)) {
       await this.refreshConversations();
       if (!this.conversations.has(id)) return;
-      // The list just read counts this message when the server keeps unread counts.
-      if (this.conversations.get(id).unread_count !== undefined) live = false;
     }
     const history = this.histories.get(id);
     const isNew = !history?.messages.has(message.id);
@@ -349,7 +438,9 @@ export class ChatApp {
     this.noteLastMessage(id, message);
     if (message.sender_id !== this.me.id) {
       this.stopTyping(id, message.sender_id);
-      if (live && isNew && !this.isWatching(id)) this.unread.set(id, (this.unread.get(id) ?? 0) + 1);
+      // A message the server's unread_count already holds (the list was read after it) is not counted twice.
+      const counted = message.id <= (this.countedUpTo.get(id) ?? 0);
+      if (live && isNew && !counted && !this.isWatching(id)) this.unread.set(id, (this.unread.get(id) ?? 0) + 1);
     }
     if (id === this.active) {
       this.renderMessages({ stick: true });
@@ -376,8 +467,8 @@ export class ChatApp {
     const composer = $('#composer');
     const content = composer.value;
     if (!id || !content.trim()) return;
-    if (content.length > MAX_CONTENT) {
-      this.flash(`A message can be at most ${MAX_CONTENT} characters long.`);
+    if (tooLong(content)) {
+      this.flash(tooLongText(content));
       return;
     }
     const clientId = newClientId();
@@ -394,7 +485,16 @@ export class ChatApp {
   async deliver(id, clientId) {
     const history = this.historyOf(id);
     const pending = history.pending.get(clientId);
+    if (!pending) return;
     pending.failed = null;
+    pending.waiting = false;
+    if (navigator.onLine === false) {
+      // Sent by itself when the browser is back online (or the socket is joined again).
+      pending.failed = 'you are offline. It is sent when the connection is back.';
+      pending.waiting = true;
+      this.queue('messages');
+      return;
+    }
     let message;
     try {
       if (this.live.joined) {
@@ -416,6 +516,13 @@ export class ChatApp {
     this.queue('messages');
   }
 
+  /** Sends again the messages written while offline. */
+  retryWaiting() {
+    for (const [id, history] of this.histories) {
+      for (const [clientId, pending] of history.pending) if (pending.waiting) this.deliver(id, clientId);
+    }
+  }
+
   sendTyping() {
     const id = this.active;
     if (id) this.historyOf(id).draft = $('#composer').value;
@@ -429,7 +536,13 @@ export class ChatApp {
   }
 
   markRead(id) {
-    if (!this.isWatching(id) || !this.features.markRead || !this.live.joined) return;
+    if (!this.isWatching(id)) return;
+    // The server does not echo `read` to the socket that marked: the badge and the title are cleared here.
+    if (this.unread.get(id)) {
+      this.unread.set(id, 0);
+      this.queue('list');
+    }
+    if (!this.features.markRead || !this.live.joined) return;
     const history = this.histories.get(id);
     if (!history?.messages.size) return;
     const newest = Math.max(...history.messages.keys());
@@ -477,12 +590,11 @@ export class ChatApp {
       this.editing = messageId;
       this.confirmingDelete = null;
       this.renderMessages({ keepFromBottom: true });
-      const editor = $('#messages textarea');
+      const editor = $('#edit-content');
       editor?.focus();
+      editor?.setSelectionRange(editor.value.length, editor.value.length);
     } else if (action === 'cancel') {
-      this.editing = null;
-      this.confirmingDelete = null;
-      this.renderMessages({ keepFromBottom: true });
+      this.stopEditing();
     } else if (action === 'delete') {
       this.confirmingDelete = messageId;
       this.editing = null;
@@ -500,15 +612,28 @@ export class ChatApp {
     }
   }
 
+  stopEditing() {
+    const editing = this.editing;
+    this.editing = null;
+    this.confirmingDelete = null;
+    this.renderMessages({ keepFromBottom: true });
+    const item = $(`#messages [data-message-id="${editing}"]`);
+    (item ?? $('#composer')).focus({ preventScroll: true });
+  }
+
   async onEditSubmit(event) {
     event.preventDefault();
     const form = event.target;
     const content = form.elements.content.value;
-    if (!content.trim()) return;
+    const problem = !content.trim() ? 'A message cannot be empty: delete it instead.'
+      : tooLong(content) ? tooLongText(content) : null;
+    if (problem) {
+      showErrors(form, new ApiError(0, null, null, problem));
+      return;
+    }
     try {
       this.replaceMessage(await api.edit(this.active, this.editing, content));
-      this.editing = null;
-      this.queue('messages');
+      this.stopEditing();
     } catch (error) {
       showErrors(form, error);
     }
@@ -519,6 +644,7 @@ export class ChatApp {
   onEvent(name, payload) {
     switch (name) {
       case 'receive_msg':
+        this.liveCursor = Math.max(this.liveCursor, payload.message.id);
         this.receive(payload.message, { live: true });
         break;
       case 'message_updated':
@@ -544,10 +670,11 @@ export class ChatApp {
   }
 
   /** A conversation one is no longer in (left, or removed by its creator). */
-  forget(id, notice = 'You are no longer in that conversation.') {
+  forget(id, notice = this.leaving === id ? 'You left the group.' : 'You are no longer in that conversation.') {
     this.conversations.delete(id);
     this.histories.delete(id);
     this.unread.delete(id);
+    this.countedUpTo.delete(id);
     if (this.active === id) {
       for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
       this.flash(notice);
@@ -590,15 +717,20 @@ export class ChatApp {
     this.queue('list', 'header', 'directory');
   }
 
-  onStatus(state) {
+  onStatus(state, rejoin) {
     if (this.closing || this.abort.signal.aborted) return;
-    clearTimeout(this.reconnectNotice);
     if (state === 'joined') {
+      clearTimeout(this.reconnectNotice);
+      this.reconnectNotice = null;
       $('#connection').hidden = true;
+      if (rejoin) this.resync();
       if (this.active) this.markRead(this.active);
+      this.retryWaiting();
       return;
     }
-    this.reconnectNotice = setTimeout(() => { $('#connection').hidden = false; }, RECONNECT_NOTICE_MS);
+    // Timed from the first failure: the retries that follow (phoenix tries again within milliseconds at first) do not
+    // restart it, so the notice shows RECONNECT_NOTICE_MS after the drop.
+    this.reconnectNotice ??= setTimeout(() => { $('#connection').hidden = false; }, RECONNECT_NOTICE_MS);
     // A socket refused again and again may be a token the server no longer takes: a REST call tells.
     const now = Date.now();
     if (now - (this.lastSessionCheck ?? 0) > SESSION_CHECK_EVERY_MS) {
@@ -607,12 +739,83 @@ export class ChatApp {
     }
   }
 
+  /**
+   * After a rejoin: the socket's replay carries only new messages (and only up to the server's replay limit), not
+   * edits, deletions, renames, removals or read state. So the list is read again, the open conversation from its
+   * newest message, and any other loaded history when it is opened next.
+   */
+  async resync() {
+    await this.refreshConversations();
+    for (const [id, history] of this.histories) {
+      if (id === this.active) this.refreshHistory(id);
+      else if (history.loaded) history.stale = true;
+    }
+  }
+
+  /**
+   * Reads a loaded history again from its newest message back to the oldest one loaded (at most RESYNC_PAGES pages;
+   * older ones stay as they were) and merges it by id. When more than that is new, the history starts again from the
+   * pages just read, so that it has no gap (scrolling up loads the rest).
+   */
+  refreshHistory(id) {
+    const history = this.historyOf(id);
+    if (!history.loaded) return history.loading;
+    const run = (async () => {
+      while (history.loading) await history.loading;
+      history.stale = false;
+      const ids = [...history.messages.keys()];
+      const oldestLoaded = ids.length ? Math.min(...ids) : Infinity;
+      const newestLoaded = ids.length ? Math.max(...ids) : 0;
+      const fresh = [];
+      let next = null;
+      let failure = null;
+      history.loading = (async () => {
+        try {
+          let before;
+          for (let pages = 0; pages < RESYNC_PAGES; pages += 1) {
+            const page = await api.history(id, before);
+            fresh.push(...page.data);
+            next = page.next;
+            if (!next || page.data.some((message) => message.id <= oldestLoaded)) break;
+            before = next;
+          }
+        } catch (error) {
+          failure = error;
+        }
+      })();
+      this.queue('history-status');
+      await history.loading;
+      history.loading = null;
+      this.queue('history-status');
+      if (this.histories.get(id) !== history) return;
+      if (failure) {
+        history.stale = true;
+        if (failure.status === 404) this.forget(id);
+        return;
+      }
+      const oldestFresh = fresh.length ? fresh[fresh.length - 1].id : Infinity;
+      if (next && oldestFresh > newestLoaded) {
+        history.messages.clear();
+        history.next = next;
+        history.complete = false;
+      }
+      for (const message of fresh) history.messages.set(message.id, message);
+      if (fresh[0]) this.noteLastMessage(id, fresh[0]);
+      if (id === this.active) {
+        this.renderMessages({ stick: true });
+        this.markRead(id);
+      }
+    })();
+    return run;
+  }
+
   // ------------------------------------------------------------------ directory and dialogs
 
   async loadDirectory(more = false) {
     const directory = this.directory;
     if (directory.loading) return directory.loading;
     if (directory.complete || (directory.users.length && !more)) return null;
+    directory.failed = false;
     directory.loading = (async () => {
       try {
         const page = await api.users(directory.next ?? undefined);
@@ -623,6 +826,7 @@ export class ChatApp {
         directory.next = page.next;
         directory.complete = !page.next;
       } catch (error) {
+        directory.failed = true;
         this.flash(`Could not load the directory: ${error.message}`);
       } finally {
         directory.loading = null;
@@ -632,14 +836,49 @@ export class ChatApp {
     return directory.loading;
   }
 
-  /** The loaded people who match every word typed, at most LIST_LIMIT of them (typing narrows the list). */
+  /** The loaded people who match every word typed (the directory is read a page of 100 at a time). */
   matching(filter, exclude = new Set()) {
     const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
     return this.directory.users.filter((user) => {
       if (user.id === this.me.id || exclude.has(user.id)) return false;
       const text = `${user.name} ${user.subname} ${user.email} ${user.job}`.toLowerCase();
       return words.every((word) => text.includes(word));
-    }).slice(0, LIST_LIMIT);
+    });
+  }
+
+  /**
+   * The people pickers (new chat, new group, add someone) filter the directory read so far. While a filter finds
+   * fewer than LIST_LIMIT people and the directory goes on, the next page is read by itself, for up to
+   * DIRECTORY_AUTO_PAGES pages per filter; past that, "Show more people" reads on, so that a filter matching nobody
+   * does not read a huge directory in one go. Then the list says who matches, that it is still looking, or nobody.
+   */
+  renderPeople(list, moreButton, people, filter) {
+    const directory = this.directory;
+    const typed = filter.trim();
+    if (typed && !directory.complete && !directory.loading && !directory.failed && people.length < LIST_LIMIT) {
+      if (directory.autoFilter !== typed) {
+        directory.autoFilter = typed;
+        directory.autoPages = 0;
+      }
+      if (directory.autoPages < DIRECTORY_AUTO_PAGES) {
+        directory.autoPages += 1;
+        this.loadDirectory(true);
+      }
+    }
+    const searching = directory.loading || (!directory.users.length && !directory.complete && !directory.failed);
+    if (!people.length) {
+      let text = 'Nobody matches.';
+      if (searching) text = typed ? 'Looking for people…' : 'Loading people…';
+      else if (!directory.complete) text = `Nobody matches among the first ${directory.users.length} people.`;
+      list.append(h('li', { class: 'empty' }, text));
+    }
+    moreButton.hidden = directory.complete || searching;
+  }
+
+  readMorePeople() {
+    this.directory.autoPages = 0;
+    this.loadDirectory(true);
+    this.queue('directory');
   }
 
   personButton(user, testId, label) {
@@ -663,17 +902,11 @@ export class ChatApp {
   }
 
   renderDirectory() {
-    const people = this.matching($('#directory-filter').value);
-    $('#directory-list').replaceChildren(...people.map((user) => this.personButton(user, 'directory-user', 'Message')));
-    if (!people.length) {
-      $('#directory-list').append(h('li', { class: 'empty' },
-        this.directory.loading || !this.directory.users.length ? 'Loading people…' : 'Nobody matches.'));
-    }
-    $('#directory-more').hidden = this.directory.complete;
-    // A filter that matches nobody loaded yet reads on through the directory until someone matches or it ends.
-    if (!people.length && $('#directory-filter').value.trim() && !this.directory.complete && !this.directory.loading) {
-      this.loadDirectory(true);
-    }
+    const filter = $('#directory-filter').value;
+    const people = this.matching(filter);
+    const list = $('#directory-list');
+    list.replaceChildren(...people.map((user) => this.personButton(user, 'directory-user', 'Message')));
+    this.renderPeople(list, $('#directory-more'), people, filter);
   }
 
   async startDirect(userId) {
@@ -702,14 +935,19 @@ export class ChatApp {
   }
 
   renderGroupCandidates() {
-    const people = this.matching($('#group-filter').value);
-    $('#group-candidates').replaceChildren(...people.map((user) => h('li', {},
+    const filter = $('#group-filter').value;
+    // Who is chosen stays on top, whatever the filter.
+    const chosen = [...this.groupSelection].map((id) => this.users.get(id)).filter(Boolean);
+    const people = this.matching(filter, this.groupSelection);
+    const list = $('#group-candidates');
+    list.replaceChildren(...[...chosen, ...people].map((user) => h('li', {},
       h('label', { class: 'person' },
         h('input', { type: 'checkbox', value: user.id, checked: this.groupSelection.has(user.id) }),
         this.avatar(user.id, initials(user)),
         h('span', { class: 'person-text' },
           h('span', { class: 'person-name' }, fullName(user)),
           h('span', { class: 'person-job' }, user.job ?? ''))))));
+    this.renderPeople(list, $('#group-more'), people, filter);
   }
 
   async createGroup() {
@@ -733,6 +971,7 @@ export class ChatApp {
     clearErrors(dialog);
     $('#rename-input').value = conversation.title ?? '';
     $('#member-filter').value = '';
+    this.confirmingRemoval = null;
     dialog.showModal();
     this.renderMembers();
     this.loadDirectory();
@@ -751,17 +990,29 @@ export class ChatApp {
         h('span', { class: 'person-text' },
           h('span', { class: 'person-name' }, mine ? `${fullName(user)} (you)` : fullName(user)),
           h('span', { class: 'person-job' }, id === conversation.sender_id ? 'created the group' : user?.job ?? '')),
-        mine || creator ? h('button', { type: 'button', class: 'quiet danger', dataset: { remove: id } },
-          mine ? 'Leave' : 'Remove') : null);
+        this.removalControls(id, mine, creator));
     }));
     this.renderMemberCandidates();
+  }
+
+  removalControls(id, mine, creator) {
+    if (!mine && !creator) return null;
+    if (this.confirmingRemoval === id) {
+      return h('span', { class: 'confirm-removal' }, mine ? 'Leave the group?' : 'Remove from the group?',
+        h('button', { type: 'button', class: 'quiet danger', dataset: { confirmRemove: id } }, mine ? 'Leave' : 'Remove'),
+        h('button', { type: 'button', class: 'quiet', dataset: { keep: id } }, mine ? 'Stay' : 'Keep'));
+    }
+    return h('button', { type: 'button', class: 'quiet danger', dataset: { remove: id } }, mine ? 'Leave' : 'Remove');
   }
 
   renderMemberCandidates() {
     const conversation = this.conversations.get(this.active);
     if (!conversation) return;
-    const people = this.matching($('#member-filter').value, new Set(this.memberIds(conversation)));
-    $('#member-candidates').replaceChildren(...people.map((user) => this.personButton(user, 'add-member', 'Add')));
+    const filter = $('#member-filter').value;
+    const people = this.matching(filter, new Set(this.memberIds(conversation)));
+    const list = $('#member-candidates');
+    list.replaceChildren(...people.map((user) => this.personButton(user, 'add-member', 'Add')));
+    this.renderPeople(list, $('#member-more'), people, filter);
   }
 
   async renameGroup() {
@@ -783,18 +1034,22 @@ export class ChatApp {
       if (change === 'add') {
         this.upsert(await api.addMember(id, userId));
       } else {
+        // The socket's conversation_removed often comes before the answer: forget() then knows it was us.
+        if (userId === this.me.id) this.leaving = id;
         await api.removeMember(id, userId);
         if (userId === this.me.id) {
           dialog.close();
-          this.forget(id, 'You left the group.');
+          if (this.conversations.has(id)) this.forget(id, 'You left the group.');
           return;
         }
         const conversation = this.conversations.get(id);
-        conversation.member_ids = this.memberIds(conversation).filter((member) => member !== userId);
+        if (conversation) conversation.member_ids = this.memberIds(conversation).filter((member) => member !== userId);
       }
       this.queue('list', 'header', 'directory');
     } catch (error) {
       showErrors(dialog, error);
+    } finally {
+      if (this.leaving === id) this.leaving = null;
     }
   }
 
@@ -813,10 +1068,11 @@ export class ChatApp {
       this.search.next = page.next;
       $('#search-results').append(...page.data.map((message) => {
         const conversation = this.conversations.get(message.conversation_id);
-        return h('li', {}, h('button', { type: 'button', class: 'hit', dataset: { conversationId: message.conversation_id } },
-          h('span', { class: 'hit-title' }, conversation ? this.titleOf(conversation) : 'Conversation',
+        return h('li', {}, h('button', { type: 'button', class: 'hit',
+          dataset: { conversationId: message.conversation_id, messageId: message.id } },
+          h('span', { class: 'hit-title' }, h('span', { dir: 'auto' }, conversation ? this.titleOf(conversation) : 'Conversation'),
             h('time', { datetime: message.inserted_at }, shortTime(message.inserted_at))),
-          h('span', { class: 'hit-text' }, `${this.senderLabel(message)}: ${message.content ?? ''}`)));
+          h('span', { class: 'hit-text', dir: 'auto' }, `${this.senderLabel(message)}: ${message.content ?? ''}`)));
       }));
       const count = $('#search-results').children.length;
       $('#search-status').textContent = count ? `${count} message${count === 1 ? '' : 's'}` : 'No messages found.';
@@ -911,8 +1167,8 @@ export class ChatApp {
     },
     h('span', { class: 'avatar-slot' }, avatar, group ? null : this.onlineDot(other)),
     h('span', { class: 'item-text' },
-      h('span', { class: 'item-title' }, title),
-      h('span', { class: 'item-preview' }, preview)),
+      h('span', { class: 'item-title', dir: 'auto' }, title),
+      h('span', { class: 'item-preview', dir: 'auto' }, preview)),
     h('span', { class: 'item-meta' },
       last ? h('time', { datetime: last.inserted_at }, shortTime(last.inserted_at)) : null,
       unread ? h('span', { class: 'badge', dataset: { testid: 'unread-count' }, 'aria-label': `${unread} unread` },
@@ -990,7 +1246,11 @@ export class ChatApp {
         lastDay = day;
         previous = null;
       }
-      items.push(this.renderMessage(message, conversation, previous));
+      // The message being edited keeps its element, so the edit box keeps what was typed, the caret, the focus
+      // and its undo history through any redraw.
+      const kept = message.id === this.editing ? $(`#messages [data-message-id="${message.id}"]`) : null;
+      items.push(kept?.querySelector('#edit-content') && !message.deleted_at
+        ? kept : this.renderMessage(message, conversation, previous));
       previous = message;
     }
     const seen = this.seenLabel(conversation, messages);
@@ -998,12 +1258,22 @@ export class ChatApp {
     for (const [clientId, pending] of history.pending) {
       items.push(h('li', { class: `message mine pending${pending.failed ? ' failed' : ''}`, dataset: { testid: 'message', clientId } },
         h('div', { class: 'bubble' },
-          h('p', { class: 'content' }, pending.content),
+          h('p', { class: 'content', dir: 'auto' }, pending.content),
           h('p', { class: 'meta' }, pending.failed
             ? [`Not sent: ${pending.failed} `, h('button', { type: 'button', class: 'quiet', dataset: { action: 'retry' } }, 'Retry')]
             : 'Sending…'))));
     }
-    $('#messages').replaceChildren(...items);
+    const list = $('#messages');
+    const kept = items.find((item) => item.isConnected);
+    if (kept) {
+      // Only the elements around it are replaced: moving a focused element out of the page would blur it.
+      for (const child of [...list.children]) if (child !== kept) child.remove();
+      const at = items.indexOf(kept);
+      kept.before(...items.slice(0, at));
+      kept.after(...items.slice(at + 1));
+    } else {
+      list.replaceChildren(...items);
+    }
     this.renderHistoryStatus();
 
     if (toBottom || (stick && atBottom)) scroller.scrollTop = scroller.scrollHeight;
@@ -1021,13 +1291,14 @@ export class ChatApp {
     if (this.editing === message.id && editable) {
       body = h('form', { class: 'edit' },
         h('label', { class: 'visually-hidden', for: 'edit-content' }, 'Edit message'),
-        h('textarea', { id: 'edit-content', name: 'content', maxlength: MAX_CONTENT, rows: 2 }, message.content),
+        h('textarea', { id: 'edit-content', name: 'content', rows: 2, dir: 'auto' }, message.content),
         h('p', { class: 'form-error', dataset: { error: 'form' } }),
         h('p', { class: 'edit-actions' },
           h('button', { type: 'button', class: 'quiet', dataset: { action: 'cancel' } }, 'Cancel'),
           h('button', { type: 'submit', class: 'primary' }, 'Save')));
     } else {
-      body = h('p', { class: deleted ? 'content deleted' : 'content' }, deleted ? 'Message deleted' : message.content);
+      body = h('p', { class: deleted ? 'content deleted' : 'content', dir: 'auto' },
+        deleted ? 'Message deleted' : withLinks(message.content));
     }
     let actions = null;
     if (this.confirmingDelete === message.id) {
@@ -1040,7 +1311,8 @@ export class ChatApp {
         h('button', { type: 'button', class: 'quiet', dataset: { action: 'delete' }, 'aria-label': 'Delete message' }, 'Delete'));
     }
     return h('li', {
-      class: `message${mine ? ' mine' : ''}${followUp ? ' follow-up' : ''}${deleted ? ' deleted' : ''}`,
+      class: `message${mine ? ' mine' : ''}${followUp ? ' follow-up' : ''}${deleted ? ' deleted' : ''}${
+        this.highlighted === message.id ? ' highlight' : ''}`,
       tabindex: editable ? 0 : null,
       dataset: { testid: 'message', messageId: message.id, senderId: message.sender_id },
     },
@@ -1088,6 +1360,42 @@ function dayLabel(iso) {
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `web-${[...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The server counts a message's length in code points (an emoji is one), not in UTF-16 units as `maxlength` does. */
+function tooLong(content) {
+  return content.length > MAX_CONTENT && [...content].length > MAX_CONTENT;
+}
+
+function tooLongText(content) {
+  return `A message can be at most ${MAX_CONTENT} characters long; this one has ${[...content].length}.`;
+}
+
+const LINK = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'")\]}]+$/;
+
+/**
+ * Text with its http(s) addresses as links: text nodes and <a> elements built one by one (never parsed as HTML),
+ * opening in a new tab without telling the page where the click came from.
+ */
+function withLinks(text) {
+  const parts = [];
+  let from = 0;
+  for (const match of text.matchAll(LINK)) {
+    const address = match[0].replace(TRAILING, '');
+    let url;
+    try {
+      url = new URL(address);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+    parts.push(text.slice(from, match.index));
+    parts.push(h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, address));
+    from = match.index + address.length;
+  }
+  parts.push(text.slice(from));
+  return parts.filter((part) => part !== '');
 }
 
 function describeSendError(error) {

@@ -15,11 +15,14 @@ export class LiveError extends Error {
 }
 
 /**
- * Connects and joins room:chat. `since()` gives the newest message id seen so far: a rejoin (after a network drop or
- * a server restart) asks for what came in meanwhile. Handlers: `event(name, payload)`, `presence(Set of user ids)`,
- * `status('joined' | 'down' | 'refused', reason)`.
+ * Connects and joins room:chat. `since()` gives the newest message id received over this socket (live or replayed):
+ * a rejoin (after a network drop or a server restart) asks for what came in meanwhile. Handlers: `event(name,
+ * payload)`, `presence(Set of user ids)`, `status('joined' | 'down' | 'refused', detail)`, where a 'joined' after an
+ * earlier one has `detail` true (a rejoin: what the replay does not cover, edits, deletions and removals, is to be
+ * read again).
  */
 export function connectLive(token, { since, event, presence, status }) {
+  // No `logger` and no `debug`: phoenix then logs nothing, and the endpoint URL it would log carries the token.
   const socket = new Socket('/socket', { params: { token } });
   let joinedOnce = false;
   const channel = socket.channel('room:chat', () => {
@@ -33,8 +36,9 @@ export function connectLive(token, { since, event, presence, status }) {
   socket.onClose(() => status('down'));
   channel.join()
     .receive('ok', () => {
+      const rejoin = joinedOnce;
       joinedOnce = true;
-      status('joined');
+      status('joined', rejoin);
     })
     .receive('error', (response) => status('refused', response?.reason));
   channel.onError(() => status('down'));
