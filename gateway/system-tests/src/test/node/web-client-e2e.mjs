@@ -72,9 +72,9 @@ async function passwordFor(email) {
 /** One person in one browser context, with every problem the page shows recorded. */
 async function person(browser, name, viewport, mobile) {
   const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1 });
-  const socket = await cuttableSocket(context);
-  const page = await context.newPage();
   const who = name.toLowerCase();
+  const socket = await cuttableSocket(context, who);
+  const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${who}: console error: ${message.text()}`);
   });
@@ -97,10 +97,12 @@ async function person(browser, name, viewport, mobile) {
  * The page's chat socket through playwright, so that the test can drop it and refuse reconnects for a while, as a
  * network drop does (context.setOffline stops the frames but does not close an open WebSocket).
  */
-async function cuttableSocket(context) {
+async function cuttableSocket(context, who) {
   let down = false;
   const open = [];
   await context.routeWebSocket(/\/socket\//, (socket) => {
+    // The token goes as phoenix's authToken (a subprotocol), so that no URL, and no console line about one, holds it.
+    if (/[?&]token=/.test(socket.url())) problems.push(`${who}: the token in the socket's URL`);
     if (down) {
       socket.close();
       return;

@@ -22,8 +22,9 @@ export class LiveError extends Error {
  * read again).
  */
 export function connectLive(token, { since, event, presence, status }) {
-  // No `logger` and no `debug`: phoenix then logs nothing, and the endpoint URL it would log carries the token.
-  const socket = new Socket('/socket', { params: { token } });
+  // The token as phoenix's authToken (Sec-WebSocket-Protocol), not in ?token=: the URL of a socket that fails is
+  // printed in the console by the browser itself. No `logger` and no `debug` either: phoenix then logs nothing.
+  const socket = new Socket('/socket', { authToken: token });
   let joinedOnce = false;
   const channel = socket.channel('room:chat', () => {
     const last = joinedOnce ? since() : null;

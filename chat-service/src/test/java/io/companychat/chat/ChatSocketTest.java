@@ -3,11 +3,13 @@ package io.companychat.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -24,6 +26,7 @@ import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.ManagementMetrics;
 import io.companychat.common.testing.PhoenixTestSocket;
 import io.companychat.common.testing.PostgresTestResource;
+import io.companychat.common.testing.RawUpgrade;
 import io.companychat.common.testing.TestDatabase;
 import io.companychat.common.testing.TestTokens;
 import io.companychat.common.testing.TestTokensResource;
@@ -123,6 +126,38 @@ class ChatSocketTest {
         try (PhoenixTestSocket socket = PhoenixTestSocket.open(URI.create(ws() + "/socket/websocket?vsn=2.0.0"),
                 Map.of("Authorization", "Bearer " + chat.tokenFor(ann)))) {
             assertThat(socket.joinChat(Map.of()).get("status").asText()).isEqualTo("ok");
+        }
+    }
+
+    /**
+     * phoenix.js 1.8's {@code authToken}: the subprotocols {@code phoenix} and {@code base64url.bearer.phx.<token in
+     * base64, unpadded>}; the answer must select {@code phoenix}, or a browser drops the connection.
+     */
+    @Test
+    void phoenixAuthTokenSubprotocolAuthenticatesTheUpgradeAndPhoenixIsSelected() throws Exception {
+        String encoded = Base64.getEncoder().withoutPadding().encodeToString(chat.tokenFor(ann).getBytes(StandardCharsets.US_ASCII));
+        URI base = URI.create(ws());
+        try (RawUpgrade upgrade = RawUpgrade.open(base.getHost(), base.getPort(), "/socket/websocket?vsn=2.0.0",
+                Map.of("Sec-WebSocket-Protocol", "phoenix, base64url.bearer.phx." + encoded), 0, PhoenixTestSocket.WAIT)) {
+            assertThat(upgrade.status()).as("upgrade with the token as a subprotocol").isEqualTo(101);
+            assertThat(upgrade.headers()).as("the subprotocol selected").containsEntry("sec-websocket-protocol", "phoenix");
+        }
+        String urlAlphabet = Base64.getUrlEncoder().withoutPadding().encodeToString(chat.tokenFor(ann).getBytes(StandardCharsets.US_ASCII));
+        try (PhoenixTestSocket socket = PhoenixTestSocket.open(URI.create(ws() + "/socket/websocket?vsn=2.0.0"),
+                List.of("phoenix", "base64url.bearer.phx." + urlAlphabet))) {
+            assertThat(socket.joinChat(Map.of()).get("status").asText()).as("a socket authenticated so").isEqualTo("ok");
+        }
+        for (String bad : List.of("base64url.bearer.phx.", "base64url.bearer.phx.%%%",
+                "base64url.bearer.phx." + Base64.getEncoder().withoutPadding().encodeToString("garbage".getBytes(StandardCharsets.US_ASCII)))) {
+            try (RawUpgrade refused = RawUpgrade.open(base.getHost(), base.getPort(), "/socket/websocket?vsn=2.0.0",
+                    Map.of("Sec-WebSocket-Protocol", "phoenix, " + bad), 0, PhoenixTestSocket.WAIT)) {
+                assertThat(refused.status()).as("upgrade with %s", bad).isEqualTo(403);
+            }
+        }
+        try (RawUpgrade plain = RawUpgrade.open(base.getHost(), base.getPort(), "/socket/websocket?vsn=2.0.0&token="
+                + chat.tokenFor(ann), 0, PhoenixTestSocket.WAIT)) {
+            assertThat(plain.status()).isEqualTo(101);
+            assertThat(plain.headers()).as("no subprotocol offered, none selected").doesNotContainKey("sec-websocket-protocol");
         }
     }
 

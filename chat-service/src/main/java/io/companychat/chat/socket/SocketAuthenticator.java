@@ -1,5 +1,7 @@
 package io.companychat.chat.socket;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -22,7 +24,8 @@ import io.vertx.mutiny.core.Vertx;
 
 /**
  * Authenticates the chat socket at its upgrade, as Phoenix's {@code connect/3} did: the token
- * comes in {@code ?token=} (what Phoenix clients send) or in {@code Authorization: Bearer}. A
+ * comes in {@code ?token=} (what Phoenix clients send), in {@code Authorization: Bearer}, or as phoenix.js 1.8's
+ * {@code authToken} (a {@code Sec-WebSocket-Protocol}, see {@link #tokenOf}). A
  * missing, forged, expired or revoked token refuses the upgrade with 403; a user who already holds
  * {@code chat.socket.max-per-user} sockets here gets 429; a replica that is stopping refuses it with 503. The token
  * is never logged (it rides in the query string).
@@ -35,6 +38,8 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
     static final TypedKey<Long> EXPIRES_AT = TypedKey.forLong("chat.token-expires-at");
     static final TypedKey<HttpConnection> TRANSPORT = new TypedKey<>("chat.transport");
     private static final String BEARER = "Bearer ";
+    /** The subprotocol phoenix.js 1.8 offers for its {@code authToken}, followed by the token in base64. */
+    static final String AUTH_TOKEN_PROTOCOL = "base64url.bearer.phx.";
 
     private final JWTParser parser;
     private final RevokedTokens revokedTokens;
@@ -108,7 +113,14 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
         }
     }
 
-    private static String tokenOf(HttpServerRequest request) {
+    /**
+     * The token: {@code ?token=} (API.md, what Phoenix clients send), else {@code Authorization: Bearer}, else the
+     * {@code authToken} of phoenix.js 1.8, which offers the subprotocols {@code phoenix} and
+     * {@code base64url.bearer.phx.<the token in base64, unpadded>} (so that the token is in no URL: not in a browser's
+     * console, not in any proxy's access log); the answer then selects {@code phoenix}
+     * ({@code quarkus.websockets-next.server.supported-subprotocols}).
+     */
+    static String tokenOf(HttpServerRequest request) {
         String query = request.getParam("token");
         if (query != null && !query.isBlank()) {
             return query;
@@ -117,6 +129,28 @@ public class SocketAuthenticator implements HttpUpgradeCheck {
         if (header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return header.substring(BEARER.length()).trim();
         }
+        for (String offered : request.headers().getAll("Sec-WebSocket-Protocol")) {
+            for (String protocol : offered.split(",")) {
+                String trimmed = protocol.trim();
+                if (trimmed.startsWith(AUTH_TOKEN_PROTOCOL)) {
+                    return decodeAuthToken(trimmed.substring(AUTH_TOKEN_PROTOCOL.length()));
+                }
+            }
+        }
         return null;
+    }
+
+    /**
+     * phoenix.js encodes with {@code btoa} (base64's standard alphabet) and drops the padding, although the prefix says
+     * base64url: either alphabet is read, padding or not. Null when it is not base64 of text (the upgrade gets 403).
+     */
+    static String decodeAuthToken(String encoded) {
+        try {
+            String token = new String(Base64.getDecoder().decode(encoded.replace('-', '+').replace('_', '/')),
+                    StandardCharsets.UTF_8);
+            return token.isBlank() ? null : token;
+        } catch (IllegalArgumentException notBase64) {
+            return null;
+        }
     }
 }

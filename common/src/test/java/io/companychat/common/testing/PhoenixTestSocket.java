@@ -60,11 +60,23 @@ public final class PhoenixTestSocket implements AutoCloseable {
 
     /** Opens the socket with extra upgrade headers (e.g. {@code Authorization}). */
     public static PhoenixTestSocket open(URI uri, Map<String, String> headers) {
+        return open(uri, headers, List.of());
+    }
+
+    /** Opens the socket offering {@code subprotocols}, most preferred first (the JDK's client sets that header itself). */
+    public static PhoenixTestSocket open(URI uri, List<String> subprotocols) {
+        return open(uri, Map.of(), subprotocols);
+    }
+
+    private static PhoenixTestSocket open(URI uri, Map<String, String> headers, List<String> subprotocols) {
         BlockingQueue<JsonNode> incoming = new LinkedBlockingQueue<>();
         CompletableFuture<Integer> closed = new CompletableFuture<>();
         try {
             WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
             headers.forEach(builder::header);
+            if (!subprotocols.isEmpty()) {
+                builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
+            }
             WebSocket socket = builder.buildAsync(uri, new Listener(incoming, closed)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
             return new PhoenixTestSocket(socket, incoming, closed);
         } catch (ExecutionException e) {

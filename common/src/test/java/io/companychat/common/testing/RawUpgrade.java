@@ -31,6 +31,14 @@ public record RawUpgrade(Socket socket, int status, Map<String, String> headers)
      */
     public static RawUpgrade open(String host, int port, String target, int receiveBuffer, Duration readTimeout)
             throws IOException {
+        return open(host, port, target, Map.of(), receiveBuffer, readTimeout);
+    }
+
+    /** As {@link #open(String, int, String, int, Duration)}, with {@code headers} added to the request. */
+    public static RawUpgrade open(String host, int port, String target, Map<String, String> headers, int receiveBuffer,
+            Duration readTimeout) throws IOException {
+        StringBuilder extra = new StringBuilder();
+        headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
         Socket socket = new Socket();
         try {
             if (receiveBuffer > 0) {
@@ -40,7 +48,7 @@ public record RawUpgrade(Socket socket, int status, Map<String, String> headers)
             socket.connect(new InetSocketAddress(host, port), (int) readTimeout.toMillis());
             socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: " + host + ":" + port
                     + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    + "Sec-WebSocket-Version: 13\r\n" + extra + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
             return read(socket);
         } catch (IOException | RuntimeException e) {
