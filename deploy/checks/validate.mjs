@@ -58,7 +58,8 @@ const MIN_MEMORY_LIMIT = 384 * 2 ** 20;
 // Native images (tags ending in -native) rest at a fraction of that (an estimate: never measured here).
 const MIN_NATIVE_MEMORY_LIMIT = 128 * 2 ** 20;
 const DEFAULT_GRACE_SECONDS = 30; // Kubernetes' default terminationGracePeriodSeconds
-const SECRET_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE_KEY|_KEY)$/i;
+// names of secret values, lists included (INTERNAL_ACCEPTED_SERVICE_TOKENS); not *_CREDENTIALS, which names a file (CHAT_NATS_CREDENTIALS)
+const SECRET_NAME = /(PASSWORDS?|PASSWD|TOKENS?|SECRETS?|PRIVATE_KEY|_KEY)$/i;
 const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 const args = new Set(process.argv.slice(2));

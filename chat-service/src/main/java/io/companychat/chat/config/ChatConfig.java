@@ -1,5 +1,7 @@
 package io.companychat.chat.config;
 
+import java.util.Optional;
+
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -43,6 +45,15 @@ public interface ChatConfig {
          */
         @WithDefault("chat")
         String natsPrefix();
+
+        /** A token for NATS's token authorization ({@code CHAT_NATS_TOKEN}, from a Secret); none: no token sent. */
+        Optional<String> natsToken();
+
+        /**
+         * A NATS credentials file, the user's JWT and nkey seed ({@code CHAT_NATS_CREDENTIALS}: its path, mounted from a
+         * Secret); none: no user credentials sent.
+         */
+        Optional<String> natsCredentials();
 
         /**
          * How often the PostgreSQL bus checks whether another replica listens ({@code PgMessageBus}): while provably

@@ -265,7 +265,7 @@ public class NatsMessageBus implements MessageBus {
         postgres.subscribe(receiver, onGap, () -> {
         });
         Context context = vertx.getOrCreateContext();
-        Options options = Options.builder()
+        Options.Builder builder = Options.builder()
                 .server(config.bus().natsUrl())
                 .connectionName("chat-service")
                 .noEcho()
@@ -278,8 +278,12 @@ public class NatsMessageBus implements MessageBus {
                 // is written into a dead socket and lost for live delivery. One PING/PONG per 5 s costs nothing.
                 .pingInterval(NATS_PING_INTERVAL)
                 .maxPingsOut(2)
-                .connectionListener((nats, event) -> connectionEvent(event))
-                .build();
+                .connectionListener((nats, event) -> connectionEvent(event));
+        // From a Secret (the environment or a mounted file), never from NATS_URL, which lives in a ConfigMap; neither is
+        // logged. A tls:// URL needs nothing here: jnats then connects with TLS, verified against the JVM's trust store.
+        config.bus().natsToken().ifPresent(token -> builder.token(token.toCharArray()));
+        config.bus().natsCredentials().ifPresent(file -> builder.authHandler(Nats.credentials(file)));
+        Options options = builder.build();
         try {
             connection = Nats.connect(options);
         } catch (IOException e) {
