@@ -287,7 +287,8 @@ public class NatsMessageBus implements MessageBus {
         try {
             connection = Nats.connect(options);
         } catch (IOException e) {
-            throw new IllegalStateException("CHAT_BUS=nats, but NATS does not answer at " + config.bus().natsUrl(), e);
+            throw new IllegalStateException("CHAT_BUS=nats, but NATS at " + config.bus().natsUrl()
+                    + " does not answer or refuses this replica (CHAT_NATS_TOKEN, CHAT_NATS_CREDENTIALS): " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while connecting to NATS", e);
