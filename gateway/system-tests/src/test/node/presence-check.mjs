@@ -11,9 +11,8 @@
 //   ann shares a direct conversation with bob and one with carl before the run; dan and eve with nobody.
 // Talks to its caller over stdio: prints {"need": "kill replica 2"} and waits for a line on stdin once
 // it has; its last line is {"ok", "checks": [...], "failed": [...], "error"}.
-import { Socket, Presence } from "phoenix";
-import WebSocket from "ws";
 import { createInterface } from "node:readline";
+import { api as apiAt, presenceClient, waitFor, withTimeout } from "./presence-lib.mjs";
 
 const args = JSON.parse(process.argv[2]);
 const [replica1, replica2] = args.replicas;
@@ -31,45 +30,12 @@ function check(name, ok, detail) {
 const stdinLines = createInterface({ input: process.stdin });
 const lines = stdinLines[Symbol.asyncIterator]();
 
-/** A connected, joined client with its Presence; view() is {userId: [phx_ref...]} from presence.list(). */
+/** A connected, joined client with its Presence (presence-lib.mjs). */
 async function client(name, endpoint) {
-  const socket = new Socket(endpoint, { transport: WebSocket, params: { token: users[name].token }, timeout: TIMEOUT_MS,
-    reconnectAfterMs: () => 60000 });
-  socket.connect();
-  const channel = socket.channel("room:chat", {});
-  const presence = new Presence(channel);
-  let syncs = 0;
-  presence.onSync(() => { syncs++; });
-  await withTimeout(new Promise((resolve, reject) => {
-    channel.join()
-      .receive("ok", resolve)
-      .receive("error", (reply) => reject(new Error(`${name}: join refused: ${JSON.stringify(reply)}`)))
-      .receive("timeout", () => reject(new Error(`${name}: join timed out`)));
-  }), `${name} join`);
-  const view = () => {
-    const seen = {};
-    presence.list((id, { metas }) => { seen[id] = metas.map((meta) => meta.phx_ref); });
-    return seen;
-  };
-  await waitFor(() => syncs > 0, TIMEOUT_MS, `${name}: onSync after the join`);
-  return { name, socket, channel, presence, view, syncs: () => syncs, close: () => socket.disconnect() };
+  return { name, ...(await presenceClient(name, endpoint, users[name].token, TIMEOUT_MS)) };
 }
 
-function withTimeout(promise, what, ms = TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms); }),
-  ]);
-}
-
-async function waitFor(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const api = (method, path, token, body) => apiAt(args.api, method, path, token, body);
 
 /** Waits for the condition; records a check either way, with how long it took. */
 async function expectWithin(name, ms, condition, describe) {
@@ -82,17 +48,6 @@ async function expectWithin(name, ms, condition, describe) {
     check(name, false, describe());
     return -1;
   }
-}
-
-async function api(method, path, token, body) {
-  const response = await fetch(args.api + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
 }
 
 const ids = Object.fromEntries(Object.entries(users).map(([name, user]) => [name, String(user.id)]));

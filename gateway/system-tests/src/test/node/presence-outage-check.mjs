@@ -11,9 +11,8 @@
 // Talks to its caller over stdio: prints {"need": "away"}, {"need": "back"} and {"need": "truth"} and waits for a
 // line on stdin after each (for "truth": {"<user id>": [phx_ref, ...]}); its last line is
 // {"ok", "checks": [...], "failed": [...], "error", "resyncedAfterMs"}.
-import { Socket, Presence } from "phoenix";
-import WebSocket from "ws";
 import { createInterface } from "node:readline";
+import { api as apiAt, presenceClient, waitFor, withTimeout } from "./presence-lib.mjs";
 
 const args = JSON.parse(process.argv[2]);
 const [replica1, replica2] = args.replicas;
@@ -31,62 +30,19 @@ function check(name, ok, detail) {
 const stdinLines = createInterface({ input: process.stdin });
 const lines = stdinLines[Symbol.asyncIterator]();
 
+/** A connected, joined client with its Presence (presence-lib.mjs), named with its replica. */
+async function client(name, endpoint) {
+  const joined = await presenceClient(name, endpoint, users[name].token, TIMEOUT_MS);
+  return { name: `${name}@${endpoint === replica1 ? 1 : 2}`, view: joined.view, joinRef: () => joined.channel.joinRef(),
+    close: joined.close };
+}
+
+const api = (method, path, token, body) => apiAt(args.api, method, path, token, body);
+
 async function ask(need) {
   console.log(JSON.stringify({ need }));
   const answer = await withTimeout(lines.next(), need, 60000);
   return answer.value;
-}
-
-/** A connected, joined client with its Presence; view() is {userId: [phx_ref...] sorted} from presence.list(). */
-async function client(name, endpoint) {
-  const socket = new Socket(endpoint, { transport: WebSocket, params: { token: users[name].token }, timeout: TIMEOUT_MS,
-    reconnectAfterMs: () => 60000 });
-  socket.connect();
-  const channel = socket.channel("room:chat", {});
-  const presence = new Presence(channel);
-  let syncs = 0;
-  presence.onSync(() => { syncs++; });
-  await withTimeout(new Promise((resolve, reject) => {
-    channel.join()
-      .receive("ok", resolve)
-      .receive("error", (reply) => reject(new Error(`${name}: join refused: ${JSON.stringify(reply)}`)))
-      .receive("timeout", () => reject(new Error(`${name}: join timed out`)));
-  }), `${name} join`);
-  const view = () => {
-    const seen = {};
-    presence.list((id, { metas }) => { seen[id] = metas.map((meta) => meta.phx_ref).sort(); });
-    return seen;
-  };
-  await waitFor(() => syncs > 0, TIMEOUT_MS, `${name}: onSync after the join`);
-  return { name: `${name}@${endpoint === replica1 ? 1 : 2}`, view, joinRef: () => channel.joinRef(),
-    close: () => socket.disconnect() };
-}
-
-function withTimeout(promise, what, ms = TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms); }),
-  ]);
-}
-
-async function waitFor(condition, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function api(method, path, token, body) {
-  const response = await fetch(args.api + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
 }
 
 const ids = Object.fromEntries(Object.entries(users).map(([name, user]) => [name, String(user.id)]));

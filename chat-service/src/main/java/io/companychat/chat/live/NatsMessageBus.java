@@ -85,6 +85,8 @@ public class NatsMessageBus implements MessageBus {
     private final String pairSubject;
     /** {@code <prefix>.all}: what every replica gets. */
     private final String everyReplica;
+    /** {@code <prefix>.presence.resync}: a replica back from a loss asks the others to read their sockets' presence again. */
+    private final String presenceResync;
     private final PgMessageBus postgres;
     private final ChatConfig config;
     private final ObjectMapper mapper;
@@ -122,6 +124,7 @@ public class NatsMessageBus implements MessageBus {
         this.userSubject = config.bus().natsPrefix() + ".user.";
         this.pairSubject = config.bus().natsPrefix() + ".pair.";
         this.everyReplica = config.bus().natsPrefix() + ".all";
+        this.presenceResync = config.bus().natsPrefix() + ".presence.resync";
         this.mapper = mapper;
         this.vertx = vertx;
         this.published = registry.counter("chat.bus.published", "bus", "nats");
@@ -302,6 +305,10 @@ public class NatsMessageBus implements MessageBus {
             }
         });
         dispatcher.subscribe(everyReplica);
+        // Another replica is back from a loss: what it published into its link before jnats saw the link was dead
+        // reached nobody (a kept meta cannot cover that: jnats took it), so every replica reads its sockets' presence
+        // again, as after a loss of its own (users already waiting are not queued twice).
+        connection.createDispatcher(request -> context.runOnContext(ignored -> onRestored.run())).subscribe(presenceResync);
         Log.infof("Live events over NATS at %s (routing by interest)", connection.getConnectedUrl());
     }
 
@@ -320,6 +327,7 @@ public class NatsMessageBus implements MessageBus {
                 Log.info("NATS connection back: live delivery resumes");
                 onGap.run();
                 publishUnsentPresence();
+                askOthersToResync();
                 // Once the server has read the subscriptions (a flush): what the others publish from then on comes here.
                 vertx.executeBlocking(() -> {
                     confirmResubscribed();
@@ -433,6 +441,15 @@ public class NatsMessageBus implements MessageBus {
                 Thread.currentThread().interrupt();
             }
             batch.forEach(follow -> follow.complete(null));
+        }
+    }
+
+    /** After a loss: the other replicas read their sockets' presence again (no echo: not this one, which does so itself). */
+    private void askOthersToResync() {
+        try {
+            connection.publish(presenceResync, new byte[0]);
+        } catch (IllegalStateException awayAgain) {
+            Log.debug("NATS away again before the presence resync request went out");
         }
     }
 
