@@ -631,6 +631,15 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
     !spread.includes("topology.kubernetes.io/zone") && "no topologySpreadConstraint over topology.kubernetes.io/zone",
     !spread.includes("kubernetes.io/hostname") && "no topologySpreadConstraint over kubernetes.io/hostname",
   ]);
+  // Every login and registration goes through these: one node or zone lost must not take every replica.
+  for (const name of ["user-service", "auth-service"]) {
+    const keys = (deployments.find((d) => d.metadata.name === name)?.spec?.template?.spec?.topologySpreadConstraints ?? [])
+      .filter((t) => t.labelSelector?.matchLabels?.["app.kubernetes.io/name"] === name).map((t) => t.topologyKey);
+    check(`${name}: spread over zones and nodes`, [
+      !keys.includes("topology.kubernetes.io/zone") && "no topologySpreadConstraint over topology.kubernetes.io/zone for its own pods",
+      !keys.includes("kubernetes.io/hostname") && "no topologySpreadConstraint over kubernetes.io/hostname for its own pods",
+    ]);
+  }
 
   // The PostgreSQL connection budget: at the manifests' own maximum scale, during a rollout (surge),
   // every pod's pools full, plus the migration Job, within what the server grants (PG_CONNECTION_BUDGET).
