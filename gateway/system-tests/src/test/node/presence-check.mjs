@@ -11,8 +11,7 @@
 //   ann shares a direct conversation with bob and one with carl before the run; dan and eve with nobody.
 // Talks to its caller over stdio: prints {"need": "kill replica 2"} and waits for a line on stdin once
 // it has; its last line is {"ok", "checks": [...], "failed": [...], "error"}.
-import { createInterface } from "node:readline";
-import { api as apiAt, presenceClient, waitFor, withTimeout } from "./presence-lib.mjs";
+import { api as apiAt, callerLines, checkList, presenceClient, waitFor } from "./presence-lib.mjs";
 
 const args = JSON.parse(process.argv[2]);
 const [replica1, replica2] = args.replicas;
@@ -21,14 +20,8 @@ const TIMEOUT_MS = 15000;
 const CONTACT_CHANGE_MS = 2500; // API.md: within 2 seconds (and a little for this process)
 const DEAD_REPLICA_MS = 60000;
 
-const checks = [];
-const failed = [];
-function check(name, ok, detail) {
-  (ok ? checks : failed).push(detail === undefined ? name : `${name}: ${detail}`);
-}
-
-const stdinLines = createInterface({ input: process.stdin });
-const lines = stdinLines[Symbol.asyncIterator]();
+const { checks, failed, check } = checkList();
+const caller = callerLines();
 
 /** A connected, joined client with its Presence (presence-lib.mjs). */
 async function client(name, endpoint) {
@@ -117,7 +110,7 @@ try {
 
   // Bob and Dan are on replica 2: it is SIGKILLed, it says goodbye to no one.
   console.log(JSON.stringify({ need: "kill replica 2" }));
-  await withTimeout(lines.next(), "the kill", 60000);
+  await caller.next("the kill", 60000);
   const leftAfter = await expectWithin("a SIGKILLed replica's users leave within 60 s", DEAD_REPLICA_MS,
     () => !(ids.bob in annPhone.view()), () => JSON.stringify(annPhone.view()));
   result.killedReplicaLeftAfterMs = leftAfter;
@@ -128,7 +121,7 @@ try {
   result.error = String(error.message || error);
 } finally {
   for (const one of open) one.close();
-  stdinLines.close();
+  caller.close();
 }
 result.checks = checks;
 result.failed = failed;

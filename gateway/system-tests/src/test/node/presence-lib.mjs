@@ -2,6 +2,22 @@
 // `phoenix` npm client with its own `Presence` object, waiting with a deadline, and REST calls through the gateway.
 import { Socket, Presence } from "phoenix";
 import WebSocket from "ws";
+import { createInterface } from "node:readline";
+
+/** The checks a run records: passed ones in checks, failed ones in failed (its last line reports both). */
+export function checkList() {
+  const checks = [];
+  const failed = [];
+  const check = (name, ok, detail) => { (ok ? checks : failed).push(detail === undefined ? name : `${name}: ${detail}`); };
+  return { checks, failed, check };
+}
+
+/** The caller's answers on stdin, a line each: next(what, ms) waits for the next one; close() when done. */
+export function callerLines() {
+  const input = createInterface({ input: process.stdin });
+  const lines = input[Symbol.asyncIterator]();
+  return { next: (what, ms) => withTimeout(lines.next(), what, ms), close: () => input.close() };
+}
 
 /**
  * A connected, joined client with its Presence; view() is {userId: [phx_ref...] sorted} from presence.list().

@@ -11,8 +11,7 @@
 // Talks to its caller over stdio: prints {"need": "away"}, {"need": "back"} and {"need": "truth"} and waits for a
 // line on stdin after each (for "truth": {"<user id>": [phx_ref, ...]}); its last line is
 // {"ok", "checks": [...], "failed": [...], "error", "resyncedAfterMs"}.
-import { createInterface } from "node:readline";
-import { api as apiAt, presenceClient, waitFor, withTimeout } from "./presence-lib.mjs";
+import { api as apiAt, callerLines, checkList, presenceClient, waitFor } from "./presence-lib.mjs";
 
 const args = JSON.parse(process.argv[2]);
 const [replica1, replica2] = args.replicas;
@@ -21,14 +20,8 @@ const TIMEOUT_MS = 15000;
 const SETTLE_MS = 1500; // the changes made while the bus is away reach the presences table
 const RESYNC_MS = 15000; // jnats tries again every second; a busy machine may need a few
 
-const checks = [];
-const failed = [];
-function check(name, ok, detail) {
-  (ok ? checks : failed).push(detail === undefined ? name : `${name}: ${detail}`);
-}
-
-const stdinLines = createInterface({ input: process.stdin });
-const lines = stdinLines[Symbol.asyncIterator]();
+const { checks, failed, check } = checkList();
+const caller = callerLines();
 
 /** A connected, joined client with its Presence (presence-lib.mjs), named with its replica. */
 async function client(name, endpoint) {
@@ -41,7 +34,7 @@ const api = (method, path, token, body) => apiAt(args.api, method, path, token, 
 
 async function ask(need) {
   console.log(JSON.stringify({ need }));
-  const answer = await withTimeout(lines.next(), need, 60000);
+  const answer = await caller.next(need, 60000);
   return answer.value;
 }
 
@@ -98,7 +91,7 @@ try {
   result.error = String(error.message || error);
 } finally {
   for (const one of open) one.close();
-  stdinLines.close();
+  caller.close();
 }
 result.checks = checks;
 result.failed = failed;
