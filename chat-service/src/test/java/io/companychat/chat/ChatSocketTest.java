@@ -1,6 +1,7 @@
 package io.companychat.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,6 +24,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.companychat.chat.support.Chat;
 import io.companychat.chat.support.InjectUserService;
 import io.companychat.chat.support.UserServiceDouble;
+import io.companychat.common.notify.PgNotifications;
 import io.companychat.common.testing.InjectTestDatabase;
 import io.companychat.common.testing.InjectTestTokens;
 import io.companychat.common.testing.ManagementMetrics;
@@ -357,6 +361,70 @@ class ChatSocketTest {
             }
             assertThat(socket.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
                     .as("the next push after the catch-up of %d", missed).isEqualTo(next);
+        }
+    }
+
+    /**
+     * Pushes of different conversations can reach a socket out of id order: here Ben's message waits, its id taken, on
+     * a lock until after Cat's newer one was committed and pushed. Ann's laptop closes between the two and rejoins with
+     * {@code since} = the newest id it got: the older message, committed after it, is replayed all the same (the
+     * catch-up also reads what was stored in {@code chat.socket.replay-overlap} before {@code since}).
+     */
+    @Test
+    void aMessageCommittedAfterANewerOneItWasPushedBehindIsReplayedToASinceOfTheNewer() throws Exception {
+        long cat = chat.newUser("Cat");
+        long withCat = chat.conversation(cat, ann);
+        long held;
+        long newer;
+        try (Connection lock = database.connect()) {
+            lock.setAutoCommit(false);
+            try (PreparedStatement forUpdate = lock.prepareStatement("SELECT 1 FROM conversations WHERE id = ? FOR UPDATE")) {
+                forUpdate.setLong(1, conversation);
+                forUpdate.execute();
+            }
+            // Its INSERT takes an id, then waits on the lock to check the conversation's key.
+            CompletableFuture<Long> heldBack = CompletableFuture.supplyAsync(() -> chat.post(ben, conversation, "held back"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> chat.queryLong("SELECT count(*) FROM pg_stat_activity "
+                    + "WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO messages%'") > 0);
+            try (PhoenixTestSocket laptop = joined(ann)) {
+                newer = chat.post(cat, withCat, "went ahead");
+                assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                        .as("the newer message, pushed first").isEqualTo(newer);
+            }
+            lock.rollback();
+            held = heldBack.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(held).as("the held-back message's id").isLessThan(newer);
+        try (PhoenixTestSocket laptop = connect(ann)) {
+            assertThat(laptop.joinChat(Map.of("since", newer)).get("status").asText()).isEqualTo("ok");
+            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                    .as("replayed after since=%d", newer).isEqualTo(held);
+            assertThat(laptop.receivesPush("receive_msg", Duration.ofMillis(300))).as("anything more").isFalse();
+        }
+    }
+
+    /**
+     * A message another replica stored while this one's LISTEN connection was lost (written here straight to the
+     * table: its NOTIFY never came) reaches a socket that stayed open, without a rejoin, once the connection is back;
+     * a message this replica delivered itself meanwhile is not pushed again.
+     */
+    @Test
+    void aMessageStoredElsewhereWhileTheListenConnectionWasLostReachesTheOpenSocketOnceItIsBack() throws Exception {
+        try (PhoenixTestSocket laptop = joined(ann)) {
+            long delivered = chat.post(ben, conversation, "delivered live");
+            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                    .as("live").isEqualTo(delivered);
+            long storedElsewhere = chat.newMessages(conversation, 1, ben).get(0);
+            try (Connection db = database.connect(); PreparedStatement terminate = db.prepareStatement(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                            + " AND application_name LIKE ?")) {
+                terminate.setString(1, "%" + PgNotifications.APPLICATION_NAME_SUFFIX);
+                terminate.execute();
+            }
+            assertThat(laptop.awaitPush("receive_msg", Duration.ofSeconds(10)).at("/message/id").asLong())
+                    .as("pushed once the LISTEN connection is back").isEqualTo(storedElsewhere);
+            assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
+                    .isFalse();
         }
     }
 

@@ -1,5 +1,7 @@
 package io.companychat.chat.live;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -37,13 +39,21 @@ public interface MessageBus {
     Uni<CompletionStage<Void>> publishInTransaction(SqlConnection transaction, LiveEvent event);
 
     /**
+     * How long before a loss of the bus was noticed events may already have been lost: a link that dies silently (no
+     * FIN or reset) is noticed by NATS's pings within ~15 s, by TCP keepalive on PostgreSQL's side sooner; doubled.
+     */
+    Duration LOSS_NOTICED_WITHIN = Duration.ofSeconds(30);
+
+    /**
      * Receives the events every replica gets: the other replicas' messages and signals, everybody's
      * membership changes. {@code onGap} runs whenever events may have been missed (the bus lost its
      * connection, and again once it listens anew), for whoever keeps state that events keep current.
-     * {@code onRestored} runs once the bus that carries presence listens again after a loss (not at the
-     * first subscription): what the other replicas published meanwhile never came, and never will.
+     * {@code onRestored} runs once the bus that carries messages and presence listens again after a loss (not at the
+     * first subscription), and with NATS also when another replica is back from one: the events published from the
+     * instant it is given on may never have come, and never will (the instant is when the loss began, less
+     * {@link #LOSS_NOTICED_WITHIN}).
      */
-    void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Runnable onRestored);
+    void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Consumer<Instant> onRestored);
 
     /**
      * This replica holds a socket of the user now (its first one): events addressed to them must come here. Called

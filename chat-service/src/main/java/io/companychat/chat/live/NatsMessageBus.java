@@ -1,7 +1,10 @@
 package io.companychat.chat.live;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import jakarta.annotation.PreDestroy;
@@ -109,8 +113,10 @@ public class NatsMessageBus implements MessageBus {
     private volatile Dispatcher dispatcher;
     private volatile Runnable onGap = () -> {
     };
-    private volatile Runnable onRestored = () -> {
+    private volatile Consumer<Instant> onRestored = missedSince -> {
     };
+    /** When the loss being repaired began, less the time it may have taken to notice (null: none). */
+    private final AtomicReference<Instant> lostFrom = new AtomicReference<>();
     /**
      * Presence metas NATS did not take (it was away), the latest of each connection by {@code phx_ref}, to publish once
      * it is back. At most one per connection of this replica that changed while away (or was reaped by it). Guarded by
@@ -261,11 +267,11 @@ public class NatsMessageBus implements MessageBus {
     }
 
     @Override
-    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Runnable onRestored) {
+    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Consumer<Instant> onRestored) {
         this.onGap = onGap;
         this.onRestored = onRestored;
-        // Presence rides NATS: a LISTEN connection restored brings nothing of it back.
-        postgres.subscribe(receiver, onGap, () -> {
+        // Messages and presence ride NATS: a LISTEN connection restored brings nothing of them back.
+        postgres.subscribe(receiver, onGap, missedSince -> {
         });
         Context context = vertx.getOrCreateContext();
         Options.Builder builder = Options.builder()
@@ -307,8 +313,11 @@ public class NatsMessageBus implements MessageBus {
         dispatcher.subscribe(everyReplica);
         // Another replica is back from a loss: what it published into its link before jnats saw the link was dead
         // reached nobody (a kept meta cannot cover that: jnats took it), so every replica reads its sockets' presence
-        // again, as after a loss of its own (users already waiting are not queued twice).
-        connection.createDispatcher(request -> context.runOnContext(ignored -> onRestored.run())).subscribe(presenceResync);
+        // again, and the messages stored since the loss began (the request's body), as after a loss of its own.
+        connection.createDispatcher(request -> {
+            Instant missedSince = lossBeganAt(request.getData());
+            context.runOnContext(ignored -> onRestored.accept(missedSince));
+        }).subscribe(presenceResync);
         Log.infof("Live events over NATS at %s (routing by interest)", connection.getConnectedUrl());
     }
 
@@ -318,7 +327,9 @@ public class NatsMessageBus implements MessageBus {
                 if (!connected.getAndSet(false)) {
                     return;
                 }
-                Log.warn("NATS connection lost: live events to and from other replicas wait for it; clients catch up with since");
+                Log.warn("NATS connection lost: live events to and from other replicas wait for it; sockets here get what"
+                        + " they missed once it is back");
+                lostFrom.compareAndSet(null, Instant.now().minus(LOSS_NOTICED_WITHIN));
                 onGap.run();
             }
             case RESUBSCRIBED -> {
@@ -326,13 +337,15 @@ public class NatsMessageBus implements MessageBus {
                 reconnects.increment();
                 Log.info("NATS connection back: live delivery resumes");
                 onGap.run();
+                Instant lost = lostFrom.getAndSet(null);
+                Instant missedSince = lost != null ? lost : Instant.now().minus(LOSS_NOTICED_WITHIN);
                 publishUnsentPresence();
-                askOthersToResync();
+                askOthersToResync(missedSince);
                 // Once the server has read the subscriptions (a flush): what the others publish from then on comes here.
                 vertx.executeBlocking(() -> {
                     confirmResubscribed();
                     return null;
-                }, false).onComplete(done -> onRestored.run());
+                }, false).onComplete(done -> onRestored.accept(missedSince));
             }
             default -> {
             }
@@ -444,12 +457,29 @@ public class NatsMessageBus implements MessageBus {
         }
     }
 
-    /** After a loss: the other replicas read their sockets' presence again (no echo: not this one, which does so itself). */
-    private void askOthersToResync() {
+    /**
+     * After a loss: the other replicas read their sockets' presence again, and the messages stored from
+     * {@code missedSince} on (its epoch milliseconds, in ASCII, are the body); no echo: not this one, which does so itself.
+     */
+    private void askOthersToResync(Instant missedSince) {
         try {
-            connection.publish(presenceResync, new byte[0]);
+            connection.publish(presenceResync, Long.toString(missedSince.toEpochMilli()).getBytes(StandardCharsets.US_ASCII));
         } catch (IllegalStateException awayAgain) {
             Log.debug("NATS away again before the presence resync request went out");
+        }
+    }
+
+    /**
+     * The instant a resync request names (see {@link #askOthersToResync}); a request without one (a replica of before
+     * 2026-12-08) or with a garbled one: {@link #LOSS_NOTICED_WITHIN} ago. Never later than now.
+     */
+    static Instant lossBeganAt(byte[] body) {
+        Instant now = Instant.now();
+        try {
+            Instant named = Instant.ofEpochMilli(Long.parseLong(new String(body, StandardCharsets.US_ASCII).trim()));
+            return named.isAfter(now) ? now : named;
+        } catch (NumberFormatException | DateTimeException garbled) {
+            return now.minus(LOSS_NOTICED_WITHIN);
         }
     }
 

@@ -2,6 +2,7 @@ package io.companychat.chat.live;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -215,9 +217,11 @@ public class PgMessageBus implements MessageBus {
     }
 
     @Override
-    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Runnable onRestored) {
+    public void subscribe(Consumer<LiveEvent> receiver, Runnable onGap, Consumer<Instant> onRestored) {
         // Subscribed runs at the first LISTEN and after every reconnection.
         AtomicBoolean first = new AtomicBoolean(true);
+        // When the loss being repaired began (less the time it may have taken to notice), the earliest if several.
+        AtomicReference<Instant> lostFrom = new AtomicReference<>();
         notifications.listen(CHANNEL, payload -> receive(payload, receiver), () -> {
             boolean again = !first.getAndSet(false);
             if (again) {
@@ -226,12 +230,14 @@ public class PgMessageBus implements MessageBus {
             listening = true;
             checkReplicas(); // at once: the echo tells the other replicas that this one listens (again)
             onGap.run();
+            Instant missedSince = lostFrom.getAndSet(null);
             if (again) {
-                onRestored.run();
+                onRestored.accept(missedSince != null ? missedSince : Instant.now().minus(LOSS_NOTICED_WITHIN));
             }
         }, () -> {
             listening = false;
             othersListening = true;
+            lostFrom.compareAndSet(null, Instant.now().minus(LOSS_NOTICED_WITHIN));
             onGap.run();
         });
         vertx.setPeriodic(checkInterval.toMillis(), id -> checkReplicas());

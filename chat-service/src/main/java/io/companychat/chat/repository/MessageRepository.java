@@ -2,6 +2,7 @@ package io.companychat.chat.repository;
 
 import static io.companychat.chat.repository.ConversationRepository.instant;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -103,13 +104,40 @@ public class MessageRepository {
                 SELECT m.id
                 FROM conversation_members me
                 CROSS JOIN LATERAL (SELECT m.id FROM messages m WHERE m.conversation_id = me.conversation_id AND m.id > $2
-                                    ORDER BY m.id LIMIT $3) m
+                                      AND m.id <> $4 ORDER BY m.id LIMIT $3) m
                 WHERE me.user_id = $1
                 ORDER BY m.id LIMIT $3)
             SELECT m.id, m.conversation_id, m.sender_id, m.content, m.date, m.client_id, m.inserted_at, m.edited_at,
                    m.deleted_at
             FROM newer JOIN messages m ON m.id = newer.id
             ORDER BY m.id""";
+
+    /**
+     * Where a catch-up from {@code since} starts: the newest message below it stored more than the overlap ($2 ms)
+     * before it (null: none, all are newer); no row: no such message. A backward walk of the primary key from
+     * {@code since} over what every conversation stored in the overlap, then one row: the messages of that window are
+     * the only ones read (see {@link #replayFrom}).
+     */
+    static final String OVERLAP_BOUND = """
+            SELECT (SELECT b.id FROM messages b WHERE b.id < s.id AND b.inserted_at < s.inserted_at - $2 * interval '1 millisecond'
+                    ORDER BY b.id DESC LIMIT 1) AS below
+            FROM messages s WHERE s.id = $1""";
+
+    /** The newest message stored before $1 (0: none): a backward walk of the primary key over what was stored since. */
+    static final String LAST_STORED_BEFORE = """
+            SELECT coalesce((SELECT b.id FROM messages b WHERE b.inserted_at < $1 ORDER BY b.id DESC LIMIT 1), 0) AS id""";
+
+    /**
+     * The messages after $2 of every conversation any of the users $1 is a member of, at most $3 per conversation, with
+     * each conversation's members now; oldest first.
+     */
+    static final String NEWER_FOR_MEMBERS = """
+            SELECT %s, ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id
+                             ORDER BY cm.user_id) AS member_ids
+            FROM (SELECT DISTINCT me.conversation_id FROM conversation_members me WHERE me.user_id = ANY ($1)) c
+            CROSS JOIN LATERAL (SELECT %s FROM messages m WHERE m.conversation_id = c.conversation_id AND m.id > $2
+                                ORDER BY m.id LIMIT $3) m
+            ORDER BY m.id""".formatted(prefixed("m.", COLUMNS), COLUMNS);
 
     /** Whom an edit or delete is about: the conversation's members now. */
     private static final String MEMBERS_OF_M = """
@@ -320,10 +348,10 @@ public class MessageRepository {
 
     private static Changed changed(RowSet<Row> rows) {
         Iterator<Row> found = rows.iterator();
-        if (!found.hasNext()) {
-            return null;
-        }
-        Row row = found.next();
+        return found.hasNext() ? withMembers(found.next()) : null;
+    }
+
+    private static Changed withMembers(Row row) {
         Long[] ids = row.getArrayOfLongs("member_ids");
         long[] members = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
@@ -336,9 +364,51 @@ public class MessageRepository {
         return String.join(", ", Arrays.stream(columns.split(", ")).map(column -> prefix + column).toList());
     }
 
-    /** The user's messages after {@code sinceId} in the conversations they are a member of now, oldest first. */
-    public Uni<List<Message>> newerForMember(long userId, long sinceId, int limit) {
-        return pool.preparedQuery(NEWER_FOR_MEMBER).execute(Tuple.of(userId, sinceId, limit)).map(rows -> {
+    /**
+     * The messages stored from {@code from} on in the conversations of any of {@code userIds} (at most
+     * {@code perConversation} of each), with their conversation's members now, oldest first: what the sockets of those
+     * users may have missed while the live events bus was away. Two statements: the id where {@code from} begins (one
+     * walk of the primary key over what was stored since), then one index range per conversation.
+     */
+    public Uni<List<Changed>> storedSinceFor(List<Long> userIds, Instant from, int perConversation) {
+        return pool.preparedQuery(LAST_STORED_BEFORE).execute(Tuple.of(from.atOffset(ZoneOffset.UTC)))
+                .map(rows -> rows.iterator().next().getLong("id"))
+                .chain(afterId -> pool.preparedQuery(NEWER_FOR_MEMBERS)
+                        .execute(Tuple.of(userIds.toArray(Long[]::new), afterId, perConversation)))
+                .map(rows -> {
+                    List<Changed> found = new ArrayList<>(rows.size());
+                    rows.forEach(row -> found.add(withMembers(row)));
+                    return found;
+                });
+    }
+
+    /**
+     * The id after which a catch-up for a client that has {@code sinceId} starts: {@code sinceId} itself, less the
+     * ids of the messages stored in the {@code overlap} before it. A message below {@code sinceId} can be committed, and
+     * pushed, after it (another insert batch, another replica), so a client's newest id does not prove it has every
+     * older one; what was stored that close before it is sent again (clients keep messages by id). {@code sinceId}
+     * when it names no message or the overlap is zero.
+     */
+    public Uni<Long> replayFrom(long sinceId, Duration overlap) {
+        if (sinceId <= 0 || overlap.isZero() || overlap.isNegative()) {
+            return Uni.createFrom().item(sinceId);
+        }
+        return pool.preparedQuery(OVERLAP_BOUND).execute(Tuple.of(sinceId, overlap.toMillis())).map(rows -> {
+            Iterator<Row> found = rows.iterator();
+            if (!found.hasNext()) {
+                return sinceId;
+            }
+            Long below = found.next().getLong("below");
+            return below == null ? 0L : below;
+        });
+    }
+
+    /**
+     * The user's messages after {@code afterId} but {@code exceptId} (the one the client has) in the conversations
+     * they are a member of now, oldest first.
+     */
+    public Uni<List<Message>> newerForMember(long userId, long afterId, long exceptId, int limit) {
+        return pool.preparedQuery(NEWER_FOR_MEMBER).execute(Tuple.of(userId, afterId, limit, exceptId)).map(rows -> {
             List<Message> found = new ArrayList<>(rows.size());
             rows.forEach(row -> found.add(message(row)));
             return found;

@@ -1,5 +1,6 @@
 package io.companychat.chat.service;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -175,9 +176,14 @@ public class MessageService {
         });
     }
 
-    /** The user's messages newer than {@code sinceId} in all their conversations, oldest first (socket catch-up). */
-    public Uni<List<MessageView>> newerFor(long userId, long sinceId, int limit) {
-        return messages.newerForMember(userId, sinceId, limit)
+    /**
+     * Socket catch-up: the user's messages newer than {@code sinceId} in all their conversations, and those stored in
+     * the {@code overlap} before it (they may have been committed after it, see {@link MessageRepository#replayFrom}),
+     * oldest first; not {@code sinceId} itself.
+     */
+    public Uni<List<MessageView>> newerFor(long userId, long sinceId, Duration overlap, int limit) {
+        return messages.replayFrom(sinceId, overlap)
+                .chain(afterId -> messages.newerForMember(userId, afterId, sinceId, limit))
                 .map(found -> found.stream().map(MessageView::of).toList());
     }
 

@@ -113,7 +113,8 @@ public class ChatChannels {
             session.joinChat(frame.joinRef());
             session.startReplay();
             send(session, protocol.replyOk(frame, protocol.object()));
-        }).chain(() -> presence.joined(session)).chain(() -> messages.newerFor(session.userId, since.asLong(), config.replayLimit()))
+        }).chain(() -> presence.joined(session)).chain(() -> messages.newerFor(session.userId, since.asLong(), config.replayOverlap(),
+                config.replayLimit()))
                 .onFailure().invoke(failure -> Log.warnf("Catch-up replay failed: %s", failure.toString()))
                 .onFailure().recoverWithItem(List.of())
                 .invoke(replayed -> {

@@ -23,6 +23,14 @@ public interface SocketConfig {
     int replayLimit();
 
     /**
+     * A join with {@code since} also replays what was stored this long before that message ({@code CHAT_REPLAY_OVERLAP};
+     * 0 = only newer ids): pushes of different senders can reach a socket out of id order, so a client's newest id
+     * does not prove it got every older one. Clients keep messages by id and drop what they have.
+     */
+    @WithDefault("5s")
+    Duration replayOverlap();
+
+    /**
      * Received frames that may wait while one frame of the same socket is being handled (a {@code send_msg}'s database
      * round trip). Past it a frame gets an error reply instead of waiting; once as many again have been refused
      * before the socket caught up, it is closed with 1008. See {@code InboundFrames}.

@@ -91,19 +91,24 @@ class ReplicaKillIT {
                 Set<Long> acknowledged = new TreeSet<>();
                 beforeKill.stream().filter(Attempt::acknowledged).forEach(a -> acknowledged.add(a.id()));
                 afterKill.forEach(a -> acknowledged.add(a.id()));
+                List<Long> onSurvivor = new ArrayList<>();
                 long deadline = System.currentTimeMillis() + PhoenixTestSocket.WAIT.toMillis();
                 while (!benSaw.keySet().containsAll(acknowledged) && System.currentTimeMillis() < deadline) {
                     try {
                         JsonNode message = benOn2.awaitPush("receive_msg", Duration.ofMillis(500)).get("message");
                         benSaw.merge(message.get("id").asLong(), 1, Integer::sum);
+                        onSurvivor.add(message.get("id").asLong());
                     } catch (AssertionError nothingYet) {
                         // keep waiting until the deadline
                     }
                 }
                 assertThat(benSaw.keySet()).as("ben saw (live on the killed replica, then caught up with since=%d on the other) "
                         + "every acknowledged message", lastSeen).containsAll(acknowledged);
+                assertThat(onSurvivor).as("ben's socket on the surviving replica").doesNotHaveDuplicates();
+                // The catch-up also replays what was stored shortly before since (chat.socket.replay-overlap: a message
+                // below it may have been committed after it); a client keeps messages by id. Nothing above since twice.
                 assertThat(benSaw.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList())
-                        .as("messages ben was given twice").isEmpty();
+                        .as("messages ben was given twice").allMatch(id -> id < lastSeen);
                 assertThat(benOn2.receivesPush("receive_msg", Duration.ofMillis(500))).as("a push beyond the acknowledged messages")
                         .isFalse();
 
