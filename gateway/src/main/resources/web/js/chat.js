@@ -16,6 +16,8 @@ const SESSION_CHECK_EVERY_MS = 10000;
 const FLASH_MS = 6000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIST_LIMIT = 100;
+/** Message ids remembered as brought by the socket: far more than a replay overlap holds. */
+const DELIVERED_MEMORY = 5000;
 /** A filter reads on through the directory by itself for at most this many pages, then asks ("Show more people"). */
 const DIRECTORY_AUTO_PAGES = 10;
 /** After a rejoin, the open conversation is read again from its newest message, as far back as it was loaded, up to
@@ -49,6 +51,10 @@ export class ChatApp {
     // Per conversation, the newest message the server's unread_count already counted: a live or replayed message up
     // to it is not counted again.
     this.countedUpTo = new Map();
+    // The ids of the last messages the socket brought (live or replayed): a rejoin's replay also carries what was
+    // stored just before `since` (it may have overtaken a message still on its way), mostly messages already here; one
+    // of them must not count as unread again where no history is loaded to recognise it.
+    this.delivered = new Set();
     this.active = null;
     this.editing = null;
     this.leaving = null;
@@ -433,7 +439,9 @@ export class ChatApp {
       if (!this.conversations.has(id)) return;
     }
     const history = this.histories.get(id);
-    const isNew = !history?.messages.has(message.id);
+    const isNew = !history?.messages.has(message.id) && !this.delivered.has(message.id);
+    this.delivered.add(message.id);
+    if (this.delivered.size > DELIVERED_MEMORY) this.delivered.delete(this.delivered.values().next().value);
     if (history) history.messages.set(message.id, message);
     this.noteLastMessage(id, message);
     if (message.sender_id !== this.me.id) {

@@ -410,6 +410,8 @@ class ChatSocketTest {
      */
     @Test
     void aMessageStoredElsewhereWhileTheListenConnectionWasLostReachesTheOpenSocketOnceItIsBack() throws Exception {
+        assertThat(ManagementMetrics.value("chat_bus_connected", "bus=\"postgres\"")).as("listening").isEqualTo(1);
+        double caughtUpBefore = ManagementMetrics.value("chat_bus_caught_up_total", "");
         try (PhoenixTestSocket laptop = joined(ann)) {
             long delivered = chat.post(ben, conversation, "delivered live");
             assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
@@ -426,6 +428,8 @@ class ChatSocketTest {
             assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
                     .isFalse();
         }
+        assertThat(ManagementMetrics.value("chat_bus_caught_up_total", "") - caughtUpBefore).as("caught up").isEqualTo(1);
+        assertThat(ManagementMetrics.value("chat_bus_connected", "bus=\"postgres\"")).as("listening again").isEqualTo(1);
     }
 
     @Test

@@ -34,6 +34,7 @@ import io.companychat.chat.live.LiveEvent.PresenceChanged;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener.Events;
@@ -137,6 +138,9 @@ public class NatsMessageBus implements MessageBus {
         this.received = registry.counter("chat.bus.received", "bus", "nats");
         this.dropped = registry.counter("chat.bus.dropped", "bus", "nats");
         this.reconnects = registry.counter("chat.bus.reconnects", "bus", "nats");
+        Gauge.builder("chat.bus.connected", connected, up -> up.get() ? 1 : 0).tag("bus", "nats")
+                .description("1 while this replica listens to the bus, 0 while it does not (live events from others lost)")
+                .register(registry);
     }
 
     @Override

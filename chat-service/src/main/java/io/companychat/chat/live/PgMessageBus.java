@@ -36,6 +36,7 @@ import io.companychat.chat.repository.ConversationRepository;
 import io.companychat.chat.repository.MessageRepository;
 import io.companychat.common.notify.PgNotifications;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -125,6 +126,9 @@ public class PgMessageBus implements MessageBus {
         this.published = registry.counter("chat.bus.published", "bus", "postgres");
         this.received = registry.counter("chat.bus.received", "bus", "postgres");
         this.reconnects = registry.counter("chat.bus.reconnects", "bus", "postgres");
+        Gauge.builder("chat.bus.connected", this, bus -> bus.listening ? 1 : 0).tag("bus", "postgres")
+                .description("1 while this replica listens to the bus, 0 while it does not (live events from others lost)")
+                .register(registry);
         this.pool = pool;
         this.notifications = notifications;
         this.messages = messages;

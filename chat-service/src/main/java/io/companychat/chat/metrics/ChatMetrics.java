@@ -38,6 +38,7 @@ public class ChatMetrics {
     private final Counter stored;
     private final Counter delivered;
     private final Timer deliveryLag;
+    private final Counter caughtUp;
     private final Map<String, Counter> refusedUpgrades = new ConcurrentHashMap<>();
     private final Map<String, Counter> rateLimited = new ConcurrentHashMap<>();
 
@@ -51,6 +52,9 @@ public class ChatMetrics {
                 .description("from a message's commit to its push to a socket on this replica (the bus included)")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+        this.caughtUp = Counter.builder("chat.bus.caught.up")
+                .description("messages pushed to this replica's sockets after a loss of the bus, which they missed live")
+                .register(registry);
         List.of(ORIGIN, TOKEN, SOCKETS_PER_USER, STOPPING, CAPACITY).forEach(this::upgradeRefused0);
         List.of("messages", "signals", "search").forEach(limit -> rateLimitCounter(limit));
     }
@@ -81,6 +85,11 @@ public class ChatMetrics {
     public Counter rateLimitCounter(String limit) {
         return rateLimited.computeIfAbsent(limit, l -> Counter.builder("chat.rate.limited")
                 .description("actions refused by a per-user rate limit, by limit").tag("limit", l).register(registry));
+    }
+
+    /** Messages that reached this replica's sockets only after a loss of the bus (see {@code MissedMessages}). */
+    public void caughtUpAfterBusLoss(int messages) {
+        caughtUp.increment(messages);
     }
 
     public void messageStored() {

@@ -205,6 +205,7 @@ public class LiveSockets {
                     () -> receiveMsg(message));
             pushed++;
         }
+        metrics.caughtUpAfterBusLoss(pushed);
         return pushed;
     }
 

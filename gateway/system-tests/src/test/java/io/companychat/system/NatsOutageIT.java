@@ -102,7 +102,7 @@ class NatsOutageIT {
                     List<Long> sentWhileAway = during.stream().map(Attempt::id).toList();
                     long caughtUpBy = System.currentTimeMillis() + RESUME_LIMIT.toMillis();
                     while (!live.containsAll(sentWhileAway)) {
-                        assertThat(System.currentTimeMillis()).as("Ben's open socket got %s, sent while NATS was away (%s); "
+                        assertThat(System.currentTimeMillis()).as("Ben's open socket gets %s, sent while NATS was away (%s); "
                                 + "it got %s", sentWhileAway, outage, live).isLessThan(caughtUpBy);
                         receivedLive(benOn2, live, -1, Duration.ofMillis(500));
                     }
