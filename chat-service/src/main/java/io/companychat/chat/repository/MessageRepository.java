@@ -128,16 +128,21 @@ public class MessageRepository {
             SELECT coalesce((SELECT b.id FROM messages b WHERE b.inserted_at < $1 ORDER BY b.id DESC LIMIT 1), 0) AS id""";
 
     /**
-     * The messages after $2 of every conversation any of the users $1 is a member of, at most $3 per conversation, with
-     * each conversation's members now; oldest first.
+     * The messages after $2 of every conversation any of the users $1 is a member of, at most $3 per conversation,
+     * oldest first.
      */
     static final String NEWER_FOR_MEMBERS = """
-            SELECT %s, ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id
-                             ORDER BY cm.user_id) AS member_ids
+            SELECT m.*
             FROM (SELECT DISTINCT me.conversation_id FROM conversation_members me WHERE me.user_id = ANY ($1)) c
             CROSS JOIN LATERAL (SELECT %s FROM messages m WHERE m.conversation_id = c.conversation_id AND m.id > $2
                                 ORDER BY m.id LIMIT $3) m
-            ORDER BY m.id""".formatted(prefixed("m.", COLUMNS), COLUMNS);
+            ORDER BY m.id""".formatted(COLUMNS);
+
+    /** The members now of each of the conversations $1. */
+    static final String MEMBERS_OF_EACH = """
+            SELECT c.id, ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id
+                               ORDER BY cm.user_id) AS member_ids
+            FROM unnest($1::bigint[]) AS c (id)""";
 
     /** Whom an edit or delete is about: the conversation's members now. */
     private static final String MEMBERS_OF_M = """
@@ -352,12 +357,15 @@ public class MessageRepository {
     }
 
     private static Changed withMembers(Row row) {
-        Long[] ids = row.getArrayOfLongs("member_ids");
-        long[] members = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            members[i] = ids[i];
+        return new Changed(message(row), longs(row.getArrayOfLongs("member_ids")));
+    }
+
+    private static long[] longs(Long[] boxed) {
+        long[] unboxed = new long[boxed.length];
+        for (int i = 0; i < boxed.length; i++) {
+            unboxed[i] = boxed[i];
         }
-        return new Changed(message(row), members);
+        return unboxed;
     }
 
     private static String prefixed(String prefix, String columns) {
@@ -375,10 +383,20 @@ public class MessageRepository {
                 .map(rows -> rows.iterator().next().getLong("id"))
                 .chain(afterId -> pool.preparedQuery(NEWER_FOR_MEMBERS)
                         .execute(Tuple.of(userIds.toArray(Long[]::new), afterId, perConversation)))
-                .map(rows -> {
-                    List<Changed> found = new ArrayList<>(rows.size());
-                    rows.forEach(row -> found.add(withMembers(row)));
-                    return found;
+                .chain(rows -> {
+                    List<Message> found = new ArrayList<>(rows.size());
+                    rows.forEach(row -> found.add(message(row)));
+                    if (found.isEmpty()) {
+                        return Uni.createFrom().item(List.<Changed>of());
+                    }
+                    // The members once per conversation, not once per message: a busy group has hundreds.
+                    Long[] conversations = found.stream().map(Message::conversationId).distinct().toArray(Long[]::new);
+                    return pool.preparedQuery(MEMBERS_OF_EACH).execute(Tuple.tuple().addArrayOfLong(conversations)).map(memberRows -> {
+                        Map<Long, long[]> membersOf = new HashMap<>();
+                        memberRows.forEach(row -> membersOf.put(row.getLong("id"), longs(row.getArrayOfLongs("member_ids"))));
+                        return found.stream().map(message -> new Changed(message, membersOf.get(message.conversationId())))
+                                .toList();
+                    });
                 });
     }
 
