@@ -31,6 +31,13 @@ public interface SocketConfig {
     Duration replayOverlap();
 
     /**
+     * At shutdown, the open sockets are closed (1001) at most this many a second ({@code CHAT_SHUTDOWN_CLOSE_RATE}; 0
+     * = all at once), so that their clients reconnect to the other replicas over seconds, not milliseconds.
+     */
+    @WithDefault("2000")
+    int shutdownCloseRate();
+
+    /**
      * Received frames that may wait while one frame of the same socket is being handled (a {@code send_msg}'s database
      * round trip). Past it a frame gets an error reply instead of waiting; once as many again have been refused
      * before the socket caught up, it is closed with 1008. See {@code InboundFrames}.

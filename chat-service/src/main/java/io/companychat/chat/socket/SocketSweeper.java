@@ -1,5 +1,10 @@
 package io.companychat.chat.socket;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
@@ -15,7 +20,10 @@ import io.vertx.core.Vertx;
 /**
  * Closes the sockets that must not stay open: silent for longer than the idle timeout, opened
  * with a token that has expired (within one sweep interval) or was revoked by a logout (at
- * once), and all of them, with a proper close frame, as soon as the service is told to stop.
+ * once), and all of them, with a proper close frame, as soon as the service is told to stop: paced, at most
+ * {@code chat.socket.shutdown-close-rate} a second ({@code CHAT_SHUTDOWN_CLOSE_RATE}, 2,000) in slices every
+ * {@value #SLICE_MILLIS} ms, but all within {@link #MOST_SPREAD}, so that a replica's clients do not all reconnect to
+ * the others (join, catch-up, presence) in the same few milliseconds; phoenix.js retries 10 ms after a close.
  */
 @ApplicationScoped
 public class SocketSweeper {
@@ -24,6 +32,9 @@ public class SocketSweeper {
     static final CloseReason TOKEN_EXPIRED = new CloseReason(1008, "token expired");
     static final CloseReason TOKEN_REVOKED = new CloseReason(1008, "token revoked");
     static final CloseReason GOING_AWAY = new CloseReason(1001, "server shutting down");
+    static final long SLICE_MILLIS = 100;
+    /** The longest the closes at shutdown are spread over: well within QUARKUS_SHUTDOWN_TIMEOUT (45 s deployed). */
+    static final Duration MOST_SPREAD = Duration.ofSeconds(20);
 
     private final SocketSessions sessions;
     private final SocketConfig config;
@@ -57,7 +68,39 @@ public class SocketSweeper {
      */
     void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) {
         stopping = true;
-        closeAll();
+        List<SocketSession> open = new ArrayList<>();
+        sessions.forEach(open::add);
+        if (open.isEmpty()) {
+            return;
+        }
+        Collections.shuffle(open); // a user's sockets (phone, laptop) do not all go in one slice
+        int perSlice = perSlice(open.size(), config.shutdownCloseRate(), MOST_SPREAD);
+        Log.infof("Closing %d chat sockets, %d every %d ms", open.size(), perSlice, SLICE_MILLIS);
+        closeSlices(open, 0, perSlice);
+    }
+
+    /**
+     * How many sockets each slice closes: {@code perSecond} spread over the slices of a second, but enough for all of
+     * them within {@code within}; all at once for a rate of 0.
+     */
+    static int perSlice(int sockets, int perSecond, Duration within) {
+        if (perSecond <= 0) {
+            return Math.max(1, sockets);
+        }
+        long slices = Math.max(1, within.toMillis() / SLICE_MILLIS);
+        int byRate = (int) Math.max(1, perSecond * SLICE_MILLIS / 1000);
+        int byDeadline = (int) ((sockets + slices - 1) / slices);
+        return Math.max(byRate, byDeadline);
+    }
+
+    private void closeSlices(List<SocketSession> open, int from, int perSlice) {
+        int to = Math.min(open.size(), from + perSlice);
+        for (int i = from; i < to; i++) {
+            close(open.get(i), GOING_AWAY);
+        }
+        if (to < open.size()) {
+            vertx.setTimer(SLICE_MILLIS, timer -> closeSlices(open, to, perSlice));
+        }
     }
 
     void stop(@Observes ShutdownEvent shutdown) {

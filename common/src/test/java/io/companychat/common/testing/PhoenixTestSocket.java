@@ -43,10 +43,19 @@ public final class PhoenixTestSocket implements AutoCloseable {
     private final AtomicInteger refs = new AtomicInteger();
     private String joinRef;
 
+    /** {@link System#nanoTime()} when the socket closed, 0 while it is open. */
+    private volatile long closedAtNanos;
+
     private PhoenixTestSocket(WebSocket socket, BlockingQueue<JsonNode> incoming, CompletableFuture<Integer> closed) {
         this.socket = socket;
         this.incoming = incoming;
         this.closed = closed;
+        closed.whenComplete((code, failure) -> closedAtNanos = System.nanoTime());
+    }
+
+    /** When ({@link System#nanoTime()}) the server closed the socket (or the connection dropped); 0 while it is open. */
+    public long closedAtNanos() {
+        return closedAtNanos;
     }
 
     /** Opens {@code <base>/socket/websocket?token=…&vsn=2.0.0}; fails with {@link Rejected} if the upgrade is refused. */

@@ -37,6 +37,13 @@ public interface GatewayConfig {
     @WithDefault("100000")
     int maxSockets();
 
+    /**
+     * At shutdown, the tunnels' clients get their close frames at most this many a second
+     * ({@code GATEWAY_SHUTDOWN_CLOSE_RATE}; 0 = all at once), so that they reconnect over seconds, not milliseconds.
+     */
+    @WithDefault("2000")
+    int shutdownCloseRate();
+
     /** How long to wait for a TCP connection to a service before answering 502. */
     @WithDefault("3s")
     Duration connectTimeout();

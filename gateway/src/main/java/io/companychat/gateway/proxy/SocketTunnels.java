@@ -1,5 +1,9 @@
 package io.companychat.gateway.proxy;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +37,11 @@ import io.vertx.core.net.impl.ConnectionBase;
  * once the service has switched protocols the two connections are joined at the Netty level: bytes flow both ways
  * as the buffers they were read into, neither copied nor parsed (see {@link ServiceConnection}). When the gateway is
  * told to stop, each client gets a close frame (1001, going away) between two of the service's frames instead of a
- * dropped connection, and every tunnel is closed within {@link #CLOSE_HANDSHAKE_MILLIS} of it.
+ * dropped connection, and every tunnel is closed within {@link #CLOSE_HANDSHAKE_MILLIS} of it. The close frames go
+ * out paced, at most {@code gateway.shutdown-close-rate} a second ({@code GATEWAY_SHUTDOWN_CLOSE_RATE}, 2,000) in
+ * slices every {@value #SLICE_MILLIS} ms but all within {@link #MOST_SPREAD}, so that the clients do not all reconnect
+ * (through the other gateways, to chat-service) in the same few milliseconds: phoenix.js retries 10 ms after a close.
+ * chat-service paces its own the same way (its {@code SocketSweeper}; the gateway does not depend on common).
  */
 @ApplicationScoped
 public class SocketTunnels {
@@ -42,6 +50,9 @@ public class SocketTunnels {
     static final String GOING_AWAY_REASON = "gateway shutting down";
     /** How long a client has to answer the close frame before its connection is closed anyway. */
     static final long CLOSE_HANDSHAKE_MILLIS = 2000;
+    static final long SLICE_MILLIS = 100;
+    /** The longest the close frames at shutdown are spread over: well within QUARKUS_SHUTDOWN_TIMEOUT (30 s deployed). */
+    static final Duration MOST_SPREAD = Duration.ofSeconds(15);
     /**
      * The longest a side of a closed tunnel is kept to write out what is queued for it ({@link Closing}): 30 s, time
      * for a 64 KB queue at ~17 kbit/s.
@@ -52,6 +63,7 @@ public class SocketTunnels {
     private final OpenTelemetry telemetry;
     private final Tracer tracer;
     private final int maxSockets;
+    private final int shutdownCloseRate;
     private final UpgradedRequests upgradedRequests;
     private final Set<ServiceConnection> open = ConcurrentHashMap.newKeySet();
     /** Tunnels open or being opened, against {@code gateway.max-sockets}. */
@@ -64,6 +76,7 @@ public class SocketTunnels {
         this.telemetry = telemetry;
         this.tracer = telemetry.getTracer(SocketTunnels.class.getName());
         this.maxSockets = config.maxSockets();
+        this.shutdownCloseRate = config.shutdownCloseRate();
         if (vertx.isNativeTransportEnabled()) {
             Log.info("Connections on Netty's native epoll transport");
         } else {
@@ -80,12 +93,43 @@ public class SocketTunnels {
      */
     void shuttingDown(@Observes ShutdownDelayInitiatedEvent shutdown) throws InterruptedException {
         stopping = true;
-        goAwayAll();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_HANDSHAKE_MILLIS + 1000);
+        List<ServiceConnection> tunnels = new ArrayList<>(open);
+        Collections.shuffle(tunnels); // a user's sockets (phone, laptop) do not all go in one slice
+        int perSlice = perSlice(tunnels.size(), shutdownCloseRate, MOST_SPREAD);
+        long lastSlice = tunnels.isEmpty() ? 0 : (tunnels.size() - 1) / perSlice * SLICE_MILLIS;
+        if (!tunnels.isEmpty()) {
+            Log.infof("Closing %d WebSocket tunnels, %d every %d ms", tunnels.size(), perSlice, SLICE_MILLIS);
+        }
+        goAwayInSlices(tunnels, 0, perSlice);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lastSlice + CLOSE_HANDSHAKE_MILLIS + 1000);
         synchronized (count) {
             for (long left; count.get() > 0 && (left = deadline - System.nanoTime()) > 0;) {
                 TimeUnit.NANOSECONDS.timedWait(count, left);
             }
+        }
+    }
+
+    /**
+     * How many close frames each slice sends: {@code perSecond} spread over the slices of a second, but enough for all
+     * of them within {@code within}; all at once for a rate of 0.
+     */
+    static int perSlice(int tunnels, int perSecond, Duration within) {
+        if (perSecond <= 0) {
+            return Math.max(1, tunnels);
+        }
+        long slices = Math.max(1, within.toMillis() / SLICE_MILLIS);
+        int byRate = (int) Math.max(1, perSecond * SLICE_MILLIS / 1000);
+        int byDeadline = (int) ((tunnels + slices - 1) / slices);
+        return Math.max(byRate, byDeadline);
+    }
+
+    private void goAwayInSlices(List<ServiceConnection> tunnels, int from, int perSlice) {
+        int to = Math.min(tunnels.size(), from + perSlice);
+        for (int i = from; i < to; i++) {
+            tunnels.get(i).goAway();
+        }
+        if (to < tunnels.size()) {
+            vertx.setTimer(SLICE_MILLIS, timer -> goAwayInSlices(tunnels, to, perSlice));
         }
     }
 

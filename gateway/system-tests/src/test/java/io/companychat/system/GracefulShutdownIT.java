@@ -47,6 +47,12 @@ class GracefulShutdownIT {
      * good and wait all of it: chat-service's {@code UpgradedRequests}, the gateway's {@code SocketTunnels}).
      */
     private static final Duration SOCKETS_CLOSED_EXIT = Duration.ofSeconds(8);
+    /**
+     * Sockets open at SIGTERM beside the test's own, closed paced: {@code CHAT_SHUTDOWN_CLOSE_RATE} and
+     * {@code GATEWAY_SHUTDOWN_CLOSE_RATE} are 50 a second here (5 every 100 ms), so 20 take 4 slices, 300 ms or more.
+     */
+    private static final int PACED_SOCKETS = 18;
+    private static final Duration PACED_AT_LEAST = Duration.ofMillis(250);
 
     private static RunningSystem system;
 
@@ -87,10 +93,13 @@ class GracefulShutdownIT {
         Stopped stopped;
         Integer annClose;
         Integer benClose;
+        List<PhoenixTestSocket> more = joinedSockets(system.wsBase(replica1.name()), annToken);
         try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect(system.wsBase(replica1.name()), annToken);
                 PhoenixTestSocket benSocket = PhoenixTestSocket.connect(system.wsBase(replica1.name()), benToken)) {
             assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
             assertThat(benSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+            more.add(annSocket);
+            more.add(benSocket);
             // A message is written in well under the head start: hold the conversation's row so that the
             // inserts (whose foreign-key check needs it) wait until after SIGTERM, then let them through.
             try (Connection lock = system.database().connect()) {
@@ -109,7 +118,9 @@ class GracefulShutdownIT {
             }
             annClose = annSocket.awaitServerClose(Duration.ofSeconds(5));
             benClose = benSocket.awaitServerClose(Duration.ofSeconds(5));
+            assertClosedPaced(more, "chat-service", GOING_AWAY);
         } finally {
+            more.forEach(PhoenixTestSocket::close);
             if (!replica1.isAlive()) {
                 replica1.restart();
             }
@@ -132,12 +143,16 @@ class GracefulShutdownIT {
 
         Stopped stopped;
         Integer closeCode;
+        List<PhoenixTestSocket> more = joinedSockets(system.wsBase("gateway"), annToken);
         try (PhoenixTestSocket annSocket = PhoenixTestSocket.connect(system.wsBase("gateway"), annToken)) {
             assertThat(annSocket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+            more.add(annSocket);
             stopped = stopUnderLoad(gateway, i -> Exchange.post(gateway.baseUrl() + "/api/users", null,
                     Exchange.user("Gate", "gate-" + batch + "-" + i + "@example.com"), PATIENCE));
             closeCode = annSocket.awaitServerClose(Duration.ofSeconds(5));
+            assertClosedPaced(more, "the gateway", 1000, GOING_AWAY);
         } finally {
+            more.forEach(PhoenixTestSocket::close);
             if (!gateway.isAlive()) {
                 gateway.restart();
             }
@@ -147,6 +162,31 @@ class GracefulShutdownIT {
         stopped.assertExitedWithin(SOCKETS_CLOSED_EXIT);
         assertThat(closeCode).as("close code the socket through the gateway got (-1: dropped without a close frame)")
                 .isIn(1000, GOING_AWAY);
+    }
+
+    /** {@link #PACED_SOCKETS} sockets of the user, joined to {@code room:chat}. */
+    private static List<PhoenixTestSocket> joinedSockets(String wsBase, String token) {
+        List<PhoenixTestSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < PACED_SOCKETS; i++) {
+            PhoenixTestSocket socket = PhoenixTestSocket.connect(wsBase, token);
+            sockets.add(socket);
+            assertThat(socket.joinChat(Map.of()).path("status").asText()).isEqualTo("ok");
+        }
+        return sockets;
+    }
+
+    /**
+     * Every socket got a close frame ({@code codes}), and the closes were spread over {@link #PACED_AT_LEAST} or more
+     * rather than sent at once: the clients of a stopping replica reconnect elsewhere over time.
+     */
+    private static void assertClosedPaced(List<PhoenixTestSocket> sockets, String who, Integer... codes) {
+        List<Integer> got = sockets.stream().map(socket -> socket.awaitServerClose(Duration.ofSeconds(10))).toList();
+        assertThat(got).as("close codes the %d sockets of %s got", sockets.size(), who).isSubsetOf(codes);
+        long first = sockets.stream().mapToLong(PhoenixTestSocket::closedAtNanos).min().orElseThrow();
+        long last = sockets.stream().mapToLong(PhoenixTestSocket::closedAtNanos).max().orElseThrow();
+        Duration spread = Duration.ofNanos(last - first);
+        System.out.printf("GracefulShutdownIT: %s closed %d sockets over %d ms%n", who, sockets.size(), spread.toMillis());
+        assertThat(spread).as("%s's closes of %d sockets, paced", who, sockets.size()).isGreaterThanOrEqualTo(PACED_AT_LEAST);
     }
 
     /**
