@@ -1,8 +1,9 @@
 // The web client end to end, in headless Chromium (Debian's, driven by playwright-core): two people register,
 // read their password from their mail, log in, start a conversation, chat live both ways, see typing and presence
 // (when the server has them), edit a message while the other writes, reload and scroll back through the history,
-// lose the socket for a few seconds (what happened meanwhile must show after the reconnect), and log out. Any console
-// error, failed request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
+// lose the socket for a few seconds (what happened meanwhile must show after the reconnect), find the "New messages"
+// divider above what came in unread and "Jump to newest" when scrolled up, and log out. Any console error, failed
+// request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
 //
 //   node web-client-e2e.mjs '<options JSON>'
 // options: gateway (http://host:port), screenshots (folder), features {typing, presence} (what the server
@@ -22,6 +23,9 @@ const WAIT = 15_000;
 const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
 const OLDER_MESSAGES = 34;
+const LONG_CONVERSATION = 60;
+const MANY_UNREAD = 40;
+const SCREENFUL = 20;
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -222,6 +226,165 @@ async function messageIdOf(page, text) {
   return Number(await message(page, text).getAttribute('data-message-id'));
 }
 
+/** The "New messages" dividers on the page, and the ids of the messages right below and above the first one. */
+async function dividers(page) {
+  return page.evaluate(() => {
+    const all = document.querySelectorAll('#messages [data-testid="new-messages"]');
+    const nearest = (element, step) => {
+      let next = element?.[step];
+      while (next && !next.dataset.messageId) next = next[step];
+      return next ? Number(next.dataset.messageId) : null;
+    };
+    return { count: all.length, below: all[0]?.nextElementSibling?.dataset.messageId ?? null,
+      above: nearest(all[0], 'previousElementSibling') };
+  });
+}
+
+/** Whether the message is inside the visible part of the message pane. */
+async function inView(page, text) {
+  return message(page, text).evaluate((item) => {
+    const box = item.getBoundingClientRect();
+    const pane = document.querySelector('#message-scroller').getBoundingClientRect();
+    return box.top >= pane.top - 1 && box.bottom <= pane.bottom + 1;
+  });
+}
+
+/**
+ * "New messages": Ben starts a group with Ann and writes in it while she is in their direct conversation; she answers
+ * there once from another device (which moves her read marker), then Ben writes three more, the first right to left.
+ * Opening the group, Ann sees the divider right above the first of the three and nowhere else; it stays while she is
+ * there, a message coming in meanwhile adds none, and it is gone when she comes back with nothing unread.
+ */
+async function newMessagesDivider(ann, ben, direct) {
+  const { page } = ann;
+  const group = await call(ben, 'POST', '/api/conversations', { title: 'Divider check', member_ids: [ann.id] });
+  const path = `/api/conversations/${group.id}/messages`;
+  for (const content of ['Read before, 1.', 'Read before, 2.']) await call(ben, 'POST', path, { content });
+  const answered = (await call(ann, 'POST', path, { content: 'Answered from my phone.' })).id;
+  const unread = [];
+  for (const content of ['שלום אן, זו הודעה חדשה.', 'New for Ann, 2.', 'New for Ann, 3.']) {
+    unread.push((await call(ben, 'POST', path, { content })).id);
+  }
+  const groupItem = page.locator(`[data-testid="conversation-item"][data-conversation-id="${group.id}"]`);
+  await groupItem.filter({ hasText: 'New for Ann, 3.' }).waitFor();
+  await groupItem.click();
+  await message(page, 'New for Ann, 3.').waitFor();
+  let seen = await dividers(page);
+  expect('opening a conversation with unread messages shows one "New messages" divider', seen.count === 1,
+    JSON.stringify(seen));
+  expect('the divider is right above the first unread message (a right-to-left one)',
+    Number(seen.below) === unread[0], `${JSON.stringify(seen)}; first unread ${unread[0]}`);
+  expect('and below the messages read before it, none of which has a divider', seen.above === answered,
+    `${JSON.stringify(seen)}; Ann's answer ${answered}`);
+  await shot(page, '13-new-messages-divider');
+
+  await call(ben, 'POST', path, { content: 'Live while Ann watches.' });
+  await message(page, 'Live while Ann watches').waitFor();
+  seen = await dividers(page);
+  expect('a message coming in while Ann watches adds no divider, and the divider stays where it was',
+    seen.count === 1 && Number(seen.below) === unread[0], JSON.stringify(seen));
+
+  await page.locator(`[data-testid="conversation-item"][data-conversation-id="${direct}"]`).click();
+  await message(page, 'Sent while my socket was down').waitFor();
+  await groupItem.click();
+  await message(page, 'Live while Ann watches').waitFor();
+  seen = await dividers(page);
+  expect('back in the conversation with nothing unread, the divider is gone', seen.count === 0, JSON.stringify(seen));
+  return { group, path };
+}
+
+/**
+ * "Jump to newest": in a long conversation Ann scrolls up more than a screen; the button appears, counts what Ben
+ * writes meanwhile (her view stays put), and a click shows the newest message and hides it.
+ */
+async function jumpToNewest(ann, ben, { path }) {
+  const { page } = ann;
+  for (let i = 1; i <= LONG_CONVERSATION; i += 1) {
+    await call(ann, 'POST', path, { content: `A long conversation, ${i}.`, client_id: `long-${i}` });
+  }
+  await message(page, `A long conversation, ${LONG_CONVERSATION}.`).waitFor();
+  const jump = page.getByTestId('jump-newest');
+  expect('at the bottom of the conversation there is no "Jump to newest"', await jump.isHidden());
+  await page.locator('#message-scroller').evaluate((scroller) => {
+    scroller.scrollTop = scroller.scrollHeight - 3 * scroller.clientHeight;
+  });
+  expect('scrolled up more than a screen, "Jump to newest" appears', await appears(jump, 5000));
+  expect('it says "Jump to newest" while nothing new came',
+    await jump.isVisible() && (await jump.textContent()).includes('Jump to newest'), (await jump.textContent()).trim());
+  expect('it is a button that takes the keyboard focus',
+    await jump.evaluate((button) => { button.focus(); return button.tagName === 'BUTTON' && document.activeElement === button; }));
+  if (await jump.isVisible()) await labelled(ann, 'conversation scrolled up');
+  await call(ben, 'POST', path, { content: 'Newest but one, from Ben.' });
+  await call(ben, 'POST', path, { content: 'Newest, from Ben.' });
+  await message(page, 'Newest, from Ben.').waitFor();
+  expect('two messages from Ben while Ann is scrolled up make it say "2 new messages"',
+    await appears(jump.filter({ hasText: '2 new messages' }), 5000), (await jump.textContent()).trim());
+  expect('and Ann\'s view stays where she scrolled to', !(await inView(page, 'Newest, from Ben.')));
+  await shot(page, '14-jump-to-newest');
+  if (await jump.isVisible()) await jump.click();
+  expect('clicking it brings the newest message into view', await inView(page, 'Newest, from Ben.'));
+  expect('and hides the button', await jump.waitFor({ state: 'hidden', timeout: 5000 }).then(() => true, () => false));
+}
+
+/**
+ * "New messages" with history paging: Ben writes more than a page while Ann is elsewhere; after a reload she opens
+ * the group. No divider shows while the first unread message is on an older page; scrolling up brings it, above the
+ * first of them, and it stays there while an older page still is loaded above. Then more unread than fit on the
+ * screen, all loaded: the group opens with the divider in view rather than at the newest message.
+ */
+async function dividerWithPaging(ann, ben, { group, path }, direct) {
+  const { page } = ann;
+  await page.locator(`[data-testid="conversation-item"][data-conversation-id="${direct}"]`).click();
+  await message(page, 'Sent while my socket was down').waitFor();
+  let first = null;
+  for (let i = 1; i <= MANY_UNREAD; i += 1) {
+    const sent = await call(ben, 'POST', path, { content: `Many unread, ${i}.` });
+    first ??= sent.id;
+  }
+  await page.reload();
+  const groupItem = page.locator(`[data-testid="conversation-item"][data-conversation-id="${group.id}"]`);
+  await groupItem.getByTestId('unread-count').filter({ hasText: String(MANY_UNREAD) }).waitFor();
+  await groupItem.click();
+  await message(page, `Many unread, ${MANY_UNREAD}.`).waitFor();
+  const loaded = () => page.locator('[data-testid="message"][data-message-id]').count();
+  const olderPage = async () => {
+    const before = await loaded();
+    await page.locator('#message-scroller').evaluate((scroller) => { scroller.scrollTop = 0; });
+    await page.waitForFunction((count) => document.querySelectorAll('[data-testid="message"][data-message-id]').length > count,
+      before);
+  };
+  let seen = await dividers(page);
+  expect('while the first unread message is on an older page, no divider shows', seen.count === 0,
+    `${JSON.stringify(seen)} with ${await loaded()} messages loaded`);
+  for (let i = 0; i < 5 && await message(page, 'Many unread, 1.').count() === 0; i += 1) await olderPage();
+  seen = await dividers(page);
+  expect('scrolling up to it shows the divider right above the first unread message',
+    seen.count === 1 && Number(seen.below) === first, `${JSON.stringify(seen)}; first unread ${first}`);
+  await olderPage();
+  seen = await dividers(page);
+  expect('and an older page loaded above leaves it there', seen.count === 1 && Number(seen.below) === first,
+    `${JSON.stringify(seen)}; first unread ${first}`);
+
+  // More unread than fit on the screen, all loaded: the conversation opens at the divider, not at the newest.
+  await page.locator(`[data-testid="conversation-item"][data-conversation-id="${direct}"]`).click();
+  await message(page, 'Sent while my socket was down').waitFor();
+  for (let i = 1; i <= SCREENFUL; i += 1) await call(ben, 'POST', path, { content: `A screenful, ${i}.` });
+  await groupItem.getByTestId('unread-count').filter({ hasText: String(SCREENFUL) }).waitFor();
+  await groupItem.click();
+  await message(page, `A screenful, ${SCREENFUL}.`).waitFor();
+  seen = await dividers(page);
+  const dividerShown = await page.evaluate(() => {
+    const divider = document.querySelector('#messages [data-testid="new-messages"]')?.getBoundingClientRect();
+    const pane = document.querySelector('#message-scroller').getBoundingClientRect();
+    return Boolean(divider) && divider.top >= pane.top && divider.bottom <= pane.bottom;
+  });
+  expect('more unread than fit on the screen: it opens with the divider in view, above the first of them',
+    dividerShown && seen.count === 1 && Number(seen.below) === await messageIdOf(page, 'A screenful, 1.'),
+    `in view: ${dividerShown}; ${JSON.stringify(seen)}`);
+  expect('and "Jump to newest" leads on to the newest', await page.getByTestId('jump-newest').isVisible());
+  await shot(page, '15-opened-at-new-messages');
+}
+
 async function main() {
   await mkdir(shots, { recursive: true });
   const browser = await chromium.launch({
@@ -370,6 +533,11 @@ async function main() {
     expect('nothing shows twice after the reconnect', ids.length === new Set(ids).size
       && await message(ann.page, 'Sent while my socket').count() === 1, ids.join(','));
     await shot(ann.page, '12-after-reconnect');
+
+    const group = await newMessagesDivider(ann, ben, conversation);
+    await jumpToNewest(ann, ben, group);
+    await dividerWithPaging(ann, ben, group, conversation);
+
     await ben.page.getByRole('button', { name: 'Back to conversations' }).click();
     await ben.page.getByTestId('new-direct').waitFor({ state: 'visible' });
     check('Ben goes back to the list on his phone', true);

@@ -27,6 +27,10 @@ const RESYNC_PAGES = 5;
 const REVEAL_PAGES = 20;
 const REVEAL_PAGE_SIZE = 100;
 const HIGHLIGHT_MS = 2500;
+/** "Jump to newest" shows when the pane is scrolled up more than this many screens from the bottom. */
+const JUMP_SHOWN_SCREENS = 1;
+/** A conversation opened at its "New messages" divider shows this much of what was read above it. */
+const ABOVE_DIVIDER_PX = 24;
 
 export class ChatApp {
   constructor(login, { loggedOut }) {
@@ -55,6 +59,13 @@ export class ChatApp {
     // stored just before `since` (it may have overtaken a message still on its way), mostly messages already here; one
     // of them must not count as unread again where no history is loaded to recognise it.
     this.delivered = new Set();
+    // Per conversation, my own read marker as far as this tab knows it: the list's last_read_id, `read` events of my
+    // other devices, what this tab marked, and my own messages (sending moves the sender's marker).
+    this.readUpTo = new Map();
+    // The "New messages" divider of the open conversation, placed when it was opened (placeDivider).
+    this.divider = null;
+    // Messages from others that came into the open conversation while it was scrolled away from the bottom.
+    this.missed = 0;
     this.active = null;
     this.editing = null;
     this.leaving = null;
@@ -133,7 +144,9 @@ export class ChatApp {
     });
     on($('#message-scroller'), 'scroll', () => {
       if ($('#message-scroller').scrollTop < LOAD_OLDER_WITHIN_PX && this.active) this.loadOlder(this.active);
+      this.renderJump();
     });
+    on($('#jump-newest'), 'click', () => this.jumpToNewest());
     on($('#messages'), 'click', (event) => this.onMessageAction(event));
     on($('#messages'), 'submit', (event) => this.onEditSubmit(event));
     on($('#messages'), 'keydown', (event) => {
@@ -148,7 +161,13 @@ export class ChatApp {
       }
     });
     on(document, 'visibilitychange', () => {
-      if (document.visibilityState === 'visible' && this.active) this.markRead(this.active);
+      if (document.visibilityState !== 'visible' || !this.active) return;
+      // What came in while the tab was hidden is marked as opening the conversation would have marked it.
+      if (this.divider?.id !== this.active && this.unread.get(this.active)) {
+        this.placeDivider(this.active);
+        this.queue('messages');
+      }
+      this.markRead(this.active);
     });
     // The browser knows at once that the network is gone; the socket may take a heartbeat (30 s) to notice.
     on(window, 'offline', () => { $('#connection').hidden = false; });
@@ -247,6 +266,11 @@ export class ChatApp {
         return;
       }
     }
+    const switched = id !== this.active;
+    if (switched) {
+      this.placeDivider(id);
+      this.missed = 0;
+    }
     this.active = id;
     this.editing = null;
     this.confirmingDelete = null;
@@ -269,6 +293,7 @@ export class ChatApp {
     if (window.matchMedia('(min-width: 720px)').matches) $('#composer').focus();
     if (!history.loaded) await this.loadOlder(id);
     else if (history.stale) await this.refreshHistory(id);
+    if (switched && this.active === id && this.reveal?.id !== id) this.scrollToDivider();
     this.loadReads(id);
     this.markRead(id);
     if (this.reveal?.id === id) this.revealMessage();
@@ -336,6 +361,7 @@ export class ChatApp {
     // A live push may leave out the caller's own read state and the last message: keep what we knew.
     if (conversation.last_message === undefined && known) merged.last_message = known.last_message;
     this.conversations.set(conversation.id, merged);
+    if (conversation.last_read_id !== undefined) this.noteRead(conversation.id, conversation.last_read_id ?? 0);
     if (conversation.unread_count !== undefined) {
       if (conversation.id !== this.active) this.unread.set(conversation.id, conversation.unread_count);
       this.countedUpTo.set(conversation.id, Math.max(this.countedUpTo.get(conversation.id) ?? 0,
@@ -449,6 +475,12 @@ export class ChatApp {
       // A message the server's unread_count already holds (the list was read after it) is not counted twice.
       const counted = message.id <= (this.countedUpTo.get(id) ?? 0);
       if (live && isNew && !counted && !this.isWatching(id)) this.unread.set(id, (this.unread.get(id) ?? 0) + 1);
+      if (live && isNew && id === this.active) this.missed += 1;
+    } else {
+      // Sending moves the sender's own marker (API.md, Read state): my message from another device, when it is the
+      // newest, leaves nothing unread before it.
+      this.noteRead(id, message.id);
+      if (this.conversations.get(id)?.last_message?.id === message.id && this.unread.get(id)) this.unread.set(id, 0);
     }
     if (id === this.active) {
       this.renderMessages({ stick: true });
@@ -550,10 +582,12 @@ export class ChatApp {
       this.unread.set(id, 0);
       this.queue('list');
     }
-    if (!this.features.markRead || !this.live.joined) return;
     const history = this.histories.get(id);
     if (!history?.messages.size) return;
     const newest = Math.max(...history.messages.keys());
+    // What this tab has shown is read as far as the next "New messages" divider goes, told to the server or not.
+    this.noteRead(id, newest);
+    if (!this.features.markRead || !this.live.joined) return;
     if (newest <= (this.lastMarked.get(id) ?? 0)) return;
     this.lastMarked.set(id, newest);
     this.live.push('mark_read', { conv: id, message_id: newest }).catch((error) => {
@@ -575,6 +609,11 @@ export class ChatApp {
     } catch {
       // receipts are a nicety: without them the conversation still works
     }
+  }
+
+  /** My marker moves forward only, as the server's does. */
+  noteRead(id, messageId) {
+    if (messageId > (this.readUpTo.get(id) ?? -1)) this.readUpTo.set(id, messageId);
   }
 
   readsOf(id) {
@@ -683,6 +722,8 @@ export class ChatApp {
     this.histories.delete(id);
     this.unread.delete(id);
     this.countedUpTo.delete(id);
+    this.readUpTo.delete(id);
+    if (this.divider?.id === id) this.divider = null;
     if (this.active === id) {
       for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
       this.flash(notice);
@@ -695,6 +736,7 @@ export class ChatApp {
     const markers = this.readsOf(id);
     markers.set(userId, Math.max(markers.get(userId) ?? 0, messageId));
     if (userId === this.me.id) {
+      this.noteRead(id, messageId);
       const last = this.conversations.get(id)?.last_message;
       if (!last || last.id <= messageId) this.unread.set(id, 0);
       this.queue('list');
@@ -1244,6 +1286,7 @@ export class ChatApp {
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STUCK_TO_BOTTOM_PX;
 
     const messages = [...history.messages.values()].sort((a, b) => a.id - b.id);
+    const firstNew = this.dividerAnchor(history, messages);
     const items = [];
     let lastDay = null;
     let previous = null;
@@ -1252,6 +1295,11 @@ export class ChatApp {
       if (day !== lastDay) {
         items.push(h('li', { class: 'day' }, h('span', {}, dayLabel(message.inserted_at))));
         lastDay = day;
+        previous = null;
+      }
+      if (message.id === firstNew) {
+        items.push(h('li', { class: 'new-messages', role: 'separator', 'aria-label': 'New messages',
+          dataset: { testid: 'new-messages' } }, h('span', { 'aria-hidden': 'true' }, 'New messages')));
         previous = null;
       }
       // The message being edited keeps its element, so the edit box keeps what was typed, the caret, the focus
@@ -1286,6 +1334,80 @@ export class ChatApp {
 
     if (toBottom || (stick && atBottom)) scroller.scrollTop = scroller.scrollHeight;
     else if (keepFromBottom) scroller.scrollTop = scroller.scrollHeight - fromBottom;
+    this.renderJump();
+  }
+
+  /**
+   * Opening a conversation with unread messages marks where they start: the "New messages" divider goes above the
+   * first message from someone else newer than my read marker. It is placed here, before opening marks the
+   * conversation read, and stays while the conversation is open: messages that come in meanwhile add none.
+   */
+  placeDivider(id) {
+    const unread = id === null ? 0 : this.unread.get(id) ?? 0;
+    this.divider = unread > 0 ? {
+      id,
+      after: this.readUpTo.get(id) ?? null,
+      count: unread,
+      // Only what was there when it was opened can be the first unread message.
+      upTo: this.conversations.get(id)?.last_message?.id ?? Infinity,
+      anchor: null,
+    } : null;
+  }
+
+  /** The id of the message the divider goes above; null while the history loaded does not reach it, or for none. */
+  dividerAnchor(history, messages) {
+    const divider = this.divider;
+    if (!divider || divider.id !== this.active) return null;
+    // Once found, it stays put: through older pages loaded above, edits, deletions and new messages below.
+    divider.anchor ??= this.firstUnread(divider, history, messages);
+    return divider.anchor;
+  }
+
+  firstUnread({ after, count, upTo }, history, messages) {
+    const others = messages.filter((message) => message.sender_id !== this.me.id && !message.deleted_at
+      && message.id <= upTo);
+    if (after !== null) {
+      // Messages between the marker and the oldest one loaded may still be on an older page.
+      if (!history.complete && !messages.some((message) => message.id <= after)) return null;
+      return others.find((message) => message.id > after)?.id ?? null;
+    }
+    // A server without read markers: the last `count` messages from others.
+    if (others.length < count && !history.complete) return null;
+    return others[Math.max(0, others.length - count)]?.id ?? null;
+  }
+
+  /** When the unread messages do not all fit below the divider, the conversation opens with it at the top. */
+  scrollToDivider() {
+    const divider = $('#messages [data-testid="new-messages"]');
+    const scroller = $('#message-scroller');
+    if (!divider) return;
+    const above = divider.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    if (above < 0) scroller.scrollTop += above - ABOVE_DIVIDER_PX;
+  }
+
+  /**
+   * "Jump to newest" floats over the messages while they are scrolled up more than a screen from the bottom, or
+   * while messages from others came in out of sight (then it counts them); at the bottom it goes away.
+   */
+  renderJump() {
+    const scroller = $('#message-scroller');
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    if (fromBottom < STUCK_TO_BOTTOM_PX) this.missed = 0;
+    const far = fromBottom > scroller.clientHeight * JUMP_SHOWN_SCREENS;
+    $('#jump-newest').hidden = this.active === null || (!far && !this.missed);
+    const text = this.missed ? `${this.missed} new message${this.missed === 1 ? '' : 's'}` : 'Jump to newest';
+    // Written only when it changes: the label is a live region.
+    if ($('#jump-label').textContent !== text) $('#jump-label').textContent = text;
+  }
+
+  jumpToNewest() {
+    const scroller = $('#message-scroller');
+    const hadFocus = document.activeElement === $('#jump-newest');
+    scroller.scrollTop = scroller.scrollHeight;
+    this.missed = 0;
+    this.renderJump();
+    // The button goes away under the focus: the messages take it.
+    if (hadFocus) scroller.focus({ preventScroll: true });
   }
 
   renderMessage(message, conversation, previous) {

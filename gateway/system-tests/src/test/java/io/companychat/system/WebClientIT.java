@@ -31,8 +31,10 @@ import io.companychat.system.RunningSystem.TestUser;
  * The web client the gateway serves at {@code /}, in a real browser (Debian's headless Chromium driven by the
  * {@code playwright-core} npm package; src/test/node/web-client-e2e.mjs): two people register, read their password
  * from the welcome mail that reached the SMTP server, log in, start a conversation, chat live both ways, reload and
- * page back through the history, log out; no console error, failed request or error answer, a 375 px phone for one
- * of them. Screenshots of each page go to target/screenshots.
+ * page back through the history, find the "New messages" divider above what came in unread (and only there) and
+ * "Jump to newest" (with the count of what came meanwhile) when scrolled up in a long conversation, log out; no console
+ * error, failed request or error answer, a 375 px phone for one of them. Screenshots of each page go to
+ * target/screenshots.
  * <p>
  * Typing and online dots are checked when the server has them (API.md Part 2): a socket of this test asks it first,
  * and the run says which checks it skipped.
@@ -99,6 +101,7 @@ class WebClientIT {
         JsonNode result = last.startsWith("{") ? JSON.readTree(last) : JSON.createObjectNode();
         System.out.printf("WebClientIT: features %s; %d checks passed; skipped: %s; screenshots in %s%n", features,
                 result.path("checks").size(), result.path("skipped"), SCREENSHOTS);
+        result.path("checks").forEach(check -> System.out.println("  passed: " + check.asText()));
         assertThat(result.path("problems")).as("problems seen in the browser; output:%n%s", String.join("\n", output))
                 .isEmpty();
         assertThat(result.path("ok").asBoolean()).as("browser run; output:%n%s", String.join("\n", output)).isTrue();
