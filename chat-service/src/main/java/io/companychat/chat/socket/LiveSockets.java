@@ -1,12 +1,12 @@
 package io.companychat.chat.socket;
 
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -193,11 +193,14 @@ public class LiveSockets {
      * @return how many were pushed
      */
     int redeliver(List<Changed> stored) {
-        long[] known = delivered.snapshot();
+        if (stored.isEmpty()) {
+            return 0;
+        }
+        LongPredicate known = delivered.heldBetween(stored.get(0).message().id(), stored.get(stored.size() - 1).message().id());
         int pushed = 0;
         for (Changed changed : stored) {
             MessageView message = MessageView.of(changed.message());
-            if (Arrays.binarySearch(known, message.id()) >= 0) {
+            if (known.test(message.id())) {
                 continue;
             }
             delivered.add(message.id());
