@@ -2,8 +2,10 @@
 // read their password from their mail, log in, start a conversation, chat live both ways, see typing and presence
 // (when the server has them), edit a message while the other writes, reload and scroll back through the history,
 // lose the socket for a few seconds (what happened meanwhile must show after the reconnect), find the "New messages"
-// divider above what came in unread and "Jump to newest" when scrolled up, and log out. Any console error, failed
-// request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
+// divider above what came in unread and "Jump to newest" when scrolled up, the "N unread messages ↑ Jump" banner when
+// the first unread message is on an older page, a notice naming the group Ann is removed from, and a second tab of
+// Ann's (the first carries on after a login there, and goes to the login page, saying why, after a logout there). Any
+// console error, failed request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
 //
 //   node web-client-e2e.mjs '<options JSON>'
 // options: gateway (http://host:port), screenshots (folder), features {typing, presence} (what the server
@@ -26,6 +28,7 @@ const OLDER_MESSAGES = 34;
 const LONG_CONVERSATION = 60;
 const MANY_UNREAD = 40;
 const SCREENFUL = 20;
+const BANNER_UNREAD = 45;
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -78,7 +81,13 @@ async function person(browser, name, viewport, mobile) {
   const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1 });
   const who = name.toLowerCase();
   const socket = await cuttableSocket(context, who);
-  const page = await context.newPage();
+  const page = watched(await context.newPage(), who);
+  const suffix = Math.random().toString(36).slice(2, 8);
+  return { name, page, socket, email: `${who}-${suffix}@example.com`, subname: 'Tester', mobile };
+}
+
+/** A page (a tab) whose console errors, failed requests and error answers are recorded as problems. */
+function watched(page, who) {
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${who}: console error: ${message.text()}`);
   });
@@ -93,8 +102,7 @@ async function person(browser, name, viewport, mobile) {
     if (response.status() >= 400) problems.push(`${who}: ${response.status()} for ${response.request().method()} ${response.url()}`);
   });
   page.setDefaultTimeout(WAIT);
-  const suffix = Math.random().toString(36).slice(2, 8);
-  return { name, page, socket, email: `${who}-${suffix}@example.com`, subname: 'Tester', mobile };
+  return page;
 }
 
 /**
@@ -385,6 +393,122 @@ async function dividerWithPaging(ann, ben, { group, path }, direct) {
   await shot(page, '15-opened-at-new-messages');
 }
 
+/** Whether the "New messages" divider is wholly inside the visible part of the message pane. */
+async function dividerInView(page) {
+  return page.evaluate(() => {
+    const divider = document.querySelector('#messages [data-testid="new-messages"]')?.getBoundingClientRect();
+    const pane = document.querySelector('#message-scroller').getBoundingClientRect();
+    return Boolean(divider) && divider.top >= pane.top && divider.bottom <= pane.bottom;
+  });
+}
+
+/**
+ * "N unread messages ↑ Jump": Ben writes 45 messages in a group Ann has not opened (more than the first history page
+ * holds). Opening it, Ann has no divider yet, as its message is on an older page, but a banner with the count; clicking
+ * it loads back to the first of the 45 and shows the divider in view, right above it, and the banner goes.
+ */
+async function unreadBanner(ann, ben) {
+  const { page } = ann;
+  const group = await call(ben, 'POST', '/api/conversations', { title: 'Banner check', member_ids: [ann.id] });
+  const path = `/api/conversations/${group.id}/messages`;
+  let first = null;
+  for (let i = 1; i <= BANNER_UNREAD; i += 1) {
+    const sent = await call(ben, 'POST', path, { content: `Unread for the banner, ${i}.` });
+    first ??= sent.id;
+  }
+  const groupItem = page.locator(`[data-testid="conversation-item"][data-conversation-id="${group.id}"]`);
+  await groupItem.getByTestId('unread-count').filter({ hasText: String(BANNER_UNREAD) }).waitFor();
+  await groupItem.click();
+  await message(page, `Unread for the banner, ${BANNER_UNREAD}.`).waitFor();
+  const banner = page.getByTestId('jump-unread');
+  const bannerText = async () => ((await banner.isVisible()) ? (await banner.textContent()).replace(/\s+/g, ' ').trim()
+    : 'no banner');
+  expect(`the first unread message on an older page: a banner says "${BANNER_UNREAD} unread messages"`,
+    await appears(banner.filter({ hasText: `${BANNER_UNREAD} unread messages` }), 5000), await bannerText());
+  let seen = await dividers(page);
+  expect('while no divider shows yet', seen.count === 0 && await message(page, 'Unread for the banner, 1.').count() === 0,
+    `${JSON.stringify(seen)}; first unread loaded: ${await message(page, 'Unread for the banner, 1.').count()}`);
+  expect('the banner is a button that takes the keyboard focus',
+    await banner.evaluate((button) => { button.focus(); return button.tagName === 'BUTTON' && document.activeElement === button; }));
+  if (await banner.isVisible()) await labelled(ann, 'conversation with the unread banner');
+  await shot(page, '16-unread-banner');
+  if (await banner.isVisible()) await banner.click();
+  await appears(page.getByTestId('new-messages'), 5000);
+  seen = await dividers(page);
+  const dividerShown = await dividerInView(page);
+  expect('clicking it brings the divider into view, right above the first of the unread messages',
+    dividerShown && seen.count === 1 && Number(seen.below) === first,
+    `in view: ${dividerShown}; ${JSON.stringify(seen)}; first unread ${first}`);
+  expect('and the banner goes', await banner.waitFor({ state: 'hidden', timeout: 5000 }).then(() => true, () => false));
+  await shot(page, '17-unread-banner-jumped');
+}
+
+/**
+ * Removed from a group: Ben creates "Design" with Ann, who has it open, and removes her: the notice names the group.
+ * Then "Budget", which she does not have open: its removal is named in a notice too.
+ */
+async function removedFromGroup(ann, ben) {
+  const { page } = ann;
+  const notice = page.locator('#chat-notice');
+  const noticeText = async () => ((await notice.isVisible()) ? (await notice.textContent()).trim() : 'no notice');
+  const design = await call(ben, 'POST', '/api/conversations', { title: 'Design', member_ids: [ann.id] });
+  await call(ben, 'POST', `/api/conversations/${design.id}/messages`, { content: 'Welcome to Design.' });
+  const designItem = page.locator(`[data-testid="conversation-item"][data-conversation-id="${design.id}"]`);
+  await designItem.click();
+  await message(page, 'Welcome to Design.').waitFor();
+  await call(ben, 'DELETE', `/api/conversations/${design.id}/members/${ann.id}`);
+  expect('removed from the open group "Design", Ann is told so by its name',
+    await appears(notice.filter({ hasText: 'Design' }), 5000), await noticeText());
+  expect('and the group is gone from her list',
+    await designItem.waitFor({ state: 'detached', timeout: 5000 }).then(() => true, () => false));
+  await shot(page, '18-removed-from-group');
+
+  const budget = await call(ben, 'POST', '/api/conversations', { title: 'Budget', member_ids: [ann.id] });
+  await page.locator(`[data-testid="conversation-item"][data-conversation-id="${budget.id}"]`).waitFor();
+  await call(ben, 'DELETE', `/api/conversations/${budget.id}/members/${ann.id}`);
+  expect('removed from a group she does not have open ("Budget"), she is told its name too',
+    await appears(notice.filter({ hasText: 'Budget' }), 5000), await noticeText());
+}
+
+/**
+ * A second tab of Ann's browser. A login there replaces the stored token (written as its login form does, then that
+ * tab reloaded): the first tab carries on with the new token, and still gets Ben's messages live once the old token
+ * is revoked. Then Ann logs out in the second tab: the first goes to the login page within a few seconds and says why.
+ */
+async function otherTab(ann, ben, direct) {
+  const second = watched(await ann.page.context().newPage(), 'ann (second tab)');
+  await second.goto(`${gateway}/`);
+  await second.getByTestId('logout').waitFor({ state: 'visible' });
+  check('a second tab of Ann\'s browser is logged in too', true);
+
+  const oldToken = ann.token;
+  const login = await fetch(`${gateway}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ creds: { email: ann.email, password: ann.password } }) });
+  const { data } = await login.json();
+  await second.evaluate((saved) => localStorage.setItem('company-chat.session', JSON.stringify(saved)),
+    { token: data.token, expire: data.expire, user: data.user });
+  await second.reload();
+  await second.getByTestId('logout').waitFor({ state: 'visible' });
+  ann.token = data.token;
+  await call({ token: oldToken }, 'POST', '/api/logout');
+  await call(ben, 'POST', `/api/conversations/${direct}/messages`, { content: 'After your new login.' });
+  const directItem = ann.page.locator(`[data-testid="conversation-item"][data-conversation-id="${direct}"]`);
+  expect('a login in another tab replaces the token: the first tab carries on with the new one, live',
+    await appears(directItem.filter({ hasText: 'After your new login.' }), 10_000)
+      && await ann.page.getByTestId('login-email').isHidden());
+
+  await second.getByTestId('logout').click();
+  await second.getByTestId('login-email').waitFor();
+  check('logging out in it shows its login page', true);
+  expect('the first tab goes to the login page too', await appears(ann.page.getByTestId('login-email'), 5000));
+  const notice = ann.page.locator('#login-notice');
+  expect('saying "You logged out in another tab."',
+    await appears(notice.filter({ hasText: 'You logged out in another tab.' }), 5000),
+    (await notice.isVisible()) ? (await notice.textContent()).trim() : 'no notice');
+  await shot(ann.page, '19-logged-out-in-another-tab');
+  await second.close();
+}
+
 async function main() {
   await mkdir(shots, { recursive: true });
   const browser = await chromium.launch({
@@ -537,13 +661,14 @@ async function main() {
     const group = await newMessagesDivider(ann, ben, conversation);
     await jumpToNewest(ann, ben, group);
     await dividerWithPaging(ann, ben, group, conversation);
+    await unreadBanner(ann, ben);
+    await removedFromGroup(ann, ben);
 
     await ben.page.getByRole('button', { name: 'Back to conversations' }).click();
     await ben.page.getByTestId('new-direct').waitFor({ state: 'visible' });
     check('Ben goes back to the list on his phone', true);
 
-    await ann.page.getByTestId('logout').click();
-    await ann.page.getByTestId('login-email').waitFor();
+    await otherTab(ann, ben, conversation);
     const afterLogout = await fetch(`${gateway}/api/users/${ann.id}`, { headers: { Authorization: `Bearer ${ann.token}` } });
     check('logging out revokes the token', afterLogout.status === 401, `status ${afterLogout.status}`);
     await ann.page.reload();

@@ -54,7 +54,8 @@ async function request(method, path, body) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data, response.headers.get('Retry-After'));
-    if (response.status === 401 && token) unauthorized(error);
+    // A token that is no longer the stored one (another tab logged out, or in again) is not this session ending.
+    if (response.status === 401 && token && token === session.token()) unauthorized(error);
     throw error;
   }
   return data;

@@ -7,6 +7,8 @@ import { session } from './session.js';
 
 const AUTH_ROUTES = { '#/login': 'login', '#/register': 'register', '#/registered': 'registered' };
 const CONVERSATION = /^#\/c\/\d+$/;
+/** A session removed by another tab this close to its expiry was ended by the expiry (that tab's timer came first). */
+const EXPIRY_SLACK_MS = 5000;
 
 let chat = null;
 // The conversation that was open when the session ended (expired, or refused by the server): the next login goes
@@ -26,7 +28,8 @@ function route() {
     showAuth(AUTH_ROUTES[hash] ?? 'login');
     return;
   }
-  if (chat && chat.me.id !== current.user.id) stopChat();
+  // Another tab logged in again (a new token, maybe someone else's): the chat starts again with it, as a reload would.
+  if (chat && (chat.me.id !== current.user.id || chat.token !== current.token)) stopChat();
   if (AUTH_ROUTES[hash]) {
     location.replace('#/');
     return;
@@ -46,13 +49,36 @@ function loggedOut(notice) {
   showAuth('login', { notice });
 }
 
-onUnauthorized(() => loggedOut('Your session has ended. Please log in again.'));
-session.onChange(route);
-window.addEventListener('hashchange', route);
-bindAuth({ loggedIn: () => {
+/** After a login: the conversation the address names, else the one open when the session ended, else the list. */
+function enter() {
   const target = CONVERSATION.test(location.hash) ? location.hash : returnTo ?? '#/';
   returnTo = null;
   if (location.hash === target || (target === '#/' && location.hash === '')) route();
   else location.hash = target;
-} });
+}
+
+/**
+ * Another tab of this browser logged out or in (the `storage` event; this tab's own writes fire none). Logged out
+ * there: this tab goes to the login page and says why, rather than failing on its next request. Logged in there with
+ * a new token: this tab carries on with it (route() starts the chat again), at the list if it is someone else.
+ */
+function sessionChanged(current) {
+  if (!current) {
+    if (!chat) return;
+    loggedOut(chat.expiresAt - EXPIRY_SLACK_MS <= Date.now() ? 'Your session has expired. Please log in again.'
+      : 'You logged out in another tab.');
+    return;
+  }
+  if (chat?.token === current.token) return;
+  if (chat && chat.me.id !== current.user.id) {
+    returnTo = null;
+    history.replaceState(null, '', '#/');
+  }
+  enter();
+}
+
+onUnauthorized(() => loggedOut('Your session has ended. Please log in again.'));
+session.onChange(sessionChanged);
+window.addEventListener('hashchange', route);
+bindAuth({ loggedIn: enter });
 route();

@@ -5,6 +5,7 @@
 import { api, ApiError } from './api.js';
 import { $, clearErrors, fullName, fullTime, h, hueOf, initials, messageTime, shortTime, showErrors } from './dom.js';
 import { connectLive } from './live.js';
+import { session } from './session.js';
 
 const TYPING_SHOWN_MS = 5000;
 const TYPING_SENT_EVERY_MS = 2000;
@@ -35,6 +36,8 @@ const ABOVE_DIVIDER_PX = 24;
 export class ChatApp {
   constructor(login, { loggedOut }) {
     this.me = login.user;
+    this.token = login.token;
+    this.expiresAt = login.expire * 1000;
     this.loggedOut = loggedOut;
     this.users = new Map([[this.me.id, this.me]]);
     this.userRequests = new Map();
@@ -64,6 +67,8 @@ export class ChatApp {
     this.readUpTo = new Map();
     // The "New messages" divider of the open conversation, placed when it was opened (placeDivider).
     this.divider = null;
+    // While the unread banner's jump loads older pages (a second click meanwhile does nothing).
+    this.jumpingToUnread = false;
     // Messages from others that came into the open conversation while it was scrolled away from the bottom.
     this.missed = 0;
     this.active = null;
@@ -78,7 +83,7 @@ export class ChatApp {
     this.renderQueued = new Set();
     this.listLoaded = null;
     this.abort = new AbortController();
-    this.watchExpiry(login.expire * 1000);
+    this.watchExpiry(this.expiresAt);
 
     $('#auth').hidden = true;
     $('#chat').hidden = false;
@@ -112,6 +117,7 @@ export class ChatApp {
     clearTimeout(this.flashTimer);
     $('#chat-notice').hidden = true;
     $('#connection').hidden = true;
+    $('#jump-unread').hidden = true;
     for (const timers of this.typing.values()) for (const timer of timers.values()) clearTimeout(timer);
     this.live.disconnect();
     for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
@@ -145,8 +151,10 @@ export class ChatApp {
     on($('#message-scroller'), 'scroll', () => {
       if ($('#message-scroller').scrollTop < LOAD_OLDER_WITHIN_PX && this.active) this.loadOlder(this.active);
       this.renderJump();
+      this.renderUnreadBanner();
     });
     on($('#jump-newest'), 'click', () => this.jumpToNewest());
+    on($('#jump-unread'), 'click', () => this.jumpToUnread());
     on($('#messages'), 'click', (event) => this.onMessageAction(event));
     on($('#messages'), 'submit', (event) => this.onEditSubmit(event));
     on($('#messages'), 'keydown', (event) => {
@@ -247,8 +255,12 @@ export class ChatApp {
   async logout() {
     this.closing = true;
     this.live.disconnect();
+    // The request takes the token now; other tabs learn of the logout (the `storage` event) before the server closes
+    // their sockets, so they do not take the closed socket for a session that ended.
+    const revoking = api.logout();
+    session.clear();
     try {
-      await api.logout();
+      await revoking;
     } catch {
       // the token is dropped here either way
     }
@@ -703,7 +715,7 @@ export class ChatApp {
         this.queue('list');
         break;
       case 'conversation_removed':
-        this.forget(payload.conversation_id);
+        this.onRemoved(payload.conversation_id);
         break;
       case 'read':
         this.onRead(payload);
@@ -714,6 +726,27 @@ export class ChatApp {
       default:
         break;
     }
+  }
+
+  /**
+   * `conversation_removed`: I left the group (here or on another device) or its creator removed me. The notice names
+   * the group, whether it is open or not, so its title is read before it is forgotten. Leaving it here keeps "You
+   * left the group." (and a removal of one already forgotten, as after leaving here, says nothing more).
+   */
+  onRemoved(id) {
+    const conversation = this.conversations.get(id);
+    if (!conversation) return;
+    if (this.leaving === id || !this.isGroup(conversation)) {
+      this.forget(id);
+      return;
+    }
+    // Only the creator may remove others (API.md), so the creator was not removed: they left on another device.
+    const name = `“${this.titleOf(conversation)}”`;
+    const notice = conversation.sender_id === this.me.id ? `You left ${name} on another device.`
+      : `You were removed from ${name}.`;
+    const open = id === this.active;
+    this.forget(id, notice);
+    if (!open) this.flash(notice);
   }
 
   /** A conversation one is no longer in (left, or removed by its creator). */
@@ -1335,6 +1368,7 @@ export class ChatApp {
     if (toBottom || (stick && atBottom)) scroller.scrollTop = scroller.scrollHeight;
     else if (keepFromBottom) scroller.scrollTop = scroller.scrollHeight - fromBottom;
     this.renderJump();
+    this.renderUnreadBanner();
   }
 
   /**
@@ -1351,6 +1385,8 @@ export class ChatApp {
       // Only what was there when it was opened can be the first unread message.
       upTo: this.conversations.get(id)?.last_message?.id ?? Infinity,
       anchor: null,
+      // Once the divider was on screen (or jumped to), the "unread messages ↑" banner does not come back.
+      seen: false,
     } : null;
   }
 
@@ -1363,26 +1399,97 @@ export class ChatApp {
     return divider.anchor;
   }
 
-  firstUnread({ after, count, upTo }, history, messages) {
-    const others = messages.filter((message) => message.sender_id !== this.me.id && !message.deleted_at
-      && message.id <= upTo);
-    if (after !== null) {
-      // Messages between the marker and the oldest one loaded may still be on an older page.
-      if (!history.complete && !messages.some((message) => message.id <= after)) return null;
-      return others.find((message) => message.id > after)?.id ?? null;
-    }
+  firstUnread(divider, history, messages) {
+    if (this.unreadBeyondLoaded(divider, history, messages)) return null;
+    const others = this.unreadCandidates(divider, messages);
+    if (divider.after !== null) return others.find((message) => message.id > divider.after)?.id ?? null;
     // A server without read markers: the last `count` messages from others.
-    if (others.length < count && !history.complete) return null;
-    return others[Math.max(0, others.length - count)]?.id ?? null;
+    return others[Math.max(0, others.length - divider.count)]?.id ?? null;
   }
 
-  /** When the unread messages do not all fit below the divider, the conversation opens with it at the top. */
-  scrollToDivider() {
+  unreadCandidates({ upTo }, messages) {
+    return messages.filter((message) => message.sender_id !== this.me.id && !message.deleted_at && message.id <= upTo);
+  }
+
+  /** Whether the divider's first unread message may be on a page older than those loaded. */
+  unreadBeyondLoaded(divider, history, messages) {
+    if (history.complete) return false;
+    // Messages between the marker and the oldest one loaded may still be on an older page.
+    if (divider.after !== null) return !messages.some((message) => message.id <= divider.after);
+    return this.unreadCandidates(divider, messages).length < divider.count;
+  }
+
+  /**
+   * When the unread messages do not all fit below the divider, the conversation opens with it at the top; `always`
+   * (the unread banner's jump) puts it there wherever it is.
+   */
+  scrollToDivider({ always = false } = {}) {
     const divider = $('#messages [data-testid="new-messages"]');
     const scroller = $('#message-scroller');
     if (!divider) return;
     const above = divider.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-    if (above < 0) scroller.scrollTop += above - ABOVE_DIVIDER_PX;
+    if (above < 0 || always) scroller.scrollTop += above - ABOVE_DIVIDER_PX;
+    this.renderUnreadBanner();
+  }
+
+  /**
+   * "N unread messages ↑ Jump" floats over the top of the messages while the first unread message (where the "New
+   * messages" divider goes) is above them: on a page older than those loaded, or loaded but scrolled out of sight
+   * above. N is the unread count the conversation was opened with. Once the divider has been on screen, or after a
+   * jump, it stays away while the conversation is open.
+   */
+  renderUnreadBanner() {
+    const banner = $('#jump-unread');
+    const divider = this.divider;
+    const history = this.active === null ? null : this.histories.get(this.active);
+    let shown = false;
+    if (divider && divider.id === this.active && !divider.seen && history?.loaded) {
+      const line = $('#messages [data-testid="new-messages"]');
+      if (line) {
+        const scroller = $('#message-scroller');
+        const top = line.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+        // Below the screen (scrolled up past it) it is not "above": hidden, but not yet seen either.
+        if (top >= 0 && top < scroller.clientHeight) divider.seen = true;
+        shown = top < 0 && !divider.seen;
+      } else {
+        shown = this.unreadBeyondLoaded(divider, history, [...history.messages.values()]);
+      }
+    }
+    banner.hidden = !shown;
+    if (!shown) return;
+    const text = `${divider.count} unread message${divider.count === 1 ? '' : 's'}`;
+    if ($('#unread-label').textContent !== text) $('#unread-label').textContent = text;
+  }
+
+  /**
+   * The banner's jump: older pages are loaded (pages of REVEAL_PAGE_SIZE, at most REVEAL_PAGES, as for a search hit)
+   * until the first unread message is in, then the divider is put at the top of the pane.
+   */
+  async jumpToUnread() {
+    const id = this.active;
+    const divider = this.divider;
+    if (!divider || divider.id !== id || this.jumpingToUnread) return;
+    const history = this.historyOf(id);
+    const hadFocus = document.activeElement === $('#jump-unread');
+    const beyond = () => this.unreadBeyondLoaded(divider, history, [...history.messages.values()]);
+    this.jumpingToUnread = true;
+    try {
+      for (let pages = 0; beyond() && pages < REVEAL_PAGES; pages += 1) {
+        if (history.loading) await history.loading;
+        else if (history.failed) break;
+        else await this.loadOlder(id, REVEAL_PAGE_SIZE);
+        if (this.active !== id || this.divider !== divider) return;
+      }
+    } finally {
+      this.jumpingToUnread = false;
+    }
+    divider.seen = true;
+    this.renderMessages();
+    if ($('#messages [data-testid="new-messages"]')) this.scrollToDivider({ always: true });
+    else if (beyond()) this.flash('The first unread message is too far back to show here: scroll up to read on.');
+    this.renderUnreadBanner();
+    // The banner goes away under the focus: the messages take it.
+    if (hadFocus) $('#message-scroller').focus({ preventScroll: true });
   }
 
   /**

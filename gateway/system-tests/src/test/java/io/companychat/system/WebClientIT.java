@@ -32,9 +32,11 @@ import io.companychat.system.RunningSystem.TestUser;
  * {@code playwright-core} npm package; src/test/node/web-client-e2e.mjs): two people register, read their password
  * from the welcome mail that reached the SMTP server, log in, start a conversation, chat live both ways, reload and
  * page back through the history, find the "New messages" divider above what came in unread (and only there) and
- * "Jump to newest" (with the count of what came meanwhile) when scrolled up in a long conversation, log out; no console
- * error, failed request or error answer, a 375 px phone for one of them. Screenshots of each page go to
- * target/screenshots.
+ * "Jump to newest" (with the count of what came meanwhile) when scrolled up in a long conversation, the "45 unread
+ * messages ↑ Jump" banner when the first unread message is on an older page (the jump loads back to it and shows the
+ * divider right above it), a notice naming the group one is removed from (open or not), and log out in a second tab
+ * (the first goes to the login page saying "You logged out in another tab."); no console error, failed request or
+ * error answer, a 375 px phone for one of them. Screenshots of each page go to target/screenshots.
  * <p>
  * Typing and online dots are checked when the server has them (API.md Part 2): a socket of this test asks it first,
  * and the run says which checks it skipped.
