@@ -234,17 +234,21 @@ class WebSocketTest {
                 assertThat(ws.nextText()).as("echo through tunnel %d", i).isEqualTo(ECHO_PREFIX + FRAMES[1]);
             }
             assertThat(metric(OPEN_CONNECTIONS)).as("open connections with 3 tunnels").isGreaterThanOrEqualTo(connectionsBefore + 3);
+            assertThat(metric(OPEN_TUNNELS)).as("gateway_tunnels_open with 3 tunnels").isGreaterThanOrEqualTo(3);
+            assertThat(metric("gateway_tunnels_max")).as("gateway_tunnels_max").isPositive();
         } finally {
             sockets.forEach(ws -> ws.socket().close());
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(metric(OPEN_CONNECTIONS)).as("open connections after the tunnels closed").isLessThanOrEqualTo(connectionsBefore);
             assertThat(metric(ACTIVE_REQUESTS)).as("requests in flight after the tunnels closed").isLessThanOrEqualTo(requestsBefore);
+            assertThat(metric(OPEN_TUNNELS)).as("gateway_tunnels_open after the tunnels closed").isZero();
         });
     }
 
     private static final String OPEN_CONNECTIONS = "http_server_connections_seconds_active_count";
     private static final String ACTIVE_REQUESTS = "http_server_active_requests";
+    private static final String OPEN_TUNNELS = "gateway_tunnels_open";
 
     /**
      * The sum of a metric's samples (every label set) on the management port, read on a connection closed after it

@@ -14,6 +14,8 @@ import jakarta.enterprise.event.Observes;
 
 import io.companychat.gateway.config.GatewayConfig;
 import io.companychat.gateway.error.ErrorResponses;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -70,13 +72,20 @@ public class SocketTunnels {
     private final AtomicInteger count = new AtomicInteger();
     private volatile boolean stopping;
 
-    public SocketTunnels(Vertx vertx, GatewayConfig config, OpenTelemetry telemetry, UpgradedRequests upgradedRequests) {
+    public SocketTunnels(Vertx vertx, GatewayConfig config, OpenTelemetry telemetry, UpgradedRequests upgradedRequests,
+            MeterRegistry registry) {
         this.upgradedRequests = upgradedRequests;
         this.vertx = (VertxInternal) vertx;
         this.telemetry = telemetry;
         this.tracer = telemetry.getTracer(SocketTunnels.class.getName());
         this.maxSockets = config.maxSockets();
         this.shutdownCloseRate = config.shutdownCloseRate();
+        // What a pod's load is (an idle tunnel costs no CPU): its autoscaler's Pods metric and an alert near the cap.
+        Gauge.builder("gateway.tunnels.open", count, AtomicInteger::get)
+                .description("WebSocket tunnels open (or being opened) through this gateway process").register(registry);
+        Gauge.builder("gateway.tunnels.max", this, tunnels -> tunnels.maxSockets)
+                .description("the most tunnels this process opens (GATEWAY_MAX_SOCKETS); past it an upgrade gets 502")
+                .register(registry);
         if (vertx.isNativeTransportEnabled()) {
             Log.info("Connections on Netty's native epoll transport");
         } else {
