@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -430,6 +431,58 @@ class ChatSocketTest {
         }
         assertThat(ManagementMetrics.value("chat_bus_caught_up_total", "") - caughtUpBefore).as("caught up").isEqualTo(1);
         assertThat(ManagementMetrics.value("chat_bus_connected", "bus=\"postgres\"")).as("listening again").isEqualTo(1);
+    }
+
+    /**
+     * A replica killed between a commit and its announcement (here: its heartbeat row left 10 s stale, its message
+     * written straight to the table) never announced that message: once this replica reaps it, the socket that stayed
+     * open gets it, without a rejoin; a message this replica delivered itself is not pushed again.
+     */
+    @Test
+    void aMessageADeadReplicaStoredUnannouncedReachesTheOpenSocketOnceTheReplicaIsReaped() throws Exception {
+        try (PhoenixTestSocket laptop = joined(ann)) {
+            long delivered = chat.post(ben, conversation, "delivered live");
+            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                    .as("live").isEqualTo(delivered);
+            long unannounced = chat.newMessages(conversation, 1, ben).get(0);
+            try (Connection db = database.connect(); PreparedStatement dead = db.prepareStatement(
+                    "INSERT INTO presence_replicas (replica_id, seen_at) VALUES ('killed-replica', now() - interval '10 seconds')")) {
+                dead.execute();
+            }
+            assertThat(laptop.awaitPush("receive_msg", Duration.ofSeconds(10)).at("/message/id").asLong())
+                    .as("pushed once the dead replica is reaped").isEqualTo(unannounced);
+            assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
+                    .isFalse();
+        } finally {
+            try (Connection db = database.connect(); PreparedStatement gone = db.prepareStatement(
+                    "DELETE FROM presence_replicas WHERE replica_id = 'killed-replica'")) {
+                gone.execute();
+            }
+        }
+    }
+
+    /**
+     * The replica that reaps a dead one tells the others ({@code mm} on PostgreSQL, sent here as that replica sends
+     * it): this replica reads what was stored since the instant it names and pushes what it had not delivered.
+     */
+    @Test
+    void anotherReplicasNoticeOfADeadOneMakesThisOneCatchUpItsOpenSockets() throws Exception {
+        try (PhoenixTestSocket laptop = joined(ann)) {
+            long delivered = chat.post(ben, conversation, "delivered live");
+            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
+                    .as("live").isEqualTo(delivered);
+            long unannounced = chat.newMessages(conversation, 1, ben).get(0);
+            long since = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now().minusSeconds(30));
+            try (Connection connection = database.connect();
+                    PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('chat_message', ?)")) {
+                notify.setString(1, "the-reaping-replica\n[{\"type\":\"mm\",\"inserted_at\":" + since + "}]");
+                notify.execute();
+            }
+            assertThat(laptop.awaitPush("receive_msg", Duration.ofSeconds(5)).at("/message/id").asLong())
+                    .as("pushed after the notice").isEqualTo(unannounced);
+            assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
+                    .isFalse();
+        }
     }
 
     @Test

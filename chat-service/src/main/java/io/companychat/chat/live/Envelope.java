@@ -10,6 +10,7 @@ import io.companychat.chat.api.MessageView;
 import io.companychat.chat.live.LiveEvent.ContactsChanged;
 import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
+import io.companychat.chat.live.LiveEvent.MessagesMissed;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessagePushed;
 import io.companychat.chat.live.LiveEvent.MessageStored;
@@ -28,7 +29,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * {@code joined} whether it joined or left), {@code u} / {@code d} (a message edited / deleted, to
  * {@code to}), {@code k} (the contacts of {@code to} changed) or {@code mp} (NATS only: a new message as its ready
  * {@code receive_msg} push {@code frame}, with {@code message_id}, {@code conversation_id} and {@code inserted_at} in
- * microseconds). {@code message} and
+ * microseconds) or {@code mm} (PostgreSQL only: a replica died, what was stored from {@code inserted_at}, in
+ * microseconds, is to be read again for every replica's sockets). {@code message} and
  * {@code conversation} are null when they would not fit; their ids are then read back.
  * {@code receipt} names an in-transaction event, for the replica that sent it to know when it
  * has delivered it itself.
@@ -49,6 +51,8 @@ public record Envelope(String type, String origin, long[] to, Long messageId, Me
     static final String EDITED = "u";
     static final String DELETED = "d";
     static final String PUSH = "mp";
+    /** {@link MessagesMissed}: {@code insertedAt} holds its instant (microseconds since the epoch). */
+    static final String MISSED = "mm";
 
     static Envelope of(LiveEvent event, String receipt) {
         if (event instanceof MessageStored stored) {
@@ -77,6 +81,10 @@ public record Envelope(String type, String origin, long[] to, Long messageId, Me
         if (event instanceof Typing typing) {
             return new Envelope(TYPING, null, typing.memberIds(), null, null, typing.conversationId(), null,
                     typing.userId(), receipt, null, null, null);
+        }
+        if (event instanceof MessagesMissed missed) {
+            return new Envelope(MISSED, null, null, null, null, null, null, null, null, null, null,
+                    ChronoUnit.MICROS.between(Instant.EPOCH, missed.since()));
         }
         ConversationRemoved removed = (ConversationRemoved) event;
         return new Envelope(REMOVED, null, null, null, null, removed.conversationId(), null, removed.userId(),
@@ -127,6 +135,7 @@ public record Envelope(String type, String origin, long[] to, Long messageId, Me
             case PRESENCE -> userId == null || origin == null || messageId == null || joined == null ? null
                     : new PresenceChanged(userId, origin, messageId, joined);
             case CONTACTS -> to == null ? null : new ContactsChanged(to);
+            case MISSED -> insertedAt == null ? null : new MessagesMissed(Instant.EPOCH.plus(insertedAt, ChronoUnit.MICROS));
             case EDITED, DELETED -> message == null || to == null ? null : new MessageChanged(message, to, DELETED.equals(type));
             default -> null;
         };

@@ -11,7 +11,14 @@ import io.companychat.chat.api.MessageView;
  */
 public sealed interface LiveEvent permits LiveEvent.MessageStored, LiveEvent.MessagePushed, LiveEvent.ConversationChanged,
         LiveEvent.ConversationRemoved, LiveEvent.ReadMoved, LiveEvent.Typing, LiveEvent.PresenceChanged,
-        LiveEvent.ContactsChanged, LiveEvent.MessageChanged {
+        LiveEvent.ContactsChanged, LiveEvent.MessageChanged, LiveEvent.MessagesMissed {
+
+    /**
+     * A replica died: what it stored from {@code since} on may never have been announced, so every replica reads again
+     * what was stored since for its sockets ({@code MissedMessages}). Sent by the replica that reaped the dead one.
+     */
+    record MessagesMissed(Instant since) implements LiveEvent {
+    }
 
     /**
      * A new message, to every connection of {@code memberIds} (the members when it was stored)

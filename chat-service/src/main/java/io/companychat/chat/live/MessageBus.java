@@ -75,6 +75,12 @@ public interface MessageBus {
         return false;
     }
 
+    /**
+     * A replica died (this one reaped it): what it stored from {@code since} on may never have been announced. Every
+     * other replica is told to read it again for its sockets (this one does so itself). Never fails.
+     */
+    void announceLoss(Instant since);
+
     /** The last socket of the user here closed: their events need not come here any more. Must not block. */
     default void unfollow(long userId) {
     }

@@ -264,6 +264,14 @@ public class NatsMessageBus implements MessageBus {
         }
     }
 
+    /** The resync request, naming the instant: the other replicas read presence and the messages since again. */
+    @Override
+    public void announceLoss(Instant since) {
+        if (connected.get()) {
+            askOthersToResync(since);
+        }
+    }
+
     /** Membership changes: on PostgreSQL, inside their transaction (see the class comment). */
     @Override
     public Uni<CompletionStage<Void>> publishInTransaction(SqlConnection transaction, LiveEvent event) {

@@ -150,6 +150,11 @@ public class PgMessageBus implements MessageBus {
     }
 
     @Override
+    public void announceLoss(Instant since) {
+        publish(new LiveEvent.MessagesMissed(since));
+    }
+
+    @Override
     public Uni<CompletionStage<Void>> publishInTransaction(SqlConnection transaction, LiveEvent event) {
         String receipt = replicaId + "-" + receipts.incrementAndGet();
         byte[] envelope = encodeToFit(Envelope.of(event, receipt), EVERYONE_PREFIX);

@@ -1,6 +1,7 @@
 package io.companychat.chat.repository;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -87,15 +88,19 @@ public class PresenceRepository {
     /**
      * The connections of replicas not seen for {@code $1} seconds, and of replicas with no row at
      * all: deleted, and returned (to the one replica whose statement deleted them, which announces
-     * them as leaves).
+     * them as leaves); and, in a row of its own, when the earliest of the replicas found dead was last seen.
      */
     static final String REAP = """
             WITH dead AS (
-                DELETE FROM presence_replicas WHERE seen_at < now() - make_interval(secs => $1) RETURNING replica_id)
-            DELETE FROM presences p
-            WHERE p.replica_id IN (SELECT replica_id FROM dead)
-               OR NOT EXISTS (SELECT 1 FROM presence_replicas r WHERE r.replica_id = p.replica_id)
-            RETURNING p.user_id, p.phx_ref, p.online_at""";
+                DELETE FROM presence_replicas WHERE seen_at < now() - make_interval(secs => $1) RETURNING replica_id, seen_at),
+            gone AS (
+                DELETE FROM presences p
+                WHERE p.replica_id IN (SELECT replica_id FROM dead)
+                   OR NOT EXISTS (SELECT 1 FROM presence_replicas r WHERE r.replica_id = p.replica_id)
+                RETURNING p.user_id, p.phx_ref, p.online_at)
+            SELECT user_id, phx_ref, online_at, NULL::timestamptz AS dead_since FROM gone
+            UNION ALL
+            SELECT NULL, NULL, NULL, min(seen_at) FROM dead HAVING count(*) > 0""";
 
     static final String FORGET_REPLICA = """
             WITH gone AS (DELETE FROM presence_replicas WHERE replica_id = $1)
@@ -198,10 +203,24 @@ public class PresenceRepository {
                 connections.stream().map(Meta::onlineAt).toArray(Long[]::new))).replaceWithVoid();
     }
 
-    /** Deletes the connections of dead replicas and returns them. */
-    public Uni<List<Meta>> reap(Duration replicaTimeout) {
-        return pool.preparedQuery(REAP).execute(Tuple.of((double) replicaTimeout.toMillis() / 1000))
-                .map(PresenceRepository::metas);
+    /** What a reap found: the dead replicas' connections, and since when the first of them was silent (null: none). */
+    public record Reaped(List<Meta> connections, Instant deadSince) {
+    }
+
+    /** Deletes the dead replicas and their connections, and returns those and when the replicas were last seen. */
+    public Uni<Reaped> reap(Duration replicaTimeout) {
+        return pool.preparedQuery(REAP).execute(Tuple.of((double) replicaTimeout.toMillis() / 1000)).map(rows -> {
+            List<Meta> metas = new ArrayList<>(rows.size());
+            Instant deadSince = null;
+            for (Row row : rows) {
+                if (row.getLong("user_id") == null) {
+                    deadSince = row.getOffsetDateTime("dead_since").toInstant();
+                } else {
+                    metas.add(new Meta(row.getLong("user_id"), row.getString("phx_ref"), row.getLong("online_at")));
+                }
+            }
+            return new Reaped(metas, deadSince);
+        });
     }
 
     public Uni<Void> forgetReplica(String replicaId) {

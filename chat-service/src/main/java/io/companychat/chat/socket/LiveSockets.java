@@ -19,6 +19,7 @@ import io.companychat.chat.live.LiveEvent.ConversationChanged;
 import io.companychat.chat.live.LiveEvent.ConversationRemoved;
 import io.companychat.chat.live.LiveEvent.MessageChanged;
 import io.companychat.chat.live.LiveEvent.MessagePushed;
+import io.companychat.chat.live.LiveEvent.MessagesMissed;
 import io.companychat.chat.live.LiveEvent.MessageStored;
 import io.companychat.chat.live.LiveEvent.ReadMoved;
 import io.companychat.chat.live.LiveEvent.Typing;
@@ -102,6 +103,13 @@ public class LiveSockets {
             presence.busRestored();
             missed.readSince(missedSince, this::redeliver);
         });
+        // A replica killed between a commit and its announcement: every replica reads again what it may have stored
+        // unannounced, from a while before it was last seen (its announcements may lag its heartbeat).
+        presence.onReplicaDied(lastSeen -> {
+            Instant since = lastSeen.minus(MessageBus.LOSS_NOTICED_WITHIN);
+            missed.readSince(since, this::redeliver);
+            bus.announceLoss(since);
+        });
         vertx.setPeriodic(REMOVAL_MEMORY_MILLIS, id -> forgetOldRemovals());
     }
 
@@ -149,6 +157,8 @@ public class LiveSockets {
             deliverToMembers(changed.message().conversationId(), changed.memberIds(), -1, null,
                     () -> protocol.push(ChatChannels.CHAT_TOPIC, changed.deleted() ? MESSAGE_DELETED : MESSAGE_UPDATED,
                             new ReceivedMessage(changed.message())));
+        } else if (event instanceof MessagesMissed lost) {
+            missed.readSince(lost.since(), this::redeliver);
         } else if (event instanceof PresenceChanged changed) {
             presence.deliver(changed);
         } else if (event instanceof ContactsChanged contacts) {

@@ -98,7 +98,7 @@ public class MissedMessages {
                     Log.warnf("Messages stored since %s not read again for the sockets here (%s); trying again in %d ms",
                             from, failure.toString(), RETRY_MILLIS);
                     vertx.setTimer(RETRY_MILLIS, timer -> readSince(from, deliver));
-                }, () -> Log.infof("Live events bus restored: %d messages stored since %s read again for %d users here,"
+                }, () -> Log.infof("Catch-up after a loss: %d messages stored since %s read again for %d users here,"
                         + " %d of them not delivered here before and pushed now", counts[0], from, joined.size(), counts[1]));
     }
 }

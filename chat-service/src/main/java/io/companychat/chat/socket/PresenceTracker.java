@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -112,6 +113,8 @@ public class PresenceTracker {
     private final ChatConfig config;
     private final Vertx vertx;
     private final String replicaId = "chat-" + UUID.randomUUID();
+    private volatile Consumer<Instant> replicaDied = lastSeen -> {
+    };
     private final Object lock = new Object();
     /** Local users with a connection joined (or joining) here → their contacts and joined connections. Guarded by lock. */
     private final Map<Long, Watcher> watchers = new HashMap<>();
@@ -534,9 +537,22 @@ public class PresenceTracker {
         presences.heartbeat(replicaId)
                 .chain(wasMissing -> wasMissing ? restore() : Uni.createFrom().voidItem())
                 .chain(() -> presences.reap(config.presence().replicaTimeout()))
-                .subscribe().with(reaped -> reaped.forEach(
-                        meta -> publish(new PresenceChanged(meta.userId(), meta.phxRef(), meta.onlineAt(), false))),
-                        failure -> Log.warnf("Presence heartbeat failed: %s", failure.toString()));
+                .subscribe().with(reaped -> {
+                    reaped.connections().forEach(
+                            meta -> publish(new PresenceChanged(meta.userId(), meta.phxRef(), meta.onlineAt(), false)));
+                    if (reaped.deadSince() != null) {
+                        Log.infof("A replica silent since %s was taken for dead", reaped.deadSince());
+                        replicaDied.accept(reaped.deadSince());
+                    }
+                }, failure -> Log.warnf("Presence heartbeat failed: %s", failure.toString()));
+    }
+
+    /**
+     * What to do when this replica finds another one dead (its heartbeat silent for {@code chat.presence.replica-timeout}),
+     * given when that one was last seen: what it stored but had not announced yet never reached anyone live.
+     */
+    public void onReplicaDied(Consumer<Instant> action) {
+        this.replicaDied = action;
     }
 
     /** Writes this replica's joined connections again (they were reaped, or never written) and announces them. */
