@@ -414,9 +414,7 @@ class ChatSocketTest {
         assertThat(ManagementMetrics.value("chat_bus_connected", "bus=\"postgres\"")).as("listening").isEqualTo(1);
         double caughtUpBefore = ManagementMetrics.value("chat_bus_caught_up_total", "");
         try (PhoenixTestSocket laptop = joined(ann)) {
-            long delivered = chat.post(ben, conversation, "delivered live");
-            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
-                    .as("live").isEqualTo(delivered);
+            long delivered = deliveredLive(laptop);
             long storedElsewhere = chat.newMessages(conversation, 1, ben).get(0);
             try (Connection db = database.connect(); PreparedStatement terminate = db.prepareStatement(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
@@ -426,8 +424,7 @@ class ChatSocketTest {
             }
             assertThat(laptop.awaitPush("receive_msg", Duration.ofSeconds(10)).at("/message/id").asLong())
                     .as("pushed once the LISTEN connection is back").isEqualTo(storedElsewhere);
-            assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
-                    .isFalse();
+            assertNothingMore(laptop, delivered);
         }
         assertThat(ManagementMetrics.value("chat_bus_caught_up_total", "") - caughtUpBefore).as("caught up").isEqualTo(1);
         assertThat(ManagementMetrics.value("chat_bus_connected", "bus=\"postgres\"")).as("listening again").isEqualTo(1);
@@ -441,9 +438,7 @@ class ChatSocketTest {
     @Test
     void aMessageADeadReplicaStoredUnannouncedReachesTheOpenSocketOnceTheReplicaIsReaped() throws Exception {
         try (PhoenixTestSocket laptop = joined(ann)) {
-            long delivered = chat.post(ben, conversation, "delivered live");
-            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
-                    .as("live").isEqualTo(delivered);
+            long delivered = deliveredLive(laptop);
             long unannounced = chat.newMessages(conversation, 1, ben).get(0);
             try (Connection db = database.connect(); PreparedStatement dead = db.prepareStatement(
                     "INSERT INTO presence_replicas (replica_id, seen_at) VALUES ('killed-replica', now() - interval '10 seconds')")) {
@@ -451,8 +446,7 @@ class ChatSocketTest {
             }
             assertThat(laptop.awaitPush("receive_msg", Duration.ofSeconds(10)).at("/message/id").asLong())
                     .as("pushed once the dead replica is reaped").isEqualTo(unannounced);
-            assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
-                    .isFalse();
+            assertNothingMore(laptop, delivered);
         } finally {
             try (Connection db = database.connect(); PreparedStatement gone = db.prepareStatement(
                     "DELETE FROM presence_replicas WHERE replica_id = 'killed-replica'")) {
@@ -468,9 +462,7 @@ class ChatSocketTest {
     @Test
     void anotherReplicasNoticeOfADeadOneMakesThisOneCatchUpItsOpenSockets() throws Exception {
         try (PhoenixTestSocket laptop = joined(ann)) {
-            long delivered = chat.post(ben, conversation, "delivered live");
-            assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong())
-                    .as("live").isEqualTo(delivered);
+            long delivered = deliveredLive(laptop);
             long unannounced = chat.newMessages(conversation, 1, ben).get(0);
             long since = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now().minusSeconds(30));
             try (Connection connection = database.connect();
@@ -480,8 +472,7 @@ class ChatSocketTest {
             }
             assertThat(laptop.awaitPush("receive_msg", Duration.ofSeconds(5)).at("/message/id").asLong())
                     .as("pushed after the notice").isEqualTo(unannounced);
-            assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
-                    .isFalse();
+            assertNothingMore(laptop, delivered);
         }
     }
 
@@ -512,6 +503,19 @@ class ChatSocketTest {
         JsonNode reply = socket.awaitReply(socket.push("room:chat", "send_msg", payload));
         assertThat(reply.get("status").asText()).as(reply.toString()).isEqualTo("error");
         return reply.at("/response/reason").asText();
+    }
+
+    /** Ben's message, posted and pushed live to {@code laptop}: a catch-up must not push it again. */
+    private long deliveredLive(PhoenixTestSocket laptop) {
+        long delivered = chat.post(ben, conversation, "delivered live");
+        assertThat(laptop.awaitPush("receive_msg", PhoenixTestSocket.WAIT).at("/message/id").asLong()).as("live")
+                .isEqualTo(delivered);
+        return delivered;
+    }
+
+    private static void assertNothingMore(PhoenixTestSocket laptop, long delivered) {
+        assertThat(laptop.receivesPush("receive_msg", Duration.ofSeconds(1))).as("anything more (%d again?)", delivered)
+                .isFalse();
     }
 
     private PhoenixTestSocket connect(long user) {
