@@ -1,7 +1,6 @@
 package io.companychat.chat.socket;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -76,20 +75,8 @@ public class MissedMessages {
                 joined.add(session.userId);
             }
         });
-        List<List<Long>> batches = new ArrayList<>();
-        List<Long> batch = new ArrayList<>();
-        for (long user : joined) {
-            batch.add(user);
-            if (batch.size() == USERS_PER_STATEMENT) {
-                batches.add(batch);
-                batch = new ArrayList<>();
-            }
-        }
-        if (!batch.isEmpty()) {
-            batches.add(batch);
-        }
         long[] counts = new long[2];
-        Multi.createFrom().iterable(batches)
+        Multi.createFrom().iterable(joined).group().intoLists().of(USERS_PER_STATEMENT)
                 .onItem().transformToUniAndConcatenate(users -> messages.storedSinceFor(users, from, config.replayLimit()))
                 .subscribe().with(found -> {
                     counts[0] += found.size();
