@@ -264,15 +264,24 @@ public class GatewayBench {
         SocketBench.Run run = bench.new Run(index, tag, rate, warmup, seconds);
         long chat0 = SocketBench.procTicks(chatPid);
         long[] proxy0 = cpuTicks(leg.proxyPid());
+        Map<String, long[]> chatThreads0 = threads(chatPid);
+        Map<String, long[]> proxyThreads0 = threads(leg.proxyPid());
         System.out.printf(Locale.ROOT, "%-8s ", path);
         double[] figures = bench.run(run, socks);
         long[] proxy1 = cpuTicks(leg.proxyPid());
+        Map<String, long[]> chatThreads1 = threads(chatPid);
+        Map<String, long[]> proxyThreads1 = threads(leg.proxyPid());
         double messages = Math.max(1, run.pushes.get());
         double chatUs = 1e4 * (SocketBench.procTicks(chatPid) - chat0) / messages;
         double proxyUs = 1e4 * (proxy1[0] + proxy1[1] - proxy0[0] - proxy0[1]) / messages;
         System.out.printf(Locale.ROOT, "%-8s     chat-service %.1f us/msg%s%n", "", chatUs, leg.proxyPid() == 0 ? ""
                 : String.format(Locale.ROOT, ", %s %.1f us/msg (user %.1f, system %.1f)", path, proxyUs,
                         1e4 * (proxy1[0] - proxy0[0]) / messages, 1e4 * (proxy1[1] - proxy0[1]) / messages));
+        System.out.printf(Locale.ROOT, "%-8s     threads (run ended %s): chat-service %s%n", "",
+                java.time.LocalTime.now().withNano(0), schedule(chatThreads0, chatThreads1, messages));
+        if (leg.proxyPid() != 0) {
+            System.out.printf(Locale.ROOT, "%-8s     threads: %s %s%n", "", path, schedule(proxyThreads0, proxyThreads1, messages));
+        }
         bench.current = null;
         bench.closeAll(socks);
         Thread.sleep(1000);
@@ -505,6 +514,59 @@ public class GatewayBench {
         } catch (IOException | RuntimeException e) {
             return new long[2];
         }
+    }
+
+    /**
+     * A process's threads by kind (the name without its trailing number: "vert.x-eventloop-thread-", "C2 CompilerThread"),
+     * each {CPU ns, ns runnable but waiting for a core, times scheduled}, from /proc/PID/task/TID/schedstat: where the
+     * p99 of a path through a proxy goes on a machine whose cores are busy (a wake-up that waits for a core).
+     */
+    static Map<String, long[]> threads(long pid) {
+        Map<String, long[]> byKind = new LinkedHashMap<>();
+        if (pid == 0) {
+            return byKind;
+        }
+        try (var tasks = java.nio.file.Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String kind = java.nio.file.Files.readString(task.resolve("comm")).strip().replaceAll("[0-9]+$", "");
+                    String[] f = java.nio.file.Files.readString(task.resolve("schedstat")).strip().split(" ");
+                    long[] sum = byKind.computeIfAbsent(kind, k -> new long[3]);
+                    for (int i = 0; i < 3; i++) {
+                        sum[i] += Long.parseLong(f[i]);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        } catch (IOException e) {
+            // the process ended
+        }
+        return byKind;
+    }
+
+    /**
+     * Per delivered message over a run: the process's CPU and its wait for a core, in microseconds, the wait per
+     * wake-up, then its busiest thread kinds (CPU us/msg, wait us/msg). Threads that ended during the run are not
+     * counted (their figures leave with them).
+     */
+    static String schedule(Map<String, long[]> before, Map<String, long[]> after, double messages) {
+        long cpu = 0, wait = 0, slices = 0;
+        List<String> kinds = new ArrayList<>();
+        Map<String, long[]> delta = new LinkedHashMap<>();
+        for (var e : after.entrySet()) {
+            long[] b = before.getOrDefault(e.getKey(), new long[3]);
+            long[] d = { Math.max(0, e.getValue()[0] - b[0]), Math.max(0, e.getValue()[1] - b[1]), Math.max(0, e.getValue()[2] - b[2]) };
+            delta.put(e.getKey(), d);
+            cpu += d[0];
+            wait += d[1];
+            slices += d[2];
+        }
+        delta.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(4)
+                .forEach(e -> kinds.add(String.format(Locale.ROOT, "%s %.1f/%.1f", e.getKey(), e.getValue()[0] / 1e3 / messages,
+                        e.getValue()[1] / 1e3 / messages)));
+        return String.format(Locale.ROOT, "cpu %.1f us/msg, waiting for a core %.1f us/msg (%.0f us a wake-up, %.2f wake-ups/msg); busiest: %s",
+                cpu / 1e3 / messages, wait / 1e3 / messages, slices == 0 ? 0 : wait / 1e3 / slices, slices / messages, String.join(", ", kinds));
     }
 
     static int[] ints(String csv) {
