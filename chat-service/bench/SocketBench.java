@@ -90,7 +90,7 @@ public class SocketBench {
     final int inflight = Integer.getInteger("bench.inflight", 64);
     final String jcmd = System.getProperty("bench.jcmd", "jcmd");
     final int groupMembers = Integer.getInteger("bench.groupMembers", 200);
-    final int groupRate = Integer.getInteger("bench.groupRate", 25);
+    final int groupRate = Integer.getInteger("bench.groupRate", 100);
     final int groupRuns = Integer.getInteger("bench.groupRuns", 3);
     final String serverJvm = System.getProperty("bench.serverJvm", "?");
 
