@@ -57,6 +57,10 @@ const NAME_LABEL = "app.kubernetes.io/name";
 const MIN_MEMORY_LIMIT = 384 * 2 ** 20;
 // Native images (tags ending in -native) rest at a fraction of that (an estimate: never measured here).
 const MIN_NATIVE_MEMORY_LIMIT = 128 * 2 ** 20;
+// A native image without -Xmx takes 80 % of its container's memory limit for the heap (GraalVM's
+// MaximumHeapSizePercent), leaving too little for thread stacks, Netty's direct buffers and the image itself: an
+// OOM kill instead of an OutOfMemoryError. Its args must cap the heap; at most this share of the limit.
+const MAX_NATIVE_HEAP_SHARE = 0.75;
 const DEFAULT_GRACE_SECONDS = 30; // Kubernetes' default terminationGracePeriodSeconds
 // names of secret values, lists included (INTERNAL_ACCEPTED_SERVICE_TOKENS); not *_CREDENTIALS, which names a file (CHAT_NATS_CREDENTIALS)
 const SECRET_NAME = /(PASSWORDS?|PASSWD|TOKENS?|SECRETS?|PRIVATE_KEY|_KEY)$/i;
@@ -377,6 +381,10 @@ async function checkRendering(objects, overlay, { rules = true } = {}) {
       if (req > lim) problems.push(`requests.memory ${r.requests.memory} above limits.memory ${r.limits.memory}`);
       if (/-native$/.test(c.image ?? "")) {
         if (lim < MIN_NATIVE_MEMORY_LIMIT) problems.push(`limits.memory ${r.limits.memory} of a native image is below 128Mi`);
+        const xmx = (c.args ?? []).map((a) => /^-Xmx(\d+)([kmg]?)$/i.exec(String(a))).find(Boolean);
+        const heap = xmx && Number(xmx[1]) * ({ k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[xmx[2].toLowerCase()] ?? 1);
+        if (!xmx) problems.push(`a native image without -Xmx in its args takes 80 % of limits.memory for its heap (set at most ${MAX_NATIVE_HEAP_SHARE * 100} %)`);
+        else if (heap > MAX_NATIVE_HEAP_SHARE * lim) problems.push(`-Xmx${xmx[1]}${xmx[2]} is above ${MAX_NATIVE_HEAP_SHARE * 100} % of limits.memory ${r.limits.memory}`);
       } else if (lim < MIN_MEMORY_LIMIT) problems.push(`limits.memory ${r.limits.memory} leaves no room above the measured ~230 MB RSS (at least 384Mi)`);
       return problems;
     }));
