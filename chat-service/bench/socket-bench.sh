@@ -16,6 +16,9 @@
 #                      deploy/local/jvm-options.sh: -Xmx384m -XX:+UseSerialGC -XX:MaxNewSize=64m;
 #                      the tool reads the Serial collector's GC.heap_info)
 #   BENCH_CONNECTIONS  idle steps, "max" = what both processes' open-files limits allow (2000,5000,10000,max)
+#   BENCH_BASELINE     bare (default) or none: idle and all first run the same idle steps against a bare
+#                      websockets-next endpoint (bare-socket/) with the same JVM options, then print chat-service's
+#                      RSS and heap per socket against it (the goal: at most 1.1 x)
 #   BENCH_HOLD         seconds the top step is held idle, heartbeating (65: past the 60 s idle timeout)
 #   BENCH_PAIRS        sender/recipient pairs (200); BENCH_RATES total messages/s per run (2000,2000,2000,3000,4000);
 #                      a run that is not kept up with (< 90 % delivered, or p99 > 1 s) skips the higher rates
@@ -69,6 +72,12 @@ presence_users=${BENCH_PRESENCE_USERS:-2000}
 presence_contacts=${BENCH_PRESENCE_CONTACTS:-50}
 # chat-service runs with the JVM options of its Deployment, as in the local run (deploy/local/jvm-options.sh).
 server_jvm=${BENCH_SERVER_JVM:-$(jvm_options chat-service)}
+# Idle memory is measured after forced full collections (jcmd GC.run), which the Serial collector leaves with dead
+# space of up to 5 % of the old generation (int[] fillers, not objects of any socket: ~0.8 KB "per socket" at 19,749
+# in one run, back to nothing with this option): both servers of the idle comparison compact fully.
+if [ -z "${BENCH_SERVER_JVM:-}" ] && { [ "$mode" = idle ] || [ "$mode" = all ]; }; then
+  server_jvm="$server_jvm -XX:MarkSweepDeadRatio=0"
+fi
 
 ensure_jar
 # Both processes get the hard limit of open files (20,000 here), so one socket each per file.
@@ -171,6 +180,35 @@ load_tool() {
     SocketBench "$1" "$work" "$port" "$service_pid" "$db"
 }
 
+# The idle baseline (BENCH_BASELINE=bare, the default for idle and all; none skips it): the same idle load against a
+# bare websockets-next endpoint (bare-socket/: no authentication, websockets-next's defaults, a reply to joins and
+# heartbeats) on the same JVM options, before chat-service starts; its output in $work/baseline-idle.txt.
+idle_baseline() {
+  local bare_module=$bench/bare-socket bare_jar=$bench/bare-socket/target/quarkus-app/quarkus-run.jar
+  if [ ! -f "$bare_jar" ] || [ -n "$(find "$bare_module/src" "$bare_module/pom.xml" -newer "$bare_jar" -type f -print -quit)" ]; then
+    echo "bench: packaging the baseline endpoint ($bare_module)"
+    (cd "$root" && ./mvnw -B -q -f "$bare_module/pom.xml" package -DskipTests)
+  fi
+  cp -r "$(dirname "$bare_jar")" "$work/bare-app"
+  echo "bench: BASELINE: a bare websockets-next endpoint ($bare_module) on port $port with $server_jvm"
+  # shellcheck disable=SC2086
+  QUARKUS_HTTP_PORT=$port java $server_jvm -jar "$work/bare-app/quarkus-run.jar" > "$work/bare.log" 2>&1 &
+  service_pid=$!
+  for _ in $(seq 1 60); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    kill -0 "$service_pid" 2>/dev/null || { cat "$work/bare.log"; echo "bench: the baseline endpoint did not start" >&2; exit 1; }
+    sleep 0.5
+  done
+  load_tool idle | tee "$work/baseline-idle.txt"
+  stop_service
+  echo "bench: CHAT-SERVICE: the same idle load"
+}
+
+# "RSS 11.20 KB per connection" and "heap used 9.10 KB per connection" of a load tool's idle output.
+idle_slope() {
+  sed -n "s/^  $2 *\([0-9.]*\) KB per connection.*/\1/p" "$1" | head -1
+}
+
 echo "bench: the service's limits: CHAT_MESSAGE_RATE=${CHAT_MESSAGE_RATE:-(default)} CHAT_SIGNAL_RATE=${CHAT_SIGNAL_RATE:-(default, 20)}"
 echo "bench: $(nproc) cores, $(java -version 2>&1 | head -1), PostgreSQL $(psql -X -tA -d postgres -c 'SHOW server_version'), uptime:$(uptime)"
 if [ "$mode" = presence ]; then
@@ -183,9 +221,26 @@ if [ "$mode" = presence ]; then
   start_service "$db" "$port" $server_jvm
   load_tool presence
 else
+  baseline=${BENCH_BASELINE:-bare}
+  if [ "$baseline" = bare ] && { [ "$mode" = idle ] || [ "$mode" = all ]; }; then
+    idle_baseline
+  fi
   # shellcheck disable=SC2086
   start_service "$db" "$port" $server_jvm
-  load_tool "$mode"
+  load_tool "$mode" | tee "$work/tool.txt"
+  if [ -f "$work/baseline-idle.txt" ]; then
+    bare_rss=$(idle_slope "$work/baseline-idle.txt" RSS) chat_rss=$(idle_slope "$work/tool.txt" RSS)
+    bare_heap=$(idle_slope "$work/baseline-idle.txt" "heap used") chat_heap=$(idle_slope "$work/tool.txt" "heap used")
+    bare_live=$(sed -n 's/^heap by class.*: \([0-9]*\) bytes per connection in all/\1/p' "$work/baseline-idle.txt")
+    chat_live=$(sed -n 's/^heap by class.*: \([0-9]*\) bytes per connection in all/\1/p' "$work/tool.txt")
+    echo
+    echo "IDLE SUMMARY (goal: chat-service <= 1.1 x a bare websockets-next endpoint per idle socket, same load, same JVM options)"
+    awk -v br="$bare_rss" -v cr="$chat_rss" -v bh="$bare_heap" -v ch="$chat_heap" -v bl="$bare_live" -v cl="$chat_live" 'BEGIN {
+      printf "  RSS per socket (least squares):       chat-service %6.2f KB, bare endpoint %6.2f KB, ratio %.2f\n", cr, br, cr / br
+      printf "  heap used per socket (least squares): chat-service %6.2f KB, bare endpoint %6.2f KB, ratio %.2f\n", ch, bh, ch / bh
+      printf "  live objects per socket (class histogram growth): chat-service %.2f KB, bare endpoint %.2f KB, ratio %.2f\n",
+        cl / 1024, bl / 1024, cl / bl }'
+  fi
 fi
 echo "bench: done, uptime:$(uptime)"
 if grep -q -E " (ERROR|WARN) " "$work/service.log"; then
