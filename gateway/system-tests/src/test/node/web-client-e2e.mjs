@@ -3,8 +3,9 @@
 // (when the server has them), edit a message while the other writes, reload and scroll back through the history,
 // lose the socket for a few seconds (what happened meanwhile must show after the reconnect), find the "New messages"
 // divider above what came in unread and "Jump to newest" when scrolled up, the "N unread messages ↑ Jump" banner when
-// the first unread message is on an older page, a notice naming the group Ann is removed from, and a second tab of
-// Ann's (the first carries on after a login there, and goes to the login page, saying why, after a logout there). Any
+// the first unread message is on an older page, a notice naming the group Ann is removed from, an unsent draft kept
+// through a reload, and a second tab of Ann's (the first carries on after a login there, draft included, and goes to
+// the login page, saying why, without the drafts, after a logout there). Any
 // console error, failed request or error answer fails the run; Ben's browser is a 375 px wide phone throughout.
 //
 //   node web-client-e2e.mjs '<options JSON>'
@@ -476,6 +477,19 @@ async function removedFromGroup(ann, ben) {
  * is revoked. Then Ann logs out in the second tab: the first goes to the login page within a few seconds and says why.
  */
 async function otherTab(ann, ben, direct) {
+  // An unsent draft in the first tab: kept through a reload, and through the restart the login below causes.
+  const draft = 'A draft I have not sent yet';
+  const composer = ann.page.getByTestId('composer');
+  await ann.page.evaluate((id) => { location.hash = `#/c/${id}`; }, direct);
+  await composer.waitFor({ state: 'visible' });
+  await composer.fill(draft);
+  await ann.page.reload();
+  await composer.waitFor({ state: 'visible' });
+  await ann.page.waitForFunction((text) => document.querySelector('#composer')?.value === text, draft, { timeout: 5000 })
+    .catch(() => {});
+  expect('an unsent draft is still in the box after a reload', await composer.inputValue() === draft,
+    `the box reads "${await composer.inputValue()}"`);
+
   const second = watched(await ann.page.context().newPage(), 'ann (second tab)');
   await second.goto(`${gateway}/`);
   await second.getByTestId('logout').waitFor({ state: 'visible' });
@@ -496,7 +510,10 @@ async function otherTab(ann, ben, direct) {
   expect('a login in another tab replaces the token: the first tab carries on with the new one, live',
     await appears(directItem.filter({ hasText: 'After your new login.' }), 10_000)
       && await ann.page.getByTestId('login-email').isHidden());
+  expect('and keeps the unsent draft', await composer.inputValue() === draft, `the box reads "${await composer.inputValue()}"`);
 
+  const storedDrafts = () => ann.page.evaluate(() => sessionStorage.getItem('company-chat.drafts'));
+  const draftsBefore = await storedDrafts();
   await second.getByTestId('logout').click();
   await second.getByTestId('login-email').waitFor();
   check('logging out in it shows its login page', true);
@@ -505,6 +522,9 @@ async function otherTab(ann, ben, direct) {
   expect('saying "You logged out in another tab."',
     await appears(notice.filter({ hasText: 'You logged out in another tab.' }), 5000),
     (await notice.isVisible()) ? (await notice.textContent()).trim() : 'no notice');
+  const draftsAfter = await storedDrafts();
+  expect('a logout drops the drafts the tab kept', Boolean(draftsBefore?.includes(draft)) && draftsAfter === null,
+    `stored before the logout: ${draftsBefore}, after: ${draftsAfter}`);
   await shot(ann.page, '19-logged-out-in-another-tab');
   await second.close();
 }

@@ -3,7 +3,7 @@
 import { onUnauthorized } from './api.js';
 import { bindAuth, showAuth } from './auth.js';
 import { ChatApp } from './chat.js';
-import { session } from './session.js';
+import { drafts, session } from './session.js';
 
 const AUTH_ROUTES = { '#/login': 'login', '#/register': 'register', '#/registered': 'registered' };
 const CONVERSATION = /^#\/c\/\d+$/;
@@ -65,8 +65,10 @@ function enter() {
 function sessionChanged(current) {
   if (!current) {
     if (!chat) return;
-    loggedOut(chat.expiresAt - EXPIRY_SLACK_MS <= Date.now() ? 'Your session has expired. Please log in again.'
-      : 'You logged out in another tab.');
+    const expired = chat.expiresAt - EXPIRY_SLACK_MS <= Date.now();
+    // A logout drops this tab's drafts too; an expired session keeps them for the next login (only that user's).
+    if (!expired) drafts.clear();
+    loggedOut(expired ? 'Your session has expired. Please log in again.' : 'You logged out in another tab.');
     return;
   }
   if (chat?.token === current.token) return;

@@ -5,7 +5,7 @@
 import { api, ApiError } from './api.js';
 import { $, clearErrors, fullName, fullTime, h, hueOf, initials, messageTime, shortTime, showErrors } from './dom.js';
 import { connectLive } from './live.js';
-import { session } from './session.js';
+import { drafts, session } from './session.js';
 
 const TYPING_SHOWN_MS = 5000;
 const TYPING_SENT_EVERY_MS = 2000;
@@ -36,6 +36,7 @@ const ABOVE_DIVIDER_PX = 24;
 export class ChatApp {
   constructor(login, { loggedOut }) {
     this.me = login.user;
+    this.drafts = drafts.load(this.me.id);
     this.token = login.token;
     this.expiresAt = login.expire * 1000;
     this.loggedOut = loggedOut;
@@ -259,6 +260,7 @@ export class ChatApp {
     // their sockets, so they do not take the closed socket for a session that ended.
     const revoking = api.logout();
     session.clear();
+    drafts.clear();
     try {
       await revoking;
     } catch {
@@ -424,7 +426,7 @@ export class ChatApp {
   historyOf(id) {
     if (!this.histories.has(id)) {
       this.histories.set(id, { messages: new Map(), pending: new Map(), next: null, loaded: false, complete: false,
-        loading: null, failed: null, draft: '' });
+        loading: null, failed: null, draft: this.drafts.get(id) ?? '' });
     }
     return this.histories.get(id);
   }
@@ -526,7 +528,7 @@ export class ChatApp {
     const clientId = newClientId();
     const history = this.historyOf(id);
     history.pending.set(clientId, { content, date: new Date().toISOString(), failed: null });
-    history.draft = '';
+    this.keepDraft(id, '');
     composer.value = '';
     this.fitComposer();
     this.renderMessages({ toBottom: true });
@@ -575,9 +577,17 @@ export class ChatApp {
     }
   }
 
+  /** The composer's text for conversation `id`, kept for this tab's reloads (session.js) until sent. */
+  keepDraft(id, text) {
+    this.historyOf(id).draft = text;
+    if (text) this.drafts.set(id, text);
+    else this.drafts.delete(id);
+    drafts.save(this.me.id, this.drafts);
+  }
+
   sendTyping() {
     const id = this.active;
-    if (id) this.historyOf(id).draft = $('#composer').value;
+    if (id) this.keepDraft(id, $('#composer').value);
     if (!id || !this.features.typing || !this.live.joined || !$('#composer').value) return;
     const now = Date.now();
     if (now - (this.lastTypingSent.get(id) ?? 0) < TYPING_SENT_EVERY_MS) return;
@@ -753,6 +763,7 @@ export class ChatApp {
   forget(id, notice = this.leaving === id ? 'You left the group.' : 'You are no longer in that conversation.') {
     this.conversations.delete(id);
     this.histories.delete(id);
+    if (this.drafts.delete(id)) drafts.save(this.me.id, this.drafts);
     this.unread.delete(id);
     this.countedUpTo.delete(id);
     this.readUpTo.delete(id);
