@@ -188,6 +188,28 @@ class SchemaTest {
         }
     }
 
+    /**
+     * V9: the search index's pending list is flushed in steps of at most 256 kB (32 pages), so that no insert carries a
+     * flush of the default 4 MB (hundreds of ms). 3,000 messages of 20 distinct words each put well over 256 kB and
+     * under 4 MB of entries into it: without the limit all of them are still pending here.
+     */
+    @Test
+    void theSearchIndexPendingListIsFlushedInSmallSteps() throws SQLException {
+        try (Connection connection = database.connect(); Statement statement = connection.createStatement()) {
+            long ann = insertUser(connection, "ann.pending@example.com");
+            long bob = insertUser(connection, "bob.pending@example.com");
+            long conversation = insertConversation(connection, ann, bob);
+            statement.execute("INSERT INTO messages (conversation_id, sender_id, content, date) "
+                    + "SELECT " + conversation + ", " + ann + ", (SELECT string_agg('word' || g || 'x' || k, ' ') "
+                    + "FROM generate_series(1, 20) k), now() FROM generate_series(1, 3000) g");
+            try (ResultSet pending = statement.executeQuery(
+                    "SELECT gin_clean_pending_list('messages_search_idx'::regclass)")) {
+                pending.next();
+                assertThat(pending.getLong(1)).as("pages still pending after 3,000 inserts (8 kB each)").isLessThanOrEqualTo(32);
+            }
+        }
+    }
+
     @Test
     void emailsAreUniqueWhateverTheirCase() throws SQLException {
         try (Connection connection = database.connect()) {
