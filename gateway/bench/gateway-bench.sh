@@ -18,7 +18,7 @@
 #   BENCH_PHASES       idle,messages,rest
 #   BENCH_IDLE_STEPS   sockets through the gateway (2000,5000,max; max = what the open-files limits allow)
 #   BENCH_PAIRS (100), BENCH_RATES (2000,3000,4000,5000), BENCH_ROUNDS (2: direct+gateway, then gateway+direct)
-#   BENCH_WARMUP, BENCH_SECONDS   per run (5, 15); BENCH_SERVER_WARMUP (30 s each way at half the first rate)
+#   BENCH_WARMUP, BENCH_SECONDS   per run (5, 15); BENCH_SERVER_WARMUP (30 s each way at half the first rate, then 15 s each way at the top rate)
 #   BENCH_REST_REQUESTS (2000 per kind and way), BENCH_REST_WARMUP (10000: the JIT compiles the REST path only after thousands of requests; 3,000 left it compiling through the measured ones)
 #   BENCH_REFERENCE_PROXY  haproxy (the default, when installed: Debian's haproxy package) or none: the messages phase
 #                      also drives the load through haproxy in TCP mode (port BENCH_REFERENCE_PORT, 18082), the
