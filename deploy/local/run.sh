@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command local run of company chat: builds what is missing, makes sure the database
+# One-command local run of company chat: builds what is missing or older than its sources, makes sure the database
 # exists (starting an embedded PostgreSQL when none answers locally), starts the four
 # services, waits until they are ready and stops everything again on Ctrl-C / SIGTERM.
 # See deploy/local/README.md.
@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 usage: deploy/local/run.sh [--build]
-  --build   run "./mvnw -B -q package -DskipTests" even if the jars already exist
+  --build   run "./mvnw -B -q package -DskipTests" even if the jars exist and are newer than their sources
 Environment: PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD (defaults localhost 5432 chat
 postgres ""), GATEWAY_HOST (address the gateway listens on, 127.0.0.1; 0.0.0.0 to let other
 machines in), GATEWAY_MANAGEMENT_PORT (9000), READY_TIMEOUT (seconds, 90),
@@ -240,13 +240,23 @@ mkdir -p "$LOG_DIR"
 # ------------------------------------------------------------------ build what is missing
 
 missing=()
+stale=()
 for svc in user-service auth-service chat-service gateway; do
-  [ -f "$ROOT/$svc/target/quarkus-app/quarkus-run.jar" ] || missing+=("$svc")
+  jar=$ROOT/$svc/target/quarkus-app/quarkus-run.jar
+  if [ ! -f "$jar" ]; then
+    missing+=("$svc")
+  # a jar older than its sources, common's (the schema's migrations among them) or a pom: after a pull, say
+  elif [ -n "$(find "$ROOT/$svc/src/main" "$ROOT/$svc/pom.xml" "$ROOT/common/src/main" "$ROOT/common/pom.xml" \
+      "$ROOT/pom.xml" -newer "$jar" -type f -print -quit 2>/dev/null)" ]; then
+    stale+=("$svc")
+  fi
 done
 [ -f "$LAUNCHER_JAR" ] || missing+=("embedded-postgres-launcher")
-if [ "$FORCE_BUILD" = 1 ] || [ "${#missing[@]}" -gt 0 ]; then
+if [ "$FORCE_BUILD" = 1 ] || [ "${#missing[@]}" -gt 0 ] || [ "${#stale[@]}" -gt 0 ]; then
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "building first (missing: ${missing[*]}); log: $LOG_DIR/build.log"
+  elif [ "${#stale[@]}" -gt 0 ]; then
+    echo "building first (older than their sources: ${stale[*]}); log: $LOG_DIR/build.log"
   else
     echo "building first; log: $LOG_DIR/build.log"
   fi
