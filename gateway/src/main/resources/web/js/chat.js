@@ -302,7 +302,7 @@ export class ChatApp {
     this.renderTyping();
     const history = this.historyOf(id);
     this.renderMessages({ toBottom: true });
-    $('#composer').value = history.draft ?? '';
+    $('#composer').value = this.drafts.get(id) ?? '';
     this.fitComposer();
     if (window.matchMedia('(min-width: 720px)').matches) $('#composer').focus();
     if (!history.loaded) await this.loadOlder(id);
@@ -426,7 +426,7 @@ export class ChatApp {
   historyOf(id) {
     if (!this.histories.has(id)) {
       this.histories.set(id, { messages: new Map(), pending: new Map(), next: null, loaded: false, complete: false,
-        loading: null, failed: null, draft: this.drafts.get(id) ?? '' });
+        loading: null, failed: null });
     }
     return this.histories.get(id);
   }
@@ -577,9 +577,8 @@ export class ChatApp {
     }
   }
 
-  /** The composer's text for conversation `id`, kept for this tab's reloads (session.js) until sent. */
+  /** The composer's text for conversation `id` (the one place it is kept), saved for this tab's reloads (session.js). */
   keepDraft(id, text) {
-    this.historyOf(id).draft = text;
     if (text) this.drafts.set(id, text);
     else this.drafts.delete(id);
     drafts.save(this.me.id, this.drafts);
